@@ -1,0 +1,50 @@
+namespace Tem;
+
+/// <summary>
+/// Start-rate limits. Every window must allow a start: with <c>PerSecond = 5, PerMinute = 60</c>
+/// no second sees more than 5 task starts and no minute more than 60, measured over sliding windows.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Most task starts in any one second; null for no such limit.</summary>
+    public int? PerSecond { get; set; }
+
+    /// <summary>Most task starts in any one minute; null for no such limit.</summary>
+    public int? PerMinute { get; set; }
+
+    /// <summary>Further windows, each a number of permits in a time span.</summary>
+    public IList<RateLimitWindow> Windows { get; set; } = new List<RateLimitWindow>();
+
+    internal IReadOnlyList<RateLimitWindow> AllWindows()
+    {
+        var all = new List<RateLimitWindow>();
+        if (PerSecond is { } s)
+        {
+            all.Add(new RateLimitWindow(s, TimeSpan.FromSeconds(1)));
+        }
+
+        if (PerMinute is { } m)
+        {
+            all.Add(new RateLimitWindow(m, TimeSpan.FromMinutes(1)));
+        }
+
+        all.AddRange(Windows ?? []);
+        return all;
+    }
+
+    internal void Validate()
+    {
+        foreach (var w in AllWindows())
+        {
+            if (w.Permits < 1 || w.Window <= TimeSpan.Zero)
+            {
+                throw new TemConfigurationException($"Rate limit window ({w.Permits} per {w.Window}) is invalid: permits must be at least 1 and the window positive.");
+            }
+        }
+    }
+}
+
+/// <summary>At most <paramref name="Permits"/> task starts in any sliding window of length <paramref name="Window"/>.</summary>
+/// <param name="Permits">Most starts in the window.</param>
+/// <param name="Window">The window length.</param>
+public readonly record struct RateLimitWindow(int Permits, TimeSpan Window);
