@@ -1,16 +1,474 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Tem.Execution;
+using Tem.Storage;
+
 namespace Tem;
 
-/// <summary>Claims tasks from the database and runs them through registered handlers.</summary>
-public sealed partial class TemWorker
+/// <summary>
+/// Claims tasks from the database and runs them through registered handlers: a concurrency slot
+/// first, then a rate-limit permit, then the claim (one statement for many rows) and the handler.
+/// Outcomes are written by one writer in grouped transactions.
+/// </summary>
+public sealed class TemWorker
 {
+    private readonly ITemStore _store;
+    private readonly TemOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ChangeNotifier _changes;
+    private readonly Dictionary<string, HandlerEntry> _handlers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, (long BatchId, CancellationTokenSource Cancel)> _running = new();
+    private readonly WakeSignal _wake = new();
+    private readonly object _lifecycle = new();
+    private readonly StartRateGate _gate;
+
+    private Channel<TaskOutcome>? _outcomes;
+    private CancellationTokenSource? _stopDispatch;
+    private CancellationTokenSource? _hardStop;
+    private Task _dispatchLoop = Task.CompletedTask;
+    private Task _writeLoop = Task.CompletedTask;
+    private Task _leaseLoop = Task.CompletedTask;
+    private string _typesJson = "[]";
+    private int _inFlight;
+    private long _nextDueMs = long.MaxValue;
+    private volatile bool _abandoned;
+
+    internal TemWorker(ITemStore store, TemOptions options, ChangeNotifier changes, TimeProvider time)
+    {
+        _store = store;
+        _options = options;
+        _changes = changes;
+        _time = time;
+        _logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _gate = new StartRateGate(options.RateLimit?.AllWindows() ?? [], time);
+        Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
+    }
+
+    /// <summary>The lease owner this worker writes into the tasks it claims.</summary>
+    public string Owner { get; }
+
+    /// <summary>Whether the worker is claiming and running tasks.</summary>
+    public bool IsRunning { get; private set; }
+
+    /// <summary>The task types with a registered handler.</summary>
+    public IReadOnlyCollection<string> TaskTypes => _handlers.Keys;
+
+    /// <summary>Handlers running now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
     /// <summary>Registers the handler of a task type that returns a result.</summary>
+    /// <exception cref="InvalidOperationException">The worker is running, or the type already has a handler.</exception>
     public void Register<TPayload, TResult>(TaskType<TPayload, TResult> taskType, Func<TPayload, TaskContext, CancellationToken, ValueTask<TResult>> handler)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(taskType);
+        ArgumentNullException.ThrowIfNull(handler);
+        Add(new HandlerEntry(taskType.Name, taskType.Timeout, async (json, context, cancellationToken) =>
+        {
+            var result = await handler(ReadPayload(taskType, json), context, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return JsonSerializer.Serialize(result, taskType.ResultTypeInfo);
+            }
+            catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+            {
+                throw new ResultFormatException($"The result of task type '{taskType.Name}' cannot be written as JSON: {ex.Message}", ex);
+            }
+        }));
+    }
 
     /// <summary>Registers the handler of a task type that returns no result.</summary>
+    /// <exception cref="InvalidOperationException">The worker is running, or the type already has a handler.</exception>
     public void Register<TPayload>(TaskType<TPayload> taskType, Func<TPayload, TaskContext, CancellationToken, ValueTask> handler)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(taskType);
+        ArgumentNullException.ThrowIfNull(handler);
+        Add(new HandlerEntry(taskType.Name, taskType.Timeout, async (json, context, cancellationToken) =>
+        {
+            await handler(ReadPayload(taskType, json), context, cancellationToken).ConfigureAwait(false);
+            return null;
+        }));
+    }
 
     /// <summary>Registers every handler of <paramref name="registry"/>.</summary>
-    public void Register(ITemHandlerRegistry registry) => registry.RegisterWith(this);
+    public void Register(ITemHandlerRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        registry.RegisterWith(this);
+    }
+
+    /// <summary>Starts claiming and running tasks. Returns once the loops run.</summary>
+    /// <exception cref="InvalidOperationException">No handler is registered.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lifecycle)
+        {
+            if (IsRunning)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_handlers.Count == 0)
+            {
+                throw new InvalidOperationException("The worker has no handlers. Register them before StartAsync: pass TemHandlers.Registry to TemEngine.Open, or call Worker.Register.");
+            }
+
+            _typesJson = JsonSerializer.Serialize(_handlers.Keys.Order(StringComparer.Ordinal).ToArray(), TemCoreJsonContext.Default.StringArray);
+            _outcomes = Channel.CreateUnbounded<TaskOutcome>(new UnboundedChannelOptions { SingleReader = true });
+            _stopDispatch = new CancellationTokenSource();
+            _hardStop = new CancellationTokenSource();
+            _writeLoop = Task.Run(() => WriteLoopAsync(_outcomes.Reader));
+            _leaseLoop = Task.Run(() => LeaseLoopAsync(_stopDispatch.Token));
+            _dispatchLoop = Task.Run(() => DispatchLoopAsync(_stopDispatch.Token));
+            IsRunning = true;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops gracefully: no new claims; in-flight handlers get <paramref name="timeout"/> (default 30 s) to finish,
+    /// then are cancelled and their tasks returned to pending without using an attempt. No task of this worker is left running.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? timeout = null)
+    {
+        Task dispatch, write, lease;
+        lock (_lifecycle)
+        {
+            if (!IsRunning)
+            {
+                return;
+            }
+
+            IsRunning = false;
+            _stopDispatch!.Cancel();
+            dispatch = _dispatchLoop;
+            write = _writeLoop;
+            lease = _leaseLoop;
+        }
+
+        await dispatch.ConfigureAwait(false);
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var deadline = _time.GetTimestamp() + (long)(limit.TotalSeconds * _time.TimestampFrequency);
+        while (InFlight > 0 && _time.GetTimestamp() < deadline)
+        {
+            await _wake.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (InFlight > 0)
+        {
+            Log.StopTimedOut(_logger, InFlight, limit);
+            _hardStop!.Cancel();
+            while (InFlight > 0)
+            {
+                await _wake.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        _outcomes!.Writer.TryComplete();
+        await write.ConfigureAwait(false);
+        await lease.ConfigureAwait(false);
+        if (!_abandoned)
+        {
+            // A handler that ignored cancellation may still hold a row; hand it back.
+            _store.ReleaseOwned(Owner, NowMs());
+        }
+
+        _changes.Pulse();
+    }
+
+    /// <summary>Wakes an idle dispatcher: new work was enqueued in this process.</summary>
+    internal void Wake(long? dueAtMs = null)
+    {
+        if (dueAtMs is { } due)
+        {
+            NoteDue(due);
+        }
+
+        _wake.Set();
+    }
+
+    /// <summary>Cancels the handlers running tasks of a cancelled batch.</summary>
+    internal void CancelBatchRuns(long batchId)
+    {
+        foreach (var (_, run) in _running)
+        {
+            if (run.BatchId == batchId)
+            {
+                run.Cancel.Cancel();
+            }
+        }
+    }
+
+    /// <summary>Stops every loop without writing anything more, as a killed process would (tests only).</summary>
+    internal async Task AbandonAsync()
+    {
+        _abandoned = true;
+        if (IsRunning)
+        {
+            _hardStop?.Cancel();
+            await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        }
+    }
+
+    private void Add(HandlerEntry entry)
+    {
+        lock (_lifecycle)
+        {
+            if (IsRunning)
+            {
+                throw new InvalidOperationException($"Cannot register a handler for '{entry.TaskType}' while the worker runs. Register every handler before StartAsync.");
+            }
+
+            if (!_handlers.TryAdd(entry.TaskType, entry))
+            {
+                throw new InvalidOperationException($"Task type '{entry.TaskType}' already has a handler. Each task type has exactly one handler; rename one of them.");
+            }
+        }
+    }
+
+    private static TPayload ReadPayload<TPayload>(TaskType<TPayload> taskType, string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, taskType.PayloadTypeInfo)!;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new PayloadFormatException($"The stored payload does not parse as {typeof(TPayload).Name} for task type '{taskType.Name}': {ex.Message} Fix the payload row, then retry the task.", ex);
+        }
+    }
+
+    private async Task DispatchLoopAsync(CancellationToken stopping)
+    {
+        var leaseMs = (long)_options.LeaseDuration.TotalMilliseconds;
+        while (!stopping.IsCancellationRequested)
+        {
+            var wait = _options.PollInterval;
+            var free = _options.Concurrency - InFlight;
+            if (free > 0)
+            {
+                var granted = _gate.TryAcquire(free, out var retryIn);
+                if (granted == 0)
+                {
+                    wait = retryIn < wait ? retryIn : wait;
+                }
+                else
+                {
+                    IReadOnlyList<ClaimedTask> claimed;
+                    try
+                    {
+                        var now = NowMs();
+                        claimed = _store.Claim(Owner, _typesJson, granted, now, now + leaseMs);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        Log.ClaimFailed(_logger, ex);
+                        claimed = [];
+                    }
+
+                    _gate.Refund(granted - claimed.Count);
+                    foreach (var task in claimed)
+                    {
+                        Interlocked.Increment(ref _inFlight);
+                        _ = Task.Run(() => RunAsync(task));
+                    }
+
+                    if (claimed.Count == granted)
+                    {
+                        continue; // there may be more: look again at once
+                    }
+
+                    var untilDue = Volatile.Read(ref _nextDueMs) - NowMs();
+                    if (untilDue <= 0)
+                    {
+                        Interlocked.Exchange(ref _nextDueMs, long.MaxValue);
+                    }
+                    else if (untilDue < wait.TotalMilliseconds)
+                    {
+                        wait = TimeSpan.FromMilliseconds(untilDue);
+                    }
+                }
+            }
+
+            try
+            {
+                await _wake.WaitAsync(wait, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task RunAsync(ClaimedTask task)
+    {
+        var entry = _handlers[task.Type];
+        var timeout = entry.Timeout ?? _options.DefaultTimeout;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_hardStop!.Token);
+        _running[task.Id] = (task.BatchId, cancel);
+        TaskOutcome outcome;
+        try
+        {
+            cancel.CancelAfter(timeout);
+            var context = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey);
+            // WaitAsync frees the slot at the timeout even if the handler ignores its token.
+            var result = await entry.Invoke(task.Payload, context, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
+            outcome = Outcome(task, OutcomeKind.Completed, result: result);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            outcome = _hardStop.IsCancellationRequested
+                ? Outcome(task, OutcomeKind.Released)
+                : RetryOrFail(task, $"Timed out after {timeout.TotalSeconds:0.###} s (attempt {task.Attempt} of {task.MaxAttempts}).");
+        }
+        catch (RetryAfterException ex)
+        {
+            var delay = ex.RetryAfter < _options.MaxRetryAfter ? ex.RetryAfter : _options.MaxRetryAfter;
+            _gate.Pause(delay);
+            outcome = task.RateLimitDeferrals < _options.MaxRateLimitDeferrals
+                ? Outcome(task, OutcomeKind.Deferred, error: Describe(ex), runAfterMs: NowMs() + (long)delay.TotalMilliseconds)
+                : RetryOrFail(task, $"Rate-limited {task.RateLimitDeferrals + 1} times (more than MaxRateLimitDeferrals = {_options.MaxRateLimitDeferrals}); counted as a failed attempt. {Describe(ex)}");
+        }
+        catch (Exception ex) when (ex is NonRetryableException or PayloadFormatException or ResultFormatException)
+        {
+            outcome = Outcome(task, OutcomeKind.Failed, error: Describe(ex));
+        }
+        catch (Exception ex)
+        {
+            outcome = RetryOrFail(task, Describe(ex));
+        }
+        finally
+        {
+            _running.TryRemove(task.Id, out _);
+        }
+
+        if (outcome.Kind is OutcomeKind.Retry or OutcomeKind.Deferred)
+        {
+            NoteDue(outcome.RunAfterMs);
+        }
+
+        if (!_abandoned)
+        {
+            _outcomes!.Writer.TryWrite(outcome);
+        }
+
+        Log.TaskEnded(_logger, task.Id, task.Attempt, outcome.Kind.ToString());
+        Interlocked.Decrement(ref _inFlight);
+        _wake.Set();
+    }
+
+    private TaskOutcome RetryOrFail(ClaimedTask task, string error)
+    {
+        if (task.Attempt >= task.MaxAttempts)
+        {
+            return Outcome(task, OutcomeKind.Failed, error: error);
+        }
+
+        var delay = _options.Retry.DelayAfter(task.Attempt, Random.Shared.NextDouble());
+        return Outcome(task, OutcomeKind.Retry, error: error, runAfterMs: NowMs() + (long)delay.TotalMilliseconds);
+    }
+
+    private static TaskOutcome Outcome(ClaimedTask task, OutcomeKind kind, string? result = null, string? error = null, long runAfterMs = 0)
+        => new(task.Id, task.BatchId, task.Version, kind, result, error, runAfterMs);
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        PayloadFormatException or ResultFormatException => ex.Message,
+        _ => $"{ex.GetType().FullName}: {ex.Message}",
+    };
+
+    private async Task WriteLoopAsync(ChannelReader<TaskOutcome> reader)
+    {
+        var group = new List<TaskOutcome>(256);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            // Whatever arrived while the previous group committed goes into this one.
+            while (group.Count < 2048 && reader.TryRead(out var outcome))
+            {
+                group.Add(outcome);
+            }
+
+            if (_abandoned)
+            {
+                group.Clear();
+                continue;
+            }
+
+            try
+            {
+                foreach (var rejected in _store.ApplyOutcomes(group, NowMs()))
+                {
+                    Log.OutcomeRejected(_logger, rejected.TaskId, rejected.Kind.ToString(), rejected.Version);
+                }
+            }
+            catch (Exception ex)
+            {
+                Log.OutcomeWriteFailed(_logger, group.Count, ex);
+            }
+
+            group.Clear();
+            _changes.Pulse();
+            _wake.Set();
+        }
+    }
+
+    private async Task LeaseLoopAsync(CancellationToken stopping)
+    {
+        var tick = _options.LeaseDuration / 3;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(tick, _time, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            try
+            {
+                var now = NowMs();
+                _store.RenewLeases(Owner, now + (long)_options.LeaseDuration.TotalMilliseconds);
+                var recovered = _store.RecoverExpiredLeases(now);
+                var interrupted = _store.InterruptOverdueBatches(now);
+                if (recovered > 0)
+                {
+                    Log.LeasesRecovered(_logger, recovered);
+                    _wake.Set();
+                }
+
+                if (recovered > 0 || interrupted > 0)
+                {
+                    _changes.Pulse();
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.LeaseUpkeepFailed(_logger, ex);
+            }
+        }
+    }
+
+    private void NoteDue(long dueMs)
+    {
+        var current = Volatile.Read(ref _nextDueMs);
+        while (dueMs < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _nextDueMs, dueMs, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+    }
+
+    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -1,0 +1,29 @@
+namespace Tem;
+
+/// <summary>A named group of tasks, such as one night's run of LLM rewrites.</summary>
+public sealed record Batch
+{
+    /// <summary>The batch id.</summary>
+    public required long Id { get; init; }
+
+    /// <summary>The user's unique tag, such as a date.</summary>
+    public required string Code { get; init; }
+
+    /// <summary>The user's kind of batch, for filtering.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>Where the batch is in its life.</summary>
+    public required BatchStatus Status { get; init; }
+
+    /// <summary>When it was created.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When its last task ended, if it has.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>The user's metadata given at creation.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The criteria that interrupt it automatically, if any.</summary>
+    public InterruptionCriteria? InterruptionCriteria { get; init; }
+}

@@ -1,0 +1,155 @@
+using Tem.Storage;
+
+namespace Tem;
+
+/// <summary>Creates, reads and steers batches. Reach it through <see cref="TemEngine.Batches"/>.</summary>
+public sealed class BatchService
+{
+    private const int MaxCodeLength = 200;
+
+    private readonly ITemStore _store;
+    private readonly TemWorker _worker;
+    private readonly TimeProvider _time;
+
+    internal BatchService(ITemStore store, TemWorker worker, TimeProvider time)
+    {
+        _store = store;
+        _worker = worker;
+        _time = time;
+    }
+
+    /// <summary>Creates an active batch.</summary>
+    /// <param name="code">A unique tag such as "2026-02-15-llm-fix"; 1 to 200 characters.</param>
+    /// <param name="type">The kind of batch, for filtering; not empty.</param>
+    /// <param name="metadata">Anything worth keeping with the batch.</param>
+    /// <param name="interruptionCriteria">When to interrupt the batch automatically.</param>
+    /// <param name="cancellationToken">Cancels before the batch is written.</param>
+    /// <exception cref="DuplicateBatchCodeException">A batch already has <paramref name="code"/>.</exception>
+    public Task<Batch> CreateAsync(string code, string type, IReadOnlyDictionary<string, string>? metadata = null,
+        InterruptionCriteria? interruptionCriteria = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(code) || code.Length > MaxCodeLength)
+        {
+            throw new ArgumentException($"A batch code must be 1 to {MaxCodeLength} characters and not blank, such as \"2026-02-15-llm-fix\"; got '{code}'.", nameof(code));
+        }
+
+        if (string.IsNullOrWhiteSpace(type))
+        {
+            throw new ArgumentException("A batch type must not be empty; it names the kind of batch, such as \"rewrite-docs\".", nameof(type));
+        }
+
+        interruptionCriteria?.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(_store.CreateBatch(code, type, metadata is null ? null : BatchMetadata.ToJson(metadata), interruptionCriteria?.ToJson(), NowMs()));
+    }
+
+    /// <summary>The batch with <paramref name="code"/>, or a new active one with that code and <paramref name="type"/>: the way a script resumes its own batch when run again.</summary>
+    public async Task<Batch> GetOrCreateAsync(string code, string type, IReadOnlyDictionary<string, string>? metadata = null,
+        InterruptionCriteria? interruptionCriteria = null, CancellationToken cancellationToken = default)
+    {
+        if (await GetByCodeAsync(code, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return existing;
+        }
+
+        try
+        {
+            return await CreateAsync(code, type, metadata, interruptionCriteria, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DuplicateBatchCodeException)
+        {
+            // Another process created it between the two calls.
+            return (await GetByCodeAsync(code, cancellationToken).ConfigureAwait(false))!;
+        }
+    }
+
+    /// <summary>The batch with <paramref name="batchId"/>.</summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public Task<Batch> GetAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Require(batchId));
+    }
+
+    /// <summary>The batch with <paramref name="code"/>, or null if there is none.</summary>
+    public Task<Batch?> GetByCodeAsync(string code, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(_store.GetBatchByCode(code));
+    }
+
+    /// <summary>Batches, oldest first, optionally only of one type or status.</summary>
+    public Task<IReadOnlyList<Batch>> ListAsync(string? type = null, BatchStatus? status = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(_store.ListBatches(type, status));
+    }
+
+    /// <summary>How many of the batch's tasks are in each status.</summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public Task<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Require(batchId);
+        return Task.FromResult(_store.GetStats(batchId));
+    }
+
+    /// <summary>The batch's interruptions, oldest first.</summary>
+    public Task<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Require(batchId);
+        return Task.FromResult(_store.GetInterruptions(batchId));
+    }
+
+    /// <summary>
+    /// Makes the batch active again and returns its running tasks that this engine's worker does not hold to
+    /// pending: the recovery after a crash, without waiting for leases to expire. Call it only when no other
+    /// process works the file. Returns the number of tasks reset.
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    /// <exception cref="BatchNotActiveException">The batch is cancelled.</exception>
+    public Task<int> ResumeAsync(long batchId, CancellationToken cancellationToken = default)
+        => Steer(cancellationToken, () => _store.ResumeBatch(batchId, _worker.Owner, NowMs()));
+
+    /// <summary>Returns the batch's failed tasks to pending with their attempts reset (after a fix) and makes it active. Returns how many.</summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    /// <exception cref="BatchNotActiveException">The batch is cancelled.</exception>
+    public Task<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken = default)
+        => Steer(cancellationToken, () => _store.RetryFailed(batchId, NowMs()));
+
+    /// <summary>Cancels the batch: its pending and running tasks become cancelled, and running handlers in this process are cancelled. Returns how many tasks.</summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public Task<int> CancelAsync(long batchId, CancellationToken cancellationToken = default) => Steer(cancellationToken, () =>
+    {
+        var cancelled = _store.CancelBatch(batchId, NowMs());
+        _worker.CancelBatchRuns(batchId);
+        return cancelled;
+    });
+
+    /// <summary>Interrupts an active batch: its pending tasks wait until <see cref="ResumeAsync"/>. Returns false if it was not active.</summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public Task<bool> InterruptAsync(long batchId, string reason, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new ArgumentException("Give a reason for the interruption; it is kept with the batch.", nameof(reason));
+        }
+
+        return Steer(cancellationToken, () => _store.InterruptBatch(batchId, reason, NowMs()));
+    }
+
+    private Task<T> Steer<T>(CancellationToken cancellationToken, Func<T> change)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = change();
+        _worker.Wake();
+        return Task.FromResult(result);
+    }
+
+    private Batch Require(long batchId) => _store.GetBatch(batchId)
+        ?? throw new BatchNotFoundException($"No batch has id {batchId}. Batch ids come from Batches.CreateAsync, GetByCodeAsync or ListAsync.");
+
+    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+}

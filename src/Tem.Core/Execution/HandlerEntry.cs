@@ -1,0 +1,10 @@
+namespace Tem.Execution;
+
+/// <summary>A registered handler, erased to JSON in and JSON out so the worker needs no generics.</summary>
+internal sealed record HandlerEntry(string TaskType, TimeSpan? Timeout, Func<string, TaskContext, CancellationToken, ValueTask<string?>> Invoke);
+
+/// <summary>The stored payload no longer parses as the task type's payload; the task fails without retrying.</summary>
+internal sealed class PayloadFormatException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The handler's result cannot be written as JSON; the task fails without retrying.</summary>
+internal sealed class ResultFormatException(string message, Exception inner) : Exception(message, inner);

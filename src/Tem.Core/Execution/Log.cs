@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tem.Execution;
+
+/// <summary>Everything the engine logs, source-generated. Nothing is logged per task above Debug.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Dropped the outcome {Kind} of task {TaskId}: it was no longer running at version {Version} (recovered, resumed or cancelled elsewhere).")]
+    public static partial void OutcomeRejected(ILogger logger, long taskId, string kind, long version);
+
+    [LoggerMessage(2, LogLevel.Error, "Could not write {Count} task outcomes; the tasks stay running until their leases expire and then run again.")]
+    public static partial void OutcomeWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Error, "Could not claim tasks; retrying after the poll interval.")]
+    public static partial void ClaimFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Information, "Recovered {Count} tasks whose lease expired.")]
+    public static partial void LeasesRecovered(ILogger logger, int count);
+
+    [LoggerMessage(5, LogLevel.Error, "Lease upkeep failed; retrying on the next tick.")]
+    public static partial void LeaseUpkeepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Warning, "Stopping: {Count} handlers did not finish within {Timeout}; they were cancelled and their tasks returned to pending.")]
+    public static partial void StopTimedOut(ILogger logger, int count, TimeSpan timeout);
+
+    [LoggerMessage(7, LogLevel.Debug, "Task {TaskId} attempt {Attempt} ended: {Kind}.")]
+    public static partial void TaskEnded(ILogger logger, long taskId, int attempt, string kind);
+}

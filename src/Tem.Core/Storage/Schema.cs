@@ -1,0 +1,106 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tem.Storage;
+
+/// <summary>The schema, versioned by <c>PRAGMA user_version</c>; each migration runs once, in a transaction.</summary>
+internal static class Schema
+{
+    /// <summary>The version this build writes. A file with a higher version is refused.</summary>
+    public const int CurrentVersion = 1;
+
+    private static readonly string[] Migrations =
+    [
+        // v1
+        """
+        CREATE TABLE batch (
+            id                    INTEGER PRIMARY KEY,
+            code                  TEXT    NOT NULL UNIQUE,
+            type                  TEXT    NOT NULL,
+            status                TEXT    NOT NULL CHECK (status IN ('active', 'interrupted', 'cancelled', 'completed')),
+            created_at            INTEGER NOT NULL,
+            completed_at          INTEGER,
+            metadata              TEXT,
+            interruption_criteria TEXT,
+            -- the counters below serve the interruption criteria; ResumeAsync and RetryFailedAsync reset them
+            started_at            INTEGER,
+            run_completed         INTEGER NOT NULL DEFAULT 0,
+            run_failed            INTEGER NOT NULL DEFAULT 0,
+            consecutive_failures  INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE batch_interruption (
+            id         INTEGER PRIMARY KEY,
+            batch_id   INTEGER NOT NULL REFERENCES batch (id),
+            reason     TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            pending    INTEGER NOT NULL,
+            running    INTEGER NOT NULL,
+            completed  INTEGER NOT NULL,
+            failed     INTEGER NOT NULL,
+            cancelled  INTEGER NOT NULL
+        );
+
+        CREATE TABLE task (
+            id                    INTEGER PRIMARY KEY,
+            batch_id              INTEGER NOT NULL REFERENCES batch (id),
+            type                  TEXT    NOT NULL,
+            status                TEXT    NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+            payload               TEXT    NOT NULL,
+            result                TEXT,
+            error                 TEXT,
+            attempt               INTEGER NOT NULL DEFAULT 0,
+            max_attempts          INTEGER NOT NULL,
+            priority              INTEGER NOT NULL DEFAULT 0,
+            run_after             INTEGER NOT NULL,
+            lease_owner           TEXT,
+            lease_expires_at      INTEGER,
+            claimed_at            INTEGER,
+            completed_at          INTEGER,
+            created_at            INTEGER NOT NULL,
+            version               INTEGER NOT NULL DEFAULT 0,
+            idempotency_key       TEXT,
+            rate_limit_deferrals  INTEGER NOT NULL DEFAULT 0
+        );
+
+        -- Only claimable rows are indexed, so claim cost does not grow with finished tasks.
+        CREATE INDEX task_claimable ON task (priority DESC, id, run_after, type, batch_id) WHERE status = 'pending';
+        CREATE INDEX task_batch_status ON task (batch_id, status);
+        CREATE INDEX task_running_lease ON task (lease_expires_at) WHERE status = 'running';
+        CREATE UNIQUE INDEX task_idempotency ON task (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        """,
+    ];
+
+    public static void Migrate(SqliteConnection connection, string path)
+    {
+        var version = ReadVersion(connection);
+        if (version > CurrentVersion)
+        {
+            throw new TemDatabaseException(
+                $"The database '{path}' has schema version {version}, written by a newer Tem; this Tem understands up to version {CurrentVersion}. Upgrade Tem to open it.");
+        }
+
+        if (version == CurrentVersion)
+        {
+            return;
+        }
+
+        using var transaction = connection.BeginTransaction(deferred: false);
+        version = ReadVersion(connection); // another process may have migrated while we waited for the lock
+        for (var v = version; v < CurrentVersion; v++)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations[v] + $"\nPRAGMA user_version = {v + 1};";
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    private static int ReadVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

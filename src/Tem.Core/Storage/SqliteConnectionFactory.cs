@@ -1,0 +1,89 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tem.Storage;
+
+/// <summary>Opens connections to a Tem file with the pragmas every connection needs.</summary>
+internal static class SqliteConnectionFactory
+{
+    private static ReadOnlySpan<byte> SqliteHeader => "SQLite format 3\0"u8;
+
+    /// <summary>Refuses paths that cannot be a Tem database before SQLite sees them, with a message that says why.</summary>
+    public static void CheckPath(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var folder = System.IO.Path.GetDirectoryName(full);
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new TemDatabaseException($"The folder of the database '{full}' does not exist. Create '{folder}' first, or choose another DatabasePath.");
+        }
+
+        if (Directory.Exists(full))
+        {
+            throw new TemDatabaseException($"The database path '{full}' is a folder. Set DatabasePath to a file inside it, for example '{System.IO.Path.Combine(full, "tem.db")}'.");
+        }
+
+        if (!File.Exists(full))
+        {
+            return;
+        }
+
+        Span<byte> header = stackalloc byte[16];
+        int read;
+        try
+        {
+            using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TemDatabaseException($"The database '{full}' cannot be read: {ex.Message}", ex);
+        }
+
+        // An empty file is what some tools create as a placeholder; SQLite initialises it.
+        if (read != 0 && (read < header.Length || !header.SequenceEqual(SqliteHeader)))
+        {
+            throw new TemDatabaseException($"The file '{full}' is not a SQLite database (its header is wrong). Point DatabasePath at a Tem database or at a new file name.");
+        }
+    }
+
+    public static SqliteConnection Open(string path, TemDurability durability, TimeSpan busyTimeout)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            var synchronous = durability == TemDurability.Full ? "FULL" : "NORMAL";
+            command.CommandText = $"""
+                PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds};
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = {synchronous};
+                PRAGMA foreign_keys = ON;
+                """;
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw Translate(ex, path);
+        }
+    }
+
+    /// <summary>Turns SQLite's error codes for an unusable file into a message that says what to do.</summary>
+    public static TemDatabaseException Translate(SqliteException ex, string path) => ex.SqliteErrorCode switch
+    {
+        26 => new TemDatabaseException($"The file '{path}' is not a SQLite database. Point DatabasePath at a Tem database or at a new file name.", ex),
+        11 => new TemDatabaseException($"The database '{path}' is corrupt (SQLite: {ex.Message}). Restore it from a backup or start a new file.", ex),
+        8 => new TemDatabaseException($"The database '{path}' is read-only. Tem must write to it: check the file's and its folder's permissions.", ex),
+        14 => new TemDatabaseException($"The database '{path}' cannot be opened (SQLite: {ex.Message}). Check that its folder exists and is writable.", ex),
+        _ => new TemDatabaseException($"The database '{path}' cannot be used (SQLite error {ex.SqliteErrorCode}: {ex.Message}).", ex),
+    };
+}

@@ -1,0 +1,31 @@
+namespace Tem.Storage;
+
+/// <summary>A task the worker has just claimed.</summary>
+internal sealed record ClaimedTask(
+    long Id, long BatchId, string Type, string Payload, int Attempt, int MaxAttempts, long Version,
+    int Priority, string? IdempotencyKey, int RateLimitDeferrals);
+
+/// <summary>A task row to insert.</summary>
+internal readonly record struct NewTask(string Payload, int MaxAttempts, int Priority, long RunAfterMs, string? IdempotencyKey);
+
+/// <summary>How a run ended, as the worker reports it to the store.</summary>
+internal enum OutcomeKind
+{
+    /// <summary>running → completed, with the result.</summary>
+    Completed,
+
+    /// <summary>running → pending at a later time; the attempt counts.</summary>
+    Retry,
+
+    /// <summary>running → failed.</summary>
+    Failed,
+
+    /// <summary>running → pending at a later time; the provider asked to wait, so the attempt does not count.</summary>
+    Deferred,
+
+    /// <summary>running → pending now; the worker stopped before the run ended, so the attempt does not count.</summary>
+    Released,
+}
+
+/// <summary>One run's outcome, applied only if the task is still running at the version the worker claimed.</summary>
+internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Version, OutcomeKind Kind, string? Result, string? Error, long RunAfterMs);
