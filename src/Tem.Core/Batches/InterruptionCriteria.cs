@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Tem;
@@ -64,12 +65,12 @@ public sealed record InterruptionCriteria
         var ended = completed + failed;
         if (MaxErrorRate is { } maxRate && ended >= MinTasksForErrorRate && (double)failed / ended > maxRate)
         {
-            return $"Error rate {(double)failed / ended:P1} ({failed} of {ended} ended tasks failed) exceeds MaxErrorRate = {maxRate:P1}.";
+            return string.Create(CultureInfo.InvariantCulture, $"Error rate {100.0 * failed / ended:0.0}% ({failed} of {ended} ended tasks failed) exceeds MaxErrorRate = {100 * maxRate:0.0}%.");
         }
 
         if (MaxRuntime is { } maxRuntime && runtime > maxRuntime)
         {
-            return $"The batch ran {runtime.Value.TotalSeconds:0.#} s, longer than MaxRuntime = {maxRuntime.TotalSeconds:0.#} s.";
+            return string.Create(CultureInfo.InvariantCulture, $"The batch ran {runtime.Value.TotalSeconds:0.#} s, longer than MaxRuntime = {maxRuntime.TotalSeconds:0.###} s.");
         }
 
         return null;
