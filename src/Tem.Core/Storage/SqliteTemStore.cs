@@ -299,7 +299,8 @@ internal sealed class SqliteTemStore : ITemStore
             SET status = 'running', attempt = attempt + 1, lease_owner = $owner, lease_expires_at = $leaseUntil,
                 claimed_at = $now, version = version + 1
             WHERE id IN (
-                SELECT id FROM task
+                -- Without the hint the planner may pick (batch_id, status) and sort every pending row of the batch.
+                SELECT id FROM task INDEXED BY task_claimable
                 WHERE status = 'pending' AND run_after <= $now
                   AND type IN (SELECT value FROM json_each($types))
                   AND batch_id IN (SELECT id FROM batch WHERE status = 'active')
