@@ -95,6 +95,19 @@ public sealed class BatchService
         return Task.FromResult(_store.GetStats(batchId));
     }
 
+    /// <summary>Counts, throughput, task durations, attempts and the most common errors of the batch.</summary>
+    /// <param name="batchId">The batch.</param>
+    /// <param name="topErrors">How many distinct error texts to list (1 to 1,000).</param>
+    /// <param name="cancellationToken">Cancels before the read.</param>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public Task<BatchReport> GetReportAsync(long batchId, int topErrors = 10, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(topErrors, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(topErrors, 1000);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(_store.GetReport(Require(batchId), topErrors));
+    }
+
     /// <summary>The batch's interruptions, oldest first.</summary>
     public Task<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken = default)
     {

@@ -24,6 +24,9 @@ internal interface ITemStore : IDisposable
 
     IReadOnlyList<BatchInterruption> GetInterruptions(long batchId);
 
+    /// <summary>Everything <see cref="BatchReport"/> shows, read in one snapshot.</summary>
+    BatchReport GetReport(Batch batch, int topErrors);
+
     /// <summary>Batch → active; its running tasks not held by <paramref name="liveOwner"/> → pending. Returns the tasks reset.</summary>
     int ResumeBatch(long batchId, string liveOwner, long nowMs);
 

@@ -103,9 +103,97 @@ internal sealed class SqliteTemStore : ITemStore
         }
     }
 
+    public BatchReport GetReport(Batch batch, int topErrors)
+    {
+        lock (_readGate)
+        {
+            using var snapshot = _reader.BeginTransaction(deferred: true);
+            var stats = ReadStats(_reader, batch.Id, snapshot);
+
+            long? firstClaimed = null, lastCompleted = null;
+            using (var command = Command(_reader, "SELECT MIN(claimed_at), MAX(completed_at) FROM task WHERE batch_id = $id;", ("$id", batch.Id)))
+            {
+                command.Transaction = snapshot;
+                using var reader = command.ExecuteReader();
+                reader.Read();
+                firstClaimed = reader.IsDBNull(0) ? null : reader.GetInt64(0);
+                lastCompleted = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+            }
+
+            var durations = new List<long>();
+            using (var command = Command(_reader, """
+                SELECT completed_at - claimed_at FROM task
+                WHERE batch_id = $id AND status = 'completed' AND claimed_at IS NOT NULL
+                ORDER BY 1;
+                """, ("$id", batch.Id)))
+            {
+                command.Transaction = snapshot;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    durations.Add(reader.GetInt64(0));
+                }
+            }
+
+            var attempts = new List<AttemptCount>();
+            using (var command = Command(_reader, """
+                SELECT attempt, COUNT(*) FROM task WHERE batch_id = $id AND status IN ('completed', 'failed')
+                GROUP BY attempt ORDER BY attempt;
+                """, ("$id", batch.Id)))
+            {
+                command.Transaction = snapshot;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    attempts.Add(new AttemptCount(reader.GetInt32(0), reader.GetInt64(1)));
+                }
+            }
+
+            var errors = new List<ErrorCount>();
+            using (var command = Command(_reader, """
+                SELECT error, COUNT(*) FROM task WHERE batch_id = $id AND error IS NOT NULL AND status IN ('failed', 'pending')
+                GROUP BY error ORDER BY COUNT(*) DESC, error LIMIT $top;
+                """, ("$id", batch.Id), ("$top", topErrors)))
+            {
+                command.Transaction = snapshot;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    errors.Add(new ErrorCount(reader.GetString(0), reader.GetInt64(1)));
+                }
+            }
+
+            snapshot.Commit();
+            TimeSpan? Percentile(double p) => durations.Count == 0 ? null
+                : TimeSpan.FromMilliseconds(durations[Math.Clamp((int)Math.Ceiling(p * durations.Count) - 1, 0, durations.Count - 1)]);
+            var span = lastCompleted - firstClaimed;
+            return new BatchReport
+            {
+                Batch = batch,
+                Stats = stats,
+                FirstClaimedAt = firstClaimed is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+                LastCompletedAt = lastCompleted is { } l ? DateTimeOffset.FromUnixTimeMilliseconds(l) : null,
+                Throughput = span is > 0 ? stats.Completed * 1000.0 / span.Value : null,
+                DurationP50 = Percentile(0.50),
+                DurationP95 = Percentile(0.95),
+                DurationMax = Percentile(1.0),
+                Attempts = attempts,
+                TopErrors = errors,
+                Interruptions = GetInterruptionsUnlocked(batch.Id),
+            };
+        }
+    }
+
     public IReadOnlyList<BatchInterruption> GetInterruptions(long batchId)
     {
         lock (_readGate)
+        {
+            return GetInterruptionsUnlocked(batchId);
+        }
+    }
+
+    private IReadOnlyList<BatchInterruption> GetInterruptionsUnlocked(long batchId)
+    {
         {
             using var command = Command(_reader, """
                 SELECT reason, created_at, pending, running, completed, failed, cancelled
