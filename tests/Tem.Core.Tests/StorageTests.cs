@@ -53,6 +53,27 @@ public class StorageTests
     }
 
     [Fact]
+    public void A_sqlite_file_of_another_application_is_refused_and_left_alone()
+    {
+        using var db = new TempDatabase();
+        using (var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);";
+            command.ExecuteNonQuery();
+        }
+
+        var ex = Assert.Throws<TemDatabaseException>(() => db.Open());
+        Assert.Contains("holds tables but no Tem schema", ex.Message);
+        using var check = new SqliteConnection($"Data Source={db.Path};Pooling=False");
+        check.Open();
+        using var count = check.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table';";
+        Assert.Equal(1L, count.ExecuteScalar());
+    }
+
+    [Fact]
     public void A_missing_folder_is_refused_with_its_name()
     {
         using var db = new TempDatabase();

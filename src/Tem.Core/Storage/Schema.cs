@@ -86,6 +86,12 @@ internal static class Schema
 
         using var transaction = connection.BeginTransaction(deferred: false);
         version = ReadVersion(connection); // another process may have migrated while we waited for the lock
+        if (version == 0 && HasTables(connection, transaction))
+        {
+            throw new TemDatabaseException(
+                $"The database '{path}' holds tables but no Tem schema: it belongs to something else. Point DatabasePath at a Tem database or at a new file name.");
+        }
+
         for (var v = version; v < CurrentVersion; v++)
         {
             using var command = connection.CreateCommand();
@@ -95,6 +101,14 @@ internal static class Schema
         }
 
         transaction.Commit();
+    }
+
+    private static bool HasTables(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table');";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
     }
 
     private static int ReadVersion(SqliteConnection connection)
