@@ -17,7 +17,7 @@ public class WorkerTests
         using var db = new TempDatabase();
         await using var tem = db.Open(registry: Echo((p, _, _) => Ok(p)));
         var batch = await tem.Batches.CreateAsync("b", "t");
-        await tem.Tasks.EnqueueManyAsync(batch.Id, Types.Echo, Types.Payloads(200));
+        await tem.Tasks.EnqueueManyAsync(batch.Id, Types.Echo, Types.Payloads(200), p => new EnqueueOptions { IdempotencyKey = $"k{p.N}" });
         await tem.Worker.StartAsync();
         var stats = await tem.WaitForBatchAsync(batch.Id, Types.Timeout());
 
@@ -28,6 +28,11 @@ public class WorkerTests
         var done = await tem.Batches.GetAsync(batch.Id);
         Assert.Equal(BatchStatus.Completed, done.Status);
         Assert.NotNull(done.CompletedAt);
+
+        // Re-running the script's enqueue and resume adds nothing and leaves the batch completed.
+        Assert.Equal(new EnqueueResult(0, 200), await tem.Tasks.EnqueueManyAsync(batch.Id, Types.Echo, Types.Payloads(200), p => new EnqueueOptions { IdempotencyKey = $"k{p.N}" }));
+        Assert.Equal(0, await tem.Batches.ResumeAsync(batch.Id));
+        Assert.Equal(BatchStatus.Completed, (await tem.Batches.GetAsync(batch.Id)).Status);
     }
 
     [Fact]

@@ -216,19 +216,23 @@ internal sealed class SqliteTemStore : ITemStore
     public int ResumeBatch(long batchId, string liveOwner, long nowMs) => InWriteTransaction(transaction =>
     {
         RestartBatch(transaction, batchId);
-        return Execute(transaction, """
+        var reset = Execute(transaction, """
             UPDATE task SET status = 'pending', run_after = $now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
             WHERE batch_id = $id AND status = 'running' AND (lease_owner IS NULL OR lease_owner <> $owner);
             """, ("$id", batchId), ("$now", nowMs), ("$owner", liveOwner));
+        CompleteIfDone(transaction, batchId, nowMs);
+        return reset;
     });
 
     public int RetryFailed(long batchId, long nowMs) => InWriteTransaction(transaction =>
     {
         RestartBatch(transaction, batchId);
-        return Execute(transaction, """
+        var reset = Execute(transaction, """
             UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, run_after = $now, completed_at = NULL, version = version + 1
             WHERE batch_id = $id AND status = 'failed';
             """, ("$id", batchId), ("$now", nowMs));
+        CompleteIfDone(transaction, batchId, nowMs);
+        return reset;
     });
 
     public int CancelBatch(long batchId, long nowMs) => InWriteTransaction(transaction =>
@@ -280,7 +284,7 @@ internal sealed class SqliteTemStore : ITemStore
     public EnqueueResult Enqueue(long batchId, string type, IEnumerable<NewTask> tasks, long nowMs, CancellationToken cancellationToken)
         => InWriteTransaction(transaction =>
     {
-        OpenForEnqueue(transaction, batchId);
+        var wasCompleted = OpenForEnqueue(transaction, batchId) == BatchStatus.Completed;
         using var insert = Command(transaction, """
             INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
             VALUES ($batch, $type, 'pending', $payload, $max, $priority, $runAfter, $now, $key)
@@ -319,12 +323,17 @@ internal sealed class SqliteTemStore : ITemStore
             }
         }
 
+        if (wasCompleted && inserted > 0)
+        {
+            Reactivate(transaction, batchId);
+        }
+
         return new EnqueueResult(inserted, skipped);
     });
 
     public long EnqueueOne(long batchId, string type, NewTask task, long nowMs) => InWriteTransaction(transaction =>
     {
-        OpenForEnqueue(transaction, batchId);
+        var wasCompleted = OpenForEnqueue(transaction, batchId) == BatchStatus.Completed;
         using var insert = Command(transaction, """
             INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
             VALUES ($batch, $type, 'pending', $payload, $max, $priority, $runAfter, $now, $key)
@@ -334,6 +343,11 @@ internal sealed class SqliteTemStore : ITemStore
             ("$runAfter", task.RunAfterMs), ("$now", nowMs), ("$key", task.IdempotencyKey));
         if (insert.ExecuteScalar() is long id)
         {
+            if (wasCompleted)
+            {
+                Reactivate(transaction, batchId);
+            }
+
             return id;
         }
 
@@ -576,12 +590,16 @@ internal sealed class SqliteTemStore : ITemStore
             }
         }
 
-        Execute(transaction, """
-            UPDATE batch SET status = 'completed', completed_at = $now
-            WHERE id = $id AND status = 'active'
-              AND NOT EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status IN ('pending', 'running'));
-            """, ("$id", batchId), ("$now", nowMs));
+        CompleteIfDone(transaction, batchId, nowMs);
     }
+
+    /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
+    private static void CompleteIfDone(SqliteTransaction transaction, long batchId, long nowMs) => Execute(transaction, """
+        UPDATE batch SET status = 'completed', completed_at = $now
+        WHERE id = $id AND status = 'active'
+          AND EXISTS (SELECT 1 FROM task WHERE batch_id = $id)
+          AND NOT EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status IN ('pending', 'running'));
+        """, ("$id", batchId), ("$now", nowMs));
 
     private static bool Interrupt(SqliteTransaction transaction, long batchId, string reason, long nowMs)
     {
@@ -599,7 +617,8 @@ internal sealed class SqliteTemStore : ITemStore
         return true;
     }
 
-    private static void OpenForEnqueue(SqliteTransaction transaction, long batchId)
+    /// <summary>Checks that the batch takes tasks; returns its status.</summary>
+    private static BatchStatus OpenForEnqueue(SqliteTransaction transaction, long batchId)
     {
         var status = RequireBatch(transaction, batchId);
         if (status is BatchStatus.Cancelled or BatchStatus.Interrupted)
@@ -609,11 +628,11 @@ internal sealed class SqliteTemStore : ITemStore
                 (status == BatchStatus.Interrupted ? "Call Batches.ResumeAsync to reopen it, or create a new batch." : "Create a new batch."));
         }
 
-        if (status == BatchStatus.Completed)
-        {
-            Execute(transaction, "UPDATE batch SET status = 'active', completed_at = NULL WHERE id = $id;", ("$id", batchId));
-        }
+        return status;
     }
+
+    private static void Reactivate(SqliteTransaction transaction, long batchId)
+        => Execute(transaction, "UPDATE batch SET status = 'active', completed_at = NULL WHERE id = $id AND status = 'completed';", ("$id", batchId));
 
     private static void RestartBatch(SqliteTransaction transaction, long batchId)
     {
