@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Xunit;
+
+namespace Tem.Cli.Tests;
+
+public sealed record DocPayload(int N);
+
+public sealed record DocResult(string Text);
+
+[JsonSerializable(typeof(DocPayload))]
+[JsonSerializable(typeof(DocResult))]
+internal sealed partial class CliTestJson : JsonSerializerContext;
+
+/// <summary>Runs the built `tem` tool as a separate process against real database files.</summary>
+public sealed class CliTests : IDisposable
+{
+    private static readonly TaskType<DocPayload, DocResult> Doc = new("doc", CliTestJson.Default.DocPayload, CliTestJson.Default.DocResult, maxAttempts: 2);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("tem-cli-").FullName;
+
+    private string DbPath => Path.Combine(_folder, "tem.db");
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    /// <summary>A batch "nightly" of 10 tasks: 8 completed, 2 failed (N = 3 and 7), plus an empty batch "later".</summary>
+    private async Task SeedAsync()
+    {
+        await using var tem = TemEngine.Open(new TemOptions
+        {
+            DatabasePath = DbPath,
+            PollInterval = TimeSpan.FromMilliseconds(50),
+            Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(20) },
+        }, TemHandlerRegistry.Create(w => w.Register(Doc, (p, _, _) =>
+            p.N is 3 or 7 ? throw new InvalidOperationException($"model refused doc {p.N}") : ValueTask.FromResult(new DocResult($"text {p.N}")))));
+        var batch = await tem.Batches.CreateAsync("nightly", "rewrite");
+        await tem.Tasks.EnqueueManyAsync(batch.Id, Doc, Enumerable.Range(0, 10).Select(i => new DocPayload(i)));
+        await tem.Worker.StartAsync();
+        await tem.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        await tem.Batches.CreateAsync("later", "rewrite");
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> Tem(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tem.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task Batches_lists_codes_statuses_and_counts_as_text_and_json()
+    {
+        await SeedAsync();
+        var (exit, text, err) = await Tem("batches", DbPath);
+        Assert.Equal(0, exit);
+        Assert.Equal("", err);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("CODE", lines[0]);
+        Assert.Matches(@"^nightly\s+rewrite\s+completed\s+0\s+0\s+8\s+2\s+0\s+10\s", lines[1]);
+        Assert.Matches(@"^later\s+rewrite\s+active\s+0\s+0\s+0\s+0\s+0\s+0\s", lines[2]);
+
+        (exit, text, _) = await Tem("batches", DbPath, "--json");
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(text);
+        var nightly = json.RootElement[0];
+        Assert.Equal("nightly", nightly.GetProperty("code").GetString());
+        Assert.Equal(8, nightly.GetProperty("stats").GetProperty("completed").GetInt32());
+        Assert.Equal(2, nightly.GetProperty("stats").GetProperty("failed").GetInt32());
+    }
+
+    [Fact]
+    public async Task Report_shows_counts_attempts_and_grouped_errors()
+    {
+        await SeedAsync();
+        var (exit, text, _) = await Tem("report", DbPath, "nightly");
+        Assert.Equal(0, exit);
+        Assert.Contains("Tasks: 10 total, 8 completed, 2 failed, 0 pending, 0 running, 0 cancelled", text);
+        Assert.Contains("Attempts: 1 → 8, 2 → 2", text);
+        Assert.Contains("System.InvalidOperationException: model refused doc 3", text);
+        Assert.Contains("Task duration: p50", text);
+
+        (exit, text, _) = await Tem("report", DbPath, "nightly", "--json");
+        using var json = JsonDocument.Parse(text);
+        Assert.Equal(2, json.RootElement.GetProperty("topErrors").GetArrayLength());
+        Assert.Equal(8, json.RootElement.GetProperty("attempts").GetProperty("1").GetInt32());
+    }
+
+    [Fact]
+    public async Task List_and_show_give_the_failed_tasks_with_their_errors()
+    {
+        await SeedAsync();
+        var (exit, text, _) = await Tem("list", DbPath, "--batch", "nightly", "--status", "failed");
+        Assert.Equal(0, exit);
+        var rows = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.All(rows, r => Assert.Contains("failed  2/2", r));
+        Assert.Contains("model refused doc 3", rows[0]);
+
+        var id = rows[0].Trim().Split(' ')[0];
+        (exit, text, _) = await Tem("show", DbPath, id, "--json");
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(text);
+        Assert.Equal(3, json.RootElement.GetProperty("payload").GetProperty("N").GetInt32());
+        Assert.Equal("failed", json.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Retry_failed_returns_failures_to_pending_in_the_file()
+    {
+        await SeedAsync();
+        var (exit, text, _) = await Tem("retry-failed", DbPath, "nightly");
+        Assert.Equal(0, exit);
+        Assert.Equal("nightly: returned 2 failed tasks to pending.", text.Trim());
+
+        await using var tem = TemEngine.Open(new TemOptions { DatabasePath = DbPath });
+        var batch = (await tem.Batches.GetByCodeAsync("nightly"))!;
+        Assert.Equal(new BatchStats(2, 0, 8, 0, 0), await tem.Batches.GetStatsAsync(batch.Id));
+        Assert.Equal(BatchStatus.Active, batch.Status);
+    }
+
+    [Fact]
+    public async Task Export_writes_jsonl_and_csv()
+    {
+        await SeedAsync();
+        var (exit, text, _) = await Tem("export", DbPath, "nightly", "--format", "jsonl", "--status", "completed");
+        Assert.Equal(0, exit);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(8, lines.Length);
+        using (var first = JsonDocument.Parse(lines[0]))
+        {
+            Assert.Equal("text 0", first.RootElement.GetProperty("result").GetProperty("Text").GetString());
+        }
+
+        (exit, text, _) = await Tem("export", DbPath, "nightly", "--format", "csv");
+        Assert.Equal(0, exit);
+        var csv = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id,type,status,attempt,payload,result,error", csv[0]);
+        Assert.Equal(11, csv.Length);
+        Assert.Contains("\"{\"\"N\"\":0}\"", csv[1]);
+    }
+
+    [Fact]
+    public async Task Watch_prints_one_line_per_interval_when_redirected_and_ends_with_the_batch()
+    {
+        await SeedAsync();
+        var (exit, text, _) = await Tem("watch", DbPath, "nightly", "--interval", "100");
+        Assert.Equal(0, exit);
+        Assert.Contains("10/10 (2 failed, 0 running)", text);
+        Assert.EndsWith("nightly: completed.", text.Trim());
+    }
+
+    [Fact]
+    public async Task Errors_print_one_clear_line_and_exit_non_zero()
+    {
+        var (exit, text, err) = await Tem("report", Path.Combine(_folder, "missing.db"), "x");
+        Assert.Equal(1, exit);
+        Assert.Equal("", text);
+        Assert.Equal($"tem: database '{Path.Combine(_folder, "missing.db")}' not found.", err.Trim());
+
+        await SeedAsync();
+        (exit, _, err) = await Tem("report", DbPath, "nope");
+        Assert.Equal(1, exit);
+        Assert.StartsWith("tem: no batch with code 'nope'", err.Trim());
+        Assert.Single(err.Trim().Split('\n'));
+
+        var garbage = Path.Combine(_folder, "garbage.db");
+        await File.WriteAllTextAsync(garbage, "definitely not a database, just some words");
+        (exit, _, err) = await Tem("batches", garbage);
+        Assert.Equal(1, exit);
+        Assert.Contains("is not a SQLite database", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+}
