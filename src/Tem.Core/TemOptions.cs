@@ -36,6 +36,13 @@ public sealed class TemOptions
     /// <summary>How often a task may be deferred by <see cref="RetryAfterException"/> without consuming an attempt. Default 20.</summary>
     public int MaxRateLimitDeferrals { get; set; } = 20;
 
+    /// <summary>
+    /// When a handler throws <see cref="RetryAfterException"/> (the provider refused), halve the number of
+    /// handlers allowed at once, then win it back by one for each "round" of successes (additive increase,
+    /// multiplicative decrease), never above <see cref="Concurrency"/>. Default false.
+    /// </summary>
+    public bool AdaptiveConcurrency { get; set; }
+
     /// <summary>Commit durability. Default <see cref="TemDurability.Normal"/>.</summary>
     public TemDurability Durability { get; set; } = TemDurability.Normal;
 

@@ -15,6 +15,24 @@ public sealed class RateLimitOptions
     /// <summary>Further windows, each a number of permits in a time span.</summary>
     public IList<RateLimitWindow> Windows { get; set; } = new List<RateLimitWindow>();
 
+    /// <summary>Most tokens reserved in any one minute through <see cref="TaskContext.ReserveTokensAsync"/>; null for no such limit.</summary>
+    public int? TokensPerMinute { get; set; }
+
+    /// <summary>Further token windows, each a number of tokens in a time span.</summary>
+    public IList<RateLimitWindow> TokenWindows { get; set; } = new List<RateLimitWindow>();
+
+    internal IReadOnlyList<RateLimitWindow> AllTokenWindows()
+    {
+        var all = new List<RateLimitWindow>();
+        if (TokensPerMinute is { } t)
+        {
+            all.Add(new RateLimitWindow(t, TimeSpan.FromMinutes(1)));
+        }
+
+        all.AddRange(TokenWindows ?? []);
+        return all;
+    }
+
     internal IReadOnlyList<RateLimitWindow> AllWindows()
     {
         var all = new List<RateLimitWindow>();
@@ -34,7 +52,7 @@ public sealed class RateLimitOptions
 
     internal void Validate()
     {
-        foreach (var w in AllWindows())
+        foreach (var w in AllWindows().Concat(AllTokenWindows()))
         {
             if (w.Permits < 1 || w.Window <= TimeSpan.Zero)
             {

@@ -24,6 +24,8 @@ public sealed class TemWorker
     private readonly WakeSignal _wake = new();
     private readonly object _lifecycle = new();
     private readonly StartRateGate _gate;
+    private readonly TokenBudget _tokens;
+    private readonly AdaptiveConcurrency _adaptive;
 
     private Channel<TaskOutcome>? _outcomes;
     private CancellationTokenSource? _stopDispatch;
@@ -44,6 +46,8 @@ public sealed class TemWorker
         _time = time;
         _logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _gate = new StartRateGate(options.RateLimit?.AllWindows() ?? [], time);
+        _tokens = new TokenBudget(options.RateLimit?.AllTokenWindows() ?? [], time);
+        _adaptive = new AdaptiveConcurrency(options.Concurrency, options.AdaptiveConcurrency, time);
         Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
     }
 
@@ -58,6 +62,22 @@ public sealed class TemWorker
 
     /// <summary>Handlers running now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>How many handlers may run at once now: <see cref="TemOptions.Concurrency"/>, or less while
+    /// <see cref="TemOptions.AdaptiveConcurrency"/> backs off after the provider refused requests.</summary>
+    public int EffectiveConcurrency => _adaptive.Current;
+
+    /// <summary>
+    /// Starts no task for <paramref name="delay"/>: for a provider that reported its limit exhausted
+    /// (see <see cref="ProviderRateLimitHandler"/>). Running tasks are not affected.
+    /// </summary>
+    public void PauseStarts(TimeSpan delay)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            _gate.Pause(delay < _options.MaxRetryAfter ? delay : _options.MaxRetryAfter);
+        }
+    }
 
     /// <summary>Registers the handler of a task type that returns a result.</summary>
     /// <exception cref="InvalidOperationException">The worker is running, or the type already has a handler.</exception>
@@ -248,7 +268,7 @@ public sealed class TemWorker
         while (!stopping.IsCancellationRequested)
         {
             var wait = _options.PollInterval;
-            var free = _options.Concurrency - InFlight;
+            var free = _adaptive.Current - InFlight;
             if (free > 0)
             {
                 var granted = _gate.TryAcquire(free, out var retryIn);
@@ -315,10 +335,11 @@ public sealed class TemWorker
         try
         {
             cancel.CancelAfter(timeout);
-            var context = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey);
+            var context = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey, _tokens.IsUnlimited ? null : _tokens);
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, context, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
             outcome = Outcome(task, OutcomeKind.Completed, result: result);
+            _adaptive.OnSuccess();
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -330,6 +351,7 @@ public sealed class TemWorker
         {
             var delay = ex.RetryAfter < _options.MaxRetryAfter ? ex.RetryAfter : _options.MaxRetryAfter;
             _gate.Pause(delay);
+            _adaptive.OnRefused();
             outcome = task.RateLimitDeferrals < _options.MaxRateLimitDeferrals
                 ? Outcome(task, OutcomeKind.Deferred, error: Describe(ex), runAfterMs: NowMs() + (long)delay.TotalMilliseconds)
                 : RetryOrFail(task, $"Rate-limited {task.RateLimitDeferrals + 1} times (more than MaxRateLimitDeferrals = {_options.MaxRateLimitDeferrals}); counted as a failed attempt. {Describe(ex)}");

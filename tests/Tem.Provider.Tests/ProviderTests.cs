@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tem.ProviderSimulator;
+using Xunit;
+
+namespace Tem.Provider.Tests;
+
+public sealed record Prompt(int N, int Tokens);
+
+public sealed record Completion(string Text, int Tokens);
+
+public sealed record CompletionRequest([property: JsonPropertyName("prompt")] string Prompt, [property: JsonPropertyName("max_tokens")] int MaxTokens);
+
+[JsonSerializable(typeof(Prompt))]
+[JsonSerializable(typeof(Completion))]
+[JsonSerializable(typeof(CompletionRequest))]
+internal sealed partial class ProviderJson : JsonSerializerContext;
+
+/// <summary>
+/// Tem against a real HTTP provider simulator on 127.0.0.1. Not run in parallel with each other: they
+/// measure rates, and the machine has two cores.
+/// </summary>
+[Collection(nameof(ProviderTests))]
+[CollectionDefinition(nameof(ProviderTests), DisableParallelization = true)]
+public sealed class ProviderTests : IDisposable
+{
+    private static readonly TaskType<Prompt, Completion> Complete = new("complete", ProviderJson.Default.Prompt, ProviderJson.Default.Completion, maxAttempts: 5);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("tem-provider-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private sealed record Run(BatchStats Stats, long[] TaskIdsServedTwice, TimeSpan Elapsed);
+
+    /// <summary>Runs <paramref name="prompts"/> through Tem, each task one completion request through <see cref="ProviderRateLimitHandler"/>.</summary>
+    private async Task<Run> RunAsync(ProviderSimulator.ProviderSimulator simulator, Action<TemOptions> configure, IEnumerable<Prompt> prompts, bool reserveTokens = false)
+    {
+        var completedBy = new ConcurrentDictionary<int, int>();
+        var options = new TemOptions
+        {
+            DatabasePath = Path.Combine(_folder, "tem.db"),
+            PollInterval = TimeSpan.FromMilliseconds(100),
+            Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(500) },
+            MaxRateLimitDeferrals = 1000,
+        };
+        configure(options);
+        await using var tem = TemEngine.Open(options);
+        using var http = new HttpClient(new ProviderRateLimitHandler(tem.Worker) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = simulator.BaseAddress };
+        tem.Worker.Register(Complete, async (prompt, context, ct) =>
+        {
+            if (reserveTokens)
+            {
+                await context.ReserveTokensAsync(prompt.Tokens, ct);
+            }
+
+            using var response = await http.PostAsJsonAsync("v1/completions", new CompletionRequest($"prompt {prompt.N}", prompt.Tokens), ProviderJson.Default.CompletionRequest, ct);
+            response.EnsureSuccessStatusCode();
+            using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
+            completedBy.AddOrUpdate(prompt.N, 1, (_, n) => n + 1);
+            return new Completion(body.RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!, body.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32());
+        });
+        var batch = await tem.Batches.CreateAsync("provider", "llm");
+        await tem.Tasks.EnqueueManyAsync(batch.Id, Complete, prompts);
+        var clock = Stopwatch.StartNew();
+        await tem.Worker.StartAsync();
+        var stats = await tem.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
+        return new Run(stats, completedBy.Where(p => p.Value > 1).Select(p => (long)p.Key).ToArray(), clock.Elapsed);
+    }
+
+    [Fact]
+    public async Task At_the_providers_limits_a_batch_completes_without_a_single_429()
+    {
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions
+        {
+            RequestsPerMinute = 200,
+            Window = TimeSpan.FromSeconds(1),
+            MaxConcurrentRequests = 20,
+        });
+        var run = await RunAsync(simulator, o =>
+        {
+            o.Concurrency = 20;
+            o.RateLimit = new RateLimitOptions { PerSecond = 200 };
+        }, Enumerable.Range(0, 2000).Select(i => new Prompt(i, 16)));
+
+        Assert.Equal(new BatchStats(0, 0, 2000, 0, 0), run.Stats);
+        Assert.Equal(0, simulator.Counters.RateLimited);
+        Assert.Equal(0, simulator.Counters.Overloaded);
+        Assert.Equal(2000, simulator.Counters.Served);
+        Assert.Empty(run.TaskIdsServedTwice);
+    }
+
+    [Fact]
+    public async Task At_three_times_the_limits_adaptive_mode_completes_every_task_once_with_few_429s()
+    {
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions
+        {
+            RequestsPerMinute = 200,
+            Window = TimeSpan.FromSeconds(1),
+            MaxConcurrentRequests = 20,
+        });
+        var run = await RunAsync(simulator, o =>
+        {
+            o.Concurrency = 60;
+            o.AdaptiveConcurrency = true;
+            o.RateLimit = new RateLimitOptions { PerSecond = 600 };
+        }, Enumerable.Range(0, 2000).Select(i => new Prompt(i, 16)));
+
+        Assert.Equal(new BatchStats(0, 0, 2000, 0, 0), run.Stats);
+        Assert.Equal(2000, simulator.Counters.Served);
+        Assert.Empty(run.TaskIdsServedTwice);
+        var share = (double)simulator.Counters.RateLimited / simulator.Counters.Requests;
+        Assert.True(share < 0.05, $"{simulator.Counters.RateLimited} of {simulator.Counters.Requests} requests got 429 ({share:P1}); 503: {simulator.Counters.Overloaded}");
+    }
+
+    [Fact]
+    public async Task Token_reservations_keep_a_batch_of_varied_costs_inside_the_tokens_per_minute_window()
+    {
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions
+        {
+            TokensPerMinute = 4000,
+            Window = TimeSpan.FromSeconds(1),
+        });
+        var random = new Random(7);
+        var prompts = Enumerable.Range(0, 150).Select(i => new Prompt(i, random.Next(10, 300))).ToArray();
+        var run = await RunAsync(simulator, o =>
+        {
+            o.Concurrency = 32;
+            o.RateLimit = new RateLimitOptions { TokenWindows = { new RateLimitWindow(4000, TimeSpan.FromSeconds(1)) } };
+        }, prompts, reserveTokens: true);
+
+        Assert.Equal(new BatchStats(0, 0, 150, 0, 0), run.Stats);
+        Assert.Equal(0, simulator.Counters.RateLimited);
+        Assert.Equal(prompts.Sum(p => p.Tokens), simulator.Counters.TokensServed);
+        // ~23,000 tokens at 4,000 per second cannot finish in much under 5 s: the window really paced them.
+        Assert.True(run.Elapsed > TimeSpan.FromSeconds(4), $"elapsed {run.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Retry_after_headers_and_reset_durations_are_understood()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(20), ProviderRateLimitHandler.ParseDuration("20ms"));
+        Assert.Equal(TimeSpan.FromSeconds(6), ProviderRateLimitHandler.ParseDuration("6m0s") / 60);
+        Assert.Equal(TimeSpan.FromSeconds(3723), ProviderRateLimitHandler.ParseDuration("1h2m3s"));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), ProviderRateLimitHandler.ParseDuration("1.5"));
+        Assert.Null(ProviderRateLimitHandler.ParseDuration("soon"));
+
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions { RequestsPerMinute = 1, Window = TimeSpan.FromSeconds(30) });
+        using var http = new HttpClient(new ProviderRateLimitHandler { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = simulator.BaseAddress };
+        (await http.PostAsJsonAsync("v1/completions", new CompletionRequest("a", 1), ProviderJson.Default.CompletionRequest)).EnsureSuccessStatusCode();
+        var ex = await Assert.ThrowsAsync<RetryAfterException>(() => http.PostAsJsonAsync("v1/completions", new CompletionRequest("b", 1), ProviderJson.Default.CompletionRequest));
+        Assert.InRange(ex.RetryAfter, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+        Assert.StartsWith("The provider answered 429 and asked to retry after", ex.Message);
+    }
+}
