@@ -31,6 +31,8 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
     /// <inheritdoc/>
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // The provider counts the request from now, not from when the task got its permit.
+        TaskContext.Current.Value?.MarkRequestSent();
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var retryAfter = RetryAfter(response);
         if (response.StatusCode == HttpStatusCode.TooManyRequests || (response.StatusCode == HttpStatusCode.ServiceUnavailable && retryAfter is not null))

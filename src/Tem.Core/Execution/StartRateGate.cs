@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Tem.Execution;
 
 /// <summary>
@@ -10,10 +8,16 @@ namespace Tem.Execution;
 /// Permits granted for tasks that then turned out not to exist are refunded. A provider's Retry-After
 /// pauses all starts.
 /// </summary>
+/// <remarks>
+/// A provider counts a request when it arrives, which can be well after the permit (a cold connection,
+/// a busy machine). When the handler's request actually leaves through <see cref="ProviderRateLimitHandler"/>,
+/// its permit is moved to that moment (<see cref="Restamp"/>): later, never earlier, so the log stays
+/// conservative and the provider never sees more than the limit.
+/// </remarks>
 internal sealed class StartRateGate
 {
-    /// <summary>Each window is counted as this much longer, so that the small, varying delay between a
-    /// permit and the handler's first request cannot let the provider see more starts than the limit.</summary>
+    /// <summary>Each window is counted as this much longer, to absorb the remaining jitter between the request
+    /// leaving and the provider's clock.</summary>
     internal static readonly TimeSpan SafetyMargin = TimeSpan.FromMilliseconds(10);
 
     private readonly object _lock = new();
@@ -24,13 +28,16 @@ internal sealed class StartRateGate
     public StartRateGate(IReadOnlyList<RateLimitWindow> windows, TimeProvider time)
     {
         _time = time;
-        _windows = windows.Select(w => new Window(w.Permits, ToTicks(w.Window + SafetyMargin))).ToArray();
+        _windows = windows.Select(w => new Window(w.Permits, ToTicks(w.Window + SafetyMargin, time))).ToArray();
     }
 
     public bool IsUnlimited => _windows.Length == 0;
 
-    /// <summary>Grants up to <paramref name="wanted"/> starts now. When it grants none, <paramref name="retryIn"/> says when one may be.</summary>
-    public int TryAcquire(int wanted, out TimeSpan retryIn)
+    /// <summary>
+    /// Grants up to <paramref name="wanted"/> starts now, adding one ticket per start to <paramref name="tickets"/>.
+    /// When it grants none, <paramref name="retryIn"/> says when one may be.
+    /// </summary>
+    public int TryAcquire(int wanted, List<RateTicket> tickets, out TimeSpan retryIn)
     {
         retryIn = TimeSpan.Zero;
         lock (_lock)
@@ -43,7 +50,7 @@ internal sealed class StartRateGate
             }
 
             var granted = wanted;
-            long earliest = long.MaxValue;
+            var earliest = long.MaxValue;
             foreach (var window in _windows)
             {
                 window.Evict(now);
@@ -62,29 +69,38 @@ internal sealed class StartRateGate
                 return 0;
             }
 
-            foreach (var window in _windows)
+            for (var i = 0; i < granted; i++)
             {
-                window.Add(now, granted);
+                tickets.Add(IsUnlimited ? RateTicket.None : new RateTicket(_windows.Select(w => w.Add(now)).ToArray()));
             }
 
             return granted;
         }
     }
 
-    /// <summary>Returns the most recent <paramref name="count"/> grants, which no task used.</summary>
-    public void Refund(int count)
+    /// <summary>Returns permits that no task used.</summary>
+    public void Refund(IEnumerable<RateTicket> unused)
     {
-        if (count <= 0)
+        lock (_lock)
+        {
+            foreach (var ticket in unused)
+            {
+                ticket.Remove();
+            }
+        }
+    }
+
+    /// <summary>Moves a start to now: its request is leaving only now.</summary>
+    public void Restamp(RateTicket ticket)
+    {
+        if (ticket.IsNone)
         {
             return;
         }
 
         lock (_lock)
         {
-            foreach (var window in _windows)
-            {
-                window.RemoveNewest(count);
-            }
+            ticket.MoveTo(_time.GetTimestamp());
         }
     }
 
@@ -93,43 +109,61 @@ internal sealed class StartRateGate
     {
         lock (_lock)
         {
-            _pausedUntil = Math.Max(_pausedUntil, _time.GetTimestamp() + ToTicks(delay));
+            _pausedUntil = Math.Max(_pausedUntil, _time.GetTimestamp() + ToTicks(delay, _time));
         }
     }
 
-    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+    internal static long ToTicks(TimeSpan span, TimeProvider time) => (long)(span.TotalSeconds * time.TimestampFrequency);
 
-    /// <summary>A ring buffer of the start times inside one window; it never holds more than the limit.</summary>
+    /// <summary>The recent starts inside one window, oldest first; never more than the limit.</summary>
     private sealed class Window(int limit, long lengthTicks)
     {
-        private readonly long[] _starts = new long[limit];
-        private int _head;
+        private readonly LinkedList<long> _starts = new();
 
         public int Limit { get; } = limit;
 
-        public int Count { get; private set; }
+        public int Count => _starts.Count;
 
-        public long OldestExpiry => _starts[_head] + lengthTicks;
+        public long OldestExpiry => _starts.First!.Value + lengthTicks;
 
         public void Evict(long now)
         {
-            while (Count > 0 && _starts[_head] + lengthTicks <= now)
+            while (_starts.First is { } oldest && oldest.Value + lengthTicks <= now)
             {
-                _head = (_head + 1) % Limit;
-                Count--;
+                _starts.RemoveFirst();
             }
         }
 
-        public void Add(long now, int count)
+        public LinkedListNode<long> Add(long now) => _starts.AddLast(now);
+    }
+}
+
+/// <summary>One granted start: its entry in each window, so it can be refunded or moved later.</summary>
+internal readonly struct RateTicket(LinkedListNode<long>[]? entries)
+{
+    public static RateTicket None => default;
+
+    public bool IsNone => entries is null;
+
+    internal void Remove()
+    {
+        foreach (var entry in entries ?? [])
         {
-            Debug.Assert(Count + count <= Limit);
-            for (var i = 0; i < count; i++)
+            entry.List?.Remove(entry);
+        }
+    }
+
+    /// <summary>Moves each entry still in its window to the end with time <paramref name="now"/>, which no entry exceeds.</summary>
+    internal void MoveTo(long now)
+    {
+        foreach (var entry in entries ?? [])
+        {
+            if (entry.List is { } list)
             {
-                _starts[(_head + Count) % Limit] = now;
-                Count++;
+                list.Remove(entry);
+                entry.Value = now;
+                list.AddLast(entry);
             }
         }
-
-        public void RemoveNewest(int count) => Count = Math.Max(0, Count - count);
     }
 }

@@ -3,11 +3,21 @@ namespace Tem;
 /// <summary>What a handler knows about the task it is running.</summary>
 public sealed class TaskContext
 {
-    private readonly Execution.TokenBudget? _tokens;
+    /// <summary>The task the current async flow runs, so an HTTP handler can tell its permits when the request leaves.</summary>
+    internal static readonly AsyncLocal<TaskContext?> Current = new();
 
-    internal TaskContext(long taskId, long batchId, string taskType, int attempt, int maxAttempts, string? idempotencyKey, Execution.TokenBudget? tokens = null)
+    private readonly Execution.TokenBudget? _tokens;
+    private readonly Execution.StartRateGate? _gate;
+    private readonly object _ticketsLock = new();
+    private readonly List<Execution.TokenTicket> _unsentTokens = [];
+    private Execution.RateTicket _startTicket;
+
+    internal TaskContext(long taskId, long batchId, string taskType, int attempt, int maxAttempts, string? idempotencyKey,
+        Execution.TokenBudget? tokens = null, Execution.StartRateGate? gate = null, Execution.RateTicket startTicket = default)
     {
         _tokens = tokens;
+        _gate = gate;
+        _startTicket = startTicket;
         TaskId = taskId;
         BatchId = batchId;
         TaskType = taskType;
@@ -38,8 +48,42 @@ public sealed class TaskContext
     /// window is configured.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="tokens"/> exceeds a whole window.</exception>
-    public ValueTask ReserveTokensAsync(int tokens, CancellationToken cancellationToken = default)
-        => _tokens?.ReserveAsync(tokens, cancellationToken) ?? ValueTask.CompletedTask;
+    public async ValueTask ReserveTokensAsync(int tokens, CancellationToken cancellationToken = default)
+    {
+        if (_tokens is null)
+        {
+            return;
+        }
+
+        var ticket = await _tokens.ReserveAsync(tokens, cancellationToken).ConfigureAwait(false);
+        if (!ticket.IsNone)
+        {
+            lock (_ticketsLock)
+            {
+                _unsentTokens.Add(ticket);
+            }
+        }
+    }
+
+    /// <summary>The task's request is leaving now: move its start permit (first request only) and its unsent token reservations to now.</summary>
+    internal void MarkRequestSent()
+    {
+        lock (_ticketsLock)
+        {
+            if (!_startTicket.IsNone)
+            {
+                _gate?.Restamp(_startTicket);
+                _startTicket = default;
+            }
+
+            foreach (var ticket in _unsentTokens)
+            {
+                _tokens?.Restamp(ticket);
+            }
+
+            _unsentTokens.Clear();
+        }
+    }
 
     /// <summary>The idempotency key given at enqueue, if any; pass it to providers that deduplicate requests.</summary>
     public string? IdempotencyKey { get; }

@@ -265,13 +265,15 @@ public sealed class TemWorker
     private async Task DispatchLoopAsync(CancellationToken stopping)
     {
         var leaseMs = (long)_options.LeaseDuration.TotalMilliseconds;
+        var tickets = new List<RateTicket>();
         while (!stopping.IsCancellationRequested)
         {
             var wait = _options.PollInterval;
             var free = _adaptive.Current - InFlight;
             if (free > 0)
             {
-                var granted = _gate.TryAcquire(free, out var retryIn);
+                tickets.Clear();
+                var granted = _gate.TryAcquire(free, tickets, out var retryIn);
                 if (granted == 0)
                 {
                     wait = retryIn < wait ? retryIn : wait;
@@ -290,11 +292,12 @@ public sealed class TemWorker
                         claimed = [];
                     }
 
-                    _gate.Refund(granted - claimed.Count);
-                    foreach (var task in claimed)
+                    _gate.Refund(tickets.Skip(claimed.Count));
+                    for (var i = 0; i < claimed.Count; i++)
                     {
+                        var (task, ticket) = (claimed[i], tickets[i]);
                         Interlocked.Increment(ref _inFlight);
-                        _ = Task.Run(() => RunAsync(task));
+                        _ = Task.Run(() => RunAsync(task, ticket));
                     }
 
                     if (claimed.Count == granted)
@@ -325,7 +328,7 @@ public sealed class TemWorker
         }
     }
 
-    private async Task RunAsync(ClaimedTask task)
+    private async Task RunAsync(ClaimedTask task, RateTicket ticket)
     {
         var entry = _handlers[task.Type];
         var timeout = entry.Timeout ?? _options.DefaultTimeout;
@@ -335,7 +338,9 @@ public sealed class TemWorker
         try
         {
             cancel.CancelAfter(timeout);
-            var context = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey, _tokens.IsUnlimited ? null : _tokens);
+            var context = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
+                _tokens.IsUnlimited ? null : _tokens, _gate, ticket);
+            TaskContext.Current.Value = context;
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, context, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
             outcome = Outcome(task, OutcomeKind.Completed, result: result);

@@ -3,7 +3,8 @@ namespace Tem.Execution;
 /// <summary>
 /// Weighted sliding windows, such as a provider's tokens per minute: a reservation of n tokens waits
 /// until every window has room for all n, then records them. Waiters are served one at a time, in order,
-/// so a large reservation is not starved by small ones.
+/// so a large reservation is not starved by small ones. Like <see cref="StartRateGate"/>, a reservation is
+/// moved to the moment its request leaves (<see cref="Restamp"/>).
 /// </summary>
 internal sealed class TokenBudget
 {
@@ -15,16 +16,16 @@ internal sealed class TokenBudget
     public TokenBudget(IReadOnlyList<RateLimitWindow> windows, TimeProvider time)
     {
         _time = time;
-        _windows = windows.Select(w => new Window(w.Permits, (long)((w.Window + StartRateGate.SafetyMargin).TotalSeconds * time.TimestampFrequency))).ToArray();
+        _windows = windows.Select(w => new Window(w.Permits, StartRateGate.ToTicks(w.Window + StartRateGate.SafetyMargin, time))).ToArray();
     }
 
     public bool IsUnlimited => _windows.Length == 0;
 
-    public async ValueTask ReserveAsync(int tokens, CancellationToken cancellationToken)
+    public async ValueTask<TokenTicket> ReserveAsync(int tokens, CancellationToken cancellationToken)
     {
         if (tokens <= 0 || _windows.Length == 0)
         {
-            return;
+            return default;
         }
 
         foreach (var window in _windows)
@@ -53,12 +54,7 @@ internal sealed class TokenBudget
 
                     if (waitTicks == 0)
                     {
-                        foreach (var window in _windows)
-                        {
-                            window.Add(now, tokens);
-                        }
-
-                        return;
+                        return new TokenTicket(_windows.Select(w => (w, w.Add(now, tokens))).ToArray());
                     }
 
                     wait = TimeSpan.FromSeconds((double)waitTicks / _time.TimestampFrequency) + TimeSpan.FromMilliseconds(1);
@@ -73,18 +69,27 @@ internal sealed class TokenBudget
         }
     }
 
-    private sealed class Window(long limit, long lengthTicks)
+    public void Restamp(TokenTicket ticket)
     {
-        private readonly Queue<(long At, long Amount)> _entries = new();
+        lock (_lock)
+        {
+            ticket.MoveTo(_time.GetTimestamp());
+        }
+    }
+
+    internal sealed class Window(long limit, long lengthTicks)
+    {
+        private readonly LinkedList<(long At, long Amount)> _entries = new();
         private long _sum;
 
         public long Limit { get; } = limit;
 
         public long TicksUntilRoom(long now, long amount)
         {
-            while (_entries.Count > 0 && _entries.Peek().At + lengthTicks <= now)
+            while (_entries.First is { } oldest && oldest.Value.At + lengthTicks <= now)
             {
-                _sum -= _entries.Dequeue().Amount;
+                _sum -= oldest.Value.Amount;
+                _entries.RemoveFirst();
             }
 
             var excess = _sum + amount - Limit;
@@ -105,10 +110,29 @@ internal sealed class TokenBudget
             return lengthTicks;
         }
 
-        public void Add(long now, long amount)
+        public LinkedListNode<(long At, long Amount)> Add(long now, long amount)
         {
-            _entries.Enqueue((now, amount));
             _sum += amount;
+            return _entries.AddLast((now, amount));
+        }
+    }
+}
+
+/// <summary>One reservation: its entry in each token window.</summary>
+internal readonly struct TokenTicket((TokenBudget.Window Window, LinkedListNode<(long At, long Amount)> Entry)[]? entries)
+{
+    public bool IsNone => entries is null;
+
+    internal void MoveTo(long now)
+    {
+        foreach (var (_, entry) in entries ?? [])
+        {
+            if (entry.List is { } list)
+            {
+                list.Remove(entry);
+                entry.Value = (now, entry.Value.Amount);
+                list.AddLast(entry);
+            }
         }
     }
 }
