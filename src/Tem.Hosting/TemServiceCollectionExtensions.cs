@@ -1,0 +1,38 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Tem.Hosting;
+
+/// <summary>Registers Tem with a Generic Host.</summary>
+public static class TemServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a <see cref="TemEngine"/> singleton, opened on first use with the options <paramref name="configure"/>
+    /// sets, and a hosted service that starts its worker with the host and stops it gracefully when the host stops.
+    /// The engine logs through the host's logging unless the options name a logger.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the engine's options; <see cref="TemOptions.DatabasePath"/> is required.</param>
+    /// <param name="registry">Builds the handler registry from the container, e.g. <c>sp =&gt; TemHandlers.CreateRegistry(sp)</c>
+    /// so instance handlers are resolved from it (no reflection).</param>
+    /// <param name="hosting">How the hosted service stops.</param>
+    public static IServiceCollection AddTem(this IServiceCollection services, Action<TemOptions> configure,
+        Func<IServiceProvider, ITemHandlerRegistry>? registry = null, Action<TemHostingOptions>? hosting = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        var hostingOptions = new TemHostingOptions();
+        hosting?.Invoke(hostingOptions);
+        services.AddSingleton(hostingOptions);
+        services.AddSingleton(provider =>
+        {
+            var options = new TemOptions();
+            configure(options);
+            options.Logger ??= provider.GetService<ILoggerFactory>()?.CreateLogger("Tem");
+            return TemEngine.Open(options, registry?.Invoke(provider));
+        });
+        services.AddHostedService<TemHostedService>();
+        return services;
+    }
+}
