@@ -86,6 +86,41 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Samples the batch's progress every <paramref name="interval"/> (default 1 s) until nothing is left to run —
+    /// the same end as <see cref="WaitForBatchAsync"/> — for a live progress bar. The last sample has <see cref="BatchProgress.IsFinished"/> set.
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public async IAsyncEnumerable<BatchProgress> WatchBatchAsync(long batchId, TimeSpan? interval = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var every = interval ?? TimeSpan.FromSeconds(1);
+        if (every <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(interval), interval, "The interval must be positive.");
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long? doneAtStart = null;
+        while (true)
+        {
+            var stats = await Batches.GetStatsAsync(batchId, cancellationToken).ConfigureAwait(false);
+            var done = stats.Completed + stats.Failed + stats.Cancelled;
+            doneAtStart ??= done;
+            var seconds = clock.Elapsed.TotalSeconds;
+            var rate = seconds > 0 ? (done - doneAtStart.Value) / seconds : 0;
+            var left = stats.Pending + stats.Running;
+            var finished = stats.Running == 0 && (left == 0 || _store.GetBatch(batchId)?.Status is BatchStatus.Interrupted or BatchStatus.Cancelled);
+            yield return new BatchProgress(stats, clock.Elapsed, rate, rate > 0 ? TimeSpan.FromSeconds(left / rate) : null, finished);
+            if (finished)
+            {
+                yield break;
+            }
+
+            await Task.Delay(every, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Stops the worker gracefully (see <see cref="TemWorker.StopAsync"/>) and closes the database.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -64,8 +64,9 @@ public class WorkerTests
         {
             o.Concurrency = 50;
             o.RateLimit = new RateLimitOptions { PerSecond = 20, Windows = { new RateLimitWindow(5, TimeSpan.FromMilliseconds(100)) } };
-        }, Echo((p, _, _) =>
+        }, Echo((p, ctx, _) =>
         {
+            ctx.MarkRequestSent(); // as a provider client would, right before its request leaves
             starts.Enqueue(Stopwatch.GetTimestamp());
             return Ok(p);
         }));

@@ -65,8 +65,13 @@ public sealed class TaskContext
         }
     }
 
-    /// <summary>The task's request is leaving now: move its start permit (first request only) and its unsent token reservations to now.</summary>
-    internal void MarkRequestSent()
+    /// <summary>
+    /// Tells the rate limits that this task's request to the provider leaves now: its start permit (first call only)
+    /// and its unsent token reservations are moved to this moment, so that a provider counting requests on arrival
+    /// never sees more than the limit, however long the handler took to get here. <see cref="ProviderRateLimitHandler"/>
+    /// calls it for you; call it yourself right before the request when you use another client.
+    /// </summary>
+    public void MarkRequestSent()
     {
         lock (_ticketsLock)
         {

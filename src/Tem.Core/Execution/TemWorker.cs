@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Tem.Execution;
@@ -22,6 +24,7 @@ public sealed class TemWorker
     private readonly Dictionary<string, HandlerEntry> _handlers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, (long BatchId, CancellationTokenSource Cancel)> _running = new();
     private readonly WakeSignal _wake = new();
+    private readonly ConcurrentDictionary<long, string> _batchCodes = new();
     private readonly object _lifecycle = new();
     private readonly StartRateGate _gate;
     private readonly TokenBudget _tokens;
@@ -49,6 +52,10 @@ public sealed class TemWorker
         _tokens = new TokenBudget(options.RateLimit?.AllTokenWindows() ?? [], time);
         _adaptive = new AdaptiveConcurrency(options.Concurrency, options.AdaptiveConcurrency, time);
         Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
+        TemTelemetry.Meter.CreateObservableGauge("tem.tasks.running", () => new Measurement<int>(InFlight, new KeyValuePair<string, object?>("tem.worker", Owner)),
+            "{task}", "Handlers running now in this worker.");
+        TemTelemetry.Meter.CreateObservableGauge("tem.tasks.pending", () => new Measurement<long>(IsRunning ? _store.CountPending() : 0, new KeyValuePair<string, object?>("tem.worker", Owner)),
+            "{task}", "Tasks waiting to run in the database.");
     }
 
     /// <summary>The lease owner this worker writes into the tasks it claims.</summary>
@@ -270,6 +277,7 @@ public sealed class TemWorker
         {
             var wait = _options.PollInterval;
             var free = _adaptive.Current - InFlight;
+            var permitBlocked = false;
             if (free > 0)
             {
                 tickets.Clear();
@@ -277,6 +285,7 @@ public sealed class TemWorker
                 if (granted == 0)
                 {
                     wait = retryIn < wait ? retryIn : wait;
+                    permitBlocked = true;
                 }
                 else
                 {
@@ -317,6 +326,7 @@ public sealed class TemWorker
                 }
             }
 
+            var waitStarted = Stopwatch.GetTimestamp();
             try
             {
                 await _wake.WaitAsync(wait, stopping).ConfigureAwait(false);
@@ -324,6 +334,11 @@ public sealed class TemWorker
             catch (OperationCanceledException)
             {
                 break;
+            }
+
+            if (permitBlocked || free <= 0)
+            {
+                (permitBlocked ? TemTelemetry.PermitWait : TemTelemetry.SlotWait).Record(Stopwatch.GetElapsedTime(waitStarted).TotalSeconds);
             }
         }
     }
@@ -334,6 +349,18 @@ public sealed class TemWorker
         var timeout = entry.Timeout ?? _options.DefaultTimeout;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_hardStop!.Token);
         _running[task.Id] = (task.BatchId, cancel);
+        using var activity = TemTelemetry.Source.StartActivity("tem.task " + task.Type);
+        if (activity is not null)
+        {
+            activity.SetTag("tem.task.type", task.Type);
+            activity.SetTag("tem.task.id", task.Id);
+            activity.SetTag("tem.batch.id", task.BatchId);
+            activity.SetTag("tem.batch.code", BatchCode(task.BatchId));
+            activity.SetTag("tem.task.attempt", task.Attempt);
+        }
+
+        TemTelemetry.Started.Add(1, new KeyValuePair<string, object?>("tem.task.type", task.Type));
+        var started = Stopwatch.GetTimestamp();
         TaskOutcome outcome;
         try
         {
@@ -384,10 +411,23 @@ public sealed class TemWorker
             _outcomes!.Writer.TryWrite(outcome);
         }
 
+        TemTelemetry.Record(task.Type, outcome.Kind, Stopwatch.GetElapsedTime(started));
+        if (activity is not null)
+        {
+            activity.SetTag("tem.task.outcome", TemTelemetry.OutcomeName(outcome.Kind));
+            if (outcome.Kind is not OutcomeKind.Completed)
+            {
+                activity.SetStatus(outcome.Kind == OutcomeKind.Released ? ActivityStatusCode.Unset : ActivityStatusCode.Error, outcome.Error);
+            }
+        }
+
         Log.TaskEnded(_logger, task.Id, task.Attempt, outcome.Kind.ToString());
         Interlocked.Decrement(ref _inFlight);
         _wake.Set();
     }
+
+    private string BatchCode(long batchId)
+        => _batchCodes.GetOrAdd(batchId, id => _store.GetBatch(id)?.Code ?? "");
 
     private TaskOutcome RetryOrFail(ClaimedTask task, string error)
     {

@@ -22,6 +22,9 @@ internal interface ITemStore : IDisposable
     /// <summary>Pending and running counts only: cheap near a batch's end, since it reads only those index entries.</summary>
     (long Pending, long Running) CountUnfinished(long batchId);
 
+    /// <summary>Pending tasks of every batch, read from the claimable index.</summary>
+    long CountPending();
+
     IReadOnlyList<BatchInterruption> GetInterruptions(long batchId);
 
     /// <summary>Everything <see cref="BatchReport"/> shows, read in one snapshot.</summary>

@@ -89,6 +89,15 @@ internal sealed class SqliteTemStore : ITemStore
         }
     }
 
+    public long CountPending()
+    {
+        lock (_readGate)
+        {
+            using var command = Command(_reader, "SELECT COUNT(*) FROM task INDEXED BY task_claimable WHERE status = 'pending';");
+            return (long)command.ExecuteScalar()!;
+        }
+    }
+
     public (long Pending, long Running) CountUnfinished(long batchId)
     {
         lock (_readGate)
