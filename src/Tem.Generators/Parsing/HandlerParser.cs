@@ -156,7 +156,7 @@ internal static class HandlerParser
             }
         }
 
-        for (var i = 1; i < parameters.Length; i++)
+        for (var i = payload is null && payloadLocation is null ? parameters.Length : 1; i < parameters.Length; i++)
         {
             var parameter = parameters[i];
             var location = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? methodLocation;
