@@ -199,7 +199,8 @@ public sealed class DiagnosticTests
     {
         Verify(
             """
-            public sealed record Unknown(int X);
+            // Abstract: neither Tem nor a named context can create one.
+            public abstract record Unknown(int X);
 
             public static class A
             {
@@ -207,7 +208,7 @@ public sealed class DiagnosticTests
                 public static Task Run([|Unknown|] payload) => Task.CompletedTask;
 
                 [TemHandler("result")]
-                public static [|Task<Unknown>|] Make(P payload) => Task.FromResult(new Unknown(1));
+                public static [|Task<Unknown>|] Make(P payload) => Task.FromResult<Unknown>(null!);
             }
             """,
             ("TEM008", "The payload type 'App.Unknown' of handler 'App.A.Run' has no JSON metadata; add [JsonSerializable(typeof(App.Unknown))] to a JsonSerializerContext and name that context with [assembly: Tem.TemJsonContext(typeof(YourContext))]"),
@@ -215,7 +216,7 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void TEM008_ContextThatIsNotNamedDoesNotCount()
+    public void TEM008_TypeWithCustomConverterAndNoNamedContext()
     {
         var result = GeneratorHarness.Run("""
             using System.Text.Json.Serialization;
@@ -224,7 +225,15 @@ public sealed class DiagnosticTests
 
             namespace App;
 
+            // A custom converter changes the JSON shape; Tem does not guess it, and no context is named.
+            [JsonConverter(typeof(PConverter))]
             public sealed record P(string Text);
+
+            public sealed class PConverter : JsonConverter<P>
+            {
+                public override P Read(ref System.Text.Json.Utf8JsonReader reader, System.Type typeToConvert, System.Text.Json.JsonSerializerOptions options) => new(reader.GetString()!);
+                public override void Write(System.Text.Json.Utf8JsonWriter writer, P value, System.Text.Json.JsonSerializerOptions options) => writer.WriteStringValue(value.Text);
+            }
 
             [JsonSerializable(typeof(P))]
             internal partial class Json : JsonSerializerContext

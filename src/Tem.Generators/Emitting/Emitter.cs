@@ -22,11 +22,17 @@ internal static class Emitter
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return new[]
+        var files = new List<GeneratedFile>
         {
-            new GeneratedFile("TemTasks.g.cs", EmitTasks(model)),
-            new GeneratedFile("TemHandlers.g.cs", EmitHandlers(model)),
-        }.ToEquatableArray();
+            new("TemHandlers.g.cs", EmitHandlers(model)),
+        };
+        if (model.JsonTypes.Count > 0)
+        {
+            files.Add(new GeneratedFile("TemJsonContext.g.cs", JsonContextEmitter.Emit(model)));
+        }
+
+        files.Add(new GeneratedFile("TemTasks.g.cs", EmitTasks(model)));
+        return files.ToEquatableArray();
     }
 
     private static SourceWriter Begin(GenerationModel model)

@@ -30,6 +30,7 @@ internal static class GenerationBuilder
             .ToList();
 
         var emitted = new List<EmittedHandler>();
+        var temTypes = new Dictionary<string, JsonTypeModel>(StringComparer.Ordinal);
         var usedNames = new HashSet<string>(ReservedMemberNames, StringComparer.Ordinal);
         foreach (var group in handlers.GroupBy(h => h.TaskType, StringComparer.Ordinal))
         {
@@ -45,7 +46,7 @@ internal static class GenerationBuilder
             }
 
             var handler = members[0];
-            var payloadJson = Resolve(handler.Payload, settings);
+            var payloadJson = Resolve(handler.Payload, handler.PayloadJson, settings, temTypes);
             if (payloadJson is null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, handler.PayloadLocation, "payload", handler.Payload.DisplayName, handler.DisplayName));
@@ -54,7 +55,7 @@ internal static class GenerationBuilder
             JsonSource? resultJson = null;
             if (handler.Result is { } result)
             {
-                resultJson = Resolve(result, settings);
+                resultJson = Resolve(result, handler.ResultJson, settings, temTypes);
                 if (resultJson is null)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, handler.ReturnLocation, "result", result.DisplayName, handler.DisplayName));
@@ -71,6 +72,25 @@ internal static class GenerationBuilder
             emitted.Add(new EmittedHandler(handler, name, payloadJson, resultJson, isPublic));
         }
 
+        // Tem's own context: one property per type, named like System.Text.Json would, made unique.
+        var memberNames = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "Default", "Options", "GetTypeInfo", "GeneratedSerializerOptions", "TemJsonContext", "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "Finalize", "ReferenceEquals",
+        };
+        var jsonTypes = temTypes.Values
+            .OrderBy(t => t.TypeName, StringComparer.Ordinal)
+            .Select(t => t with { MemberName = UniqueName(t.MemberName, memberNames) })
+            .ToList();
+        var jsonMembers = jsonTypes.ToDictionary(t => t.TypeName, t => t.MemberName, StringComparer.Ordinal);
+        string TemExpression(JsonSource source) => $"global::{settings.Namespace}.TemJsonContext.Default.{jsonMembers[source.Expression]}";
+        emitted = emitted
+            .Select(e => e with
+            {
+                PayloadJson = e.PayloadJson.IsTemContext ? new JsonSource(TemExpression(e.PayloadJson)) : e.PayloadJson,
+                ResultJson = e.ResultJson is { IsTemContext: true } r ? new JsonSource(TemExpression(r)) : e.ResultJson,
+            })
+            .ToList();
+
         var parameterNames = new HashSet<string>(StringComparer.Ordinal) { "services" };
         var instanceTypes = emitted
             .Where(e => !e.Handler.IsStatic)
@@ -79,10 +99,27 @@ internal static class GenerationBuilder
             .Select(g => new InstanceType(g.Key, UniqueName(ParameterName(g.First().Handler.ContainingTypeDisplay), parameterNames), g.First().Handler.ContainingTypeIsEffectivelyPublic))
             .ToEquatableArray();
 
-        return new GenerationModel(settings.Namespace, results.Count > 0, emitted.ToEquatableArray(), instanceTypes, diagnostics.ToEquatableArray());
+        return new GenerationModel(settings.Namespace, results.Count > 0, jsonTypes.ToEquatableArray(), emitted.ToEquatableArray(), instanceTypes, diagnostics.ToEquatableArray());
     }
 
-    private static JsonSource? Resolve(TypeRef type, AssemblySettings settings)
+    private static JsonSource? Resolve(TypeRef type, JsonClosure? closure, AssemblySettings settings, Dictionary<string, JsonTypeModel> temTypes)
+    {
+        var named = ResolveNamed(type, settings);
+        if (named is not null || closure is null)
+        {
+            return named;
+        }
+
+        foreach (var model in closure.Types)
+        {
+            temTypes[model.TypeName] = model;
+        }
+
+        // Placeholder: the type name, turned into the context property once names are assigned.
+        return new JsonSource(closure.RootType, IsTemContext: true);
+    }
+
+    private static JsonSource? ResolveNamed(TypeRef type, AssemblySettings settings)
     {
         foreach (var context in settings.JsonContexts)
         {

@@ -37,6 +37,8 @@ internal sealed record HandlerModel(
     bool IsStatic,
     TypeRef Payload,
     TypeRef? Result,
+    JsonClosure? PayloadJson,
+    JsonClosure? ResultJson,
     ReturnKind ReturnKind,
     EquatableArray<ExtraParameter> ExtraParameters,
     LocationInfo? AttributeLocation,
@@ -65,7 +67,8 @@ internal sealed record AssemblySettings(
 
 /// <summary>How the generated code obtains a type's JsonTypeInfo.</summary>
 /// <param name="Expression">A C# expression of type JsonTypeInfo&lt;T&gt;.</param>
-internal sealed record JsonSource(string Expression);
+/// <param name="IsTemContext">Whether it comes from Tem's own emitted context.</param>
+internal sealed record JsonSource(string Expression, bool IsTemContext = false);
 
 /// <summary>A handler ready to emit, with its descriptor name and JSON sources resolved.</summary>
 internal sealed record EmittedHandler(
@@ -82,6 +85,7 @@ internal sealed record InstanceType(string TypeName, string ParameterName, bool 
 internal sealed record GenerationModel(
     string Namespace,
     bool HasAnyHandlerAttribute,
+    EquatableArray<JsonTypeModel> JsonTypes,
     EquatableArray<EmittedHandler> Handlers,
     EquatableArray<InstanceType> InstanceTypes,
     EquatableArray<DiagnosticInfo> Diagnostics);

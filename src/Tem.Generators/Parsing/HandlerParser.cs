@@ -208,6 +208,8 @@ internal static class HandlerParser
             method.IsStatic,
             payload,
             result,
+            JsonTypeAnalyzer.Describe(parameters[0].Type, context.SemanticModel.Compilation),
+            result is null ? null : JsonTypeAnalyzer.Describe(((INamedTypeSymbol)returnType).TypeArguments[0], context.SemanticModel.Compilation),
             returnKind.Value,
             extras.ToEquatableArray(),
             nameLocation,
