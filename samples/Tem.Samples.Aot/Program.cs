@@ -8,6 +8,7 @@ var databasePath = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), 
 // Generated descriptors carry AOT-safe JSON metadata: no reflection anywhere.
 Console.WriteLine($"task types: {string.Join(", ", TemTasks.AllNames)}");
 Console.WriteLine($"payload json: {JsonSerializer.Serialize(new RewritePayload("hello", 64), TemTasks.Rewrite.PayloadTypeInfo)}");
+Console.WriteLine($"tem-described json: {JsonSerializer.Serialize(new NotifyPayload("ops@example.com"), TemTasks.Notify.PayloadTypeInfo)}");
 
 var options = new TemOptions { DatabasePath = databasePath, Concurrency = 4 };
 
