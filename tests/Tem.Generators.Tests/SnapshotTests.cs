@@ -232,3 +232,63 @@ public sealed class SnapshotTests
         public object? GetService(Type serviceType) => null;
     }
 }
+
+public sealed class TemJsonSnapshotTests
+{
+    private const string Source = """
+        using System.Collections.Generic;
+        using System.Text.Json.Serialization;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Tem;
+
+        namespace Docs;
+
+        public enum Tone { Plain, Formal }
+
+        public sealed record SummarizePayload(string DocumentId, Tone Tone, int MaxWords = 200);
+
+        public sealed class SummaryResult
+        {
+            [JsonPropertyName("summary")] public string Text { get; init; } = "";
+            public required List<string> Keywords { get; set; }
+            public Dictionary<string, double>? Scores { get; set; }
+            [JsonIgnore] public int Internal { get; set; }
+        }
+
+        public static class DocHandlers
+        {
+            [TemHandler("docs.summarize", MaxAttempts = 3)]
+            public static Task<SummaryResult> Summarize(SummarizePayload payload, CancellationToken cancellationToken)
+                => Task.FromResult(new SummaryResult { Keywords = new List<string>() });
+        }
+        """;
+
+    [Fact]
+    public void TemDescribedTypes()
+    {
+        var result = GeneratorHarness.Run(Source, "Docs.Handlers");
+
+        Assert.Empty(GeneratorHarness.TemDiagnostics(result));
+        Assert.Empty(result.CompilationProblems);
+        Assert.Equal(["TemHandlers.g.cs", "TemJsonContext.g.cs", "TemTasks.g.cs"], result.Sources.Keys.Order(StringComparer.Ordinal));
+        Baseline.Match(nameof(TemDescribedTypes), result.Sources);
+        GeneratorHarness.AssertIncremental(result);
+    }
+
+    [Fact]
+    public void EditingAHandler_ReRunsTheHandlerSteps()
+    {
+        var result = GeneratorHarness.Run(Source, "Docs.Handlers");
+        var tree = result.Input.SyntaxTrees.Single();
+        var edited = result.Input.ReplaceSyntaxTree(tree, tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(
+            tree.ToString().Replace("MaxAttempts = 3", "MaxAttempts = 4", StringComparison.Ordinal))));
+
+        var driver = result.Driver.RunGenerators(edited, TestContext.Current.CancellationToken);
+        var run = GeneratorHarness.TemResult(driver);
+
+        Assert.Contains(run.TrackedSteps[TrackingNames.Handlers].SelectMany(s => s.Outputs), o => o.Reason == Microsoft.CodeAnalysis.IncrementalStepRunReason.Modified);
+        Assert.Contains(run.TrackedSteps[TrackingNames.Output].SelectMany(s => s.Outputs), o => o.Reason == Microsoft.CodeAnalysis.IncrementalStepRunReason.Modified);
+        Assert.Contains("maxAttempts: 4,", run.GeneratedSources.Single(s => s.HintName == "TemTasks.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+}
