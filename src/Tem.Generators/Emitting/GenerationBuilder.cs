@@ -82,7 +82,7 @@ internal static class GenerationBuilder
             .Select(t => t with { MemberName = UniqueName(t.MemberName, memberNames) })
             .ToList();
         var jsonMembers = jsonTypes.ToDictionary(t => t.TypeName, t => t.MemberName, StringComparer.Ordinal);
-        string TemExpression(JsonSource source) => $"global::{settings.Namespace}.TemJsonContext.Default.{jsonMembers[source.Expression]}";
+        string TemExpression(JsonSource source) => $"global::{settings.Namespace}.TemJsonContext.Default.{Parsing.JsonTypeAnalyzer.EscapeIdentifier(jsonMembers[source.Expression])}";
         emitted = emitted
             .Select(e => e with
             {

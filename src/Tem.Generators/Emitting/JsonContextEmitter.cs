@@ -92,7 +92,7 @@ internal static class JsonContextEmitter
         w.Line($"private {info}? _{t.MemberName};");
         w.Line();
         w.Line($"/// <summary>Metadata for <c>{t.TypeName.Replace("<", "&lt;").Replace(">", "&gt;")}</c>.</summary>");
-        w.Line($"public {info} {t.MemberName} => _{t.MemberName} ??= ({info})Options.GetTypeInfo(typeof({t.TypeName}));");
+        w.Line($"public {info} {JsonTypeAnalyzer.EscapeIdentifier(t.MemberName)} => _{t.MemberName} ??= ({info})Options.GetTypeInfo(typeof({t.TypeName}));");
         w.Line();
         w.Open($"private {info} Create_{t.MemberName}({Options} options)");
         w.Open($"if (!TryGetRuntimeConverter<{t.TypeName}>(options, out {info} jsonTypeInfo))");
