@@ -33,6 +33,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
         _requests = options.RequestsPerMinute is { } rpm ? new SlidingLimit(rpm, options.Window, TimeProvider.System) : null;
         _tokens = options.TokensPerMinute is { } tpm ? new SlidingLimit(tpm, options.Window, TimeProvider.System) : null;
         app.MapPost("/v1/completions", HandleAsync);
+        app.MapGet("/health", () => "ok"); // not counted: lets a client open its connections first
     }
 
     /// <summary>What was served and refused so far.</summary>

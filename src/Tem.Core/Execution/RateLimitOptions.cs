@@ -15,6 +15,13 @@ public sealed class RateLimitOptions
     /// <summary>Further windows, each a number of permits in a time span.</summary>
     public IList<RateLimitWindow> Windows { get; set; } = new List<RateLimitWindow>();
 
+    /// <summary>
+    /// How much longer than its length each window is counted, to absorb the jitter between a request leaving
+    /// and the provider's clock counting it (scheduling, connection pools, the network). Default 10 ms, which is
+    /// enough on an idle loopback; raise it toward the provider's latency jitter when every 429 counts.
+    /// </summary>
+    public TimeSpan SafetyMargin { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Most tokens reserved in any one minute through <see cref="TaskContext.ReserveTokensAsync"/>; null for no such limit.</summary>
     public int? TokensPerMinute { get; set; }
 
@@ -52,6 +59,11 @@ public sealed class RateLimitOptions
 
     internal void Validate()
     {
+        if (SafetyMargin < TimeSpan.Zero)
+        {
+            throw new TemConfigurationException($"RateLimitOptions.SafetyMargin is {SafetyMargin}; it must not be negative.");
+        }
+
         foreach (var w in AllWindows().Concat(AllTokenWindows()))
         {
             if (w.Permits < 1 || w.Window <= TimeSpan.Zero)

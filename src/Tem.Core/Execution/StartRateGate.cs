@@ -16,25 +16,25 @@ namespace Tem.Execution;
 /// </remarks>
 internal sealed class StartRateGate
 {
-    /// <summary>Each window is counted as this much longer, to absorb the remaining jitter between the request
-    /// leaving and the provider's clock.</summary>
-    internal static readonly TimeSpan SafetyMargin = TimeSpan.FromMilliseconds(10);
-
     private readonly object _lock = new();
     private readonly Window[] _windows;
     private readonly TimeProvider _time;
     private long _pausedUntil;
 
-    public StartRateGate(IReadOnlyList<RateLimitWindow> windows, TimeProvider time)
+    /// <param name="windows">The limits.</param>
+    /// <param name="safetyMargin">How much longer each window is counted (see <see cref="RateLimitOptions.SafetyMargin"/>).</param>
+    /// <param name="time">The clock.</param>
+    public StartRateGate(IReadOnlyList<RateLimitWindow> windows, TimeSpan safetyMargin, TimeProvider time)
     {
         _time = time;
-        _windows = windows.Select(w => new Window(w.Permits, ToTicks(w.Window + SafetyMargin, time))).ToArray();
+        _windows = windows.Select(w => new Window(w.Permits, ToTicks(w.Window + safetyMargin, time))).ToArray();
     }
 
     public bool IsUnlimited => _windows.Length == 0;
 
     /// <summary>
     /// Grants up to <paramref name="wanted"/> starts now, adding one ticket per start to <paramref name="tickets"/>.
+    /// A granted start is reserved — it holds its place and cannot expire — until <see cref="Start"/> logs it.
     /// When it grants none, <paramref name="retryIn"/> says when one may be.
     /// </summary>
     public int TryAcquire(int wanted, List<RateTicket> tickets, out TimeSpan retryIn)
@@ -54,10 +54,11 @@ internal sealed class StartRateGate
             foreach (var window in _windows)
             {
                 window.Evict(now);
-                var free = window.Limit - window.Count;
+                var free = window.Limit - window.Count - window.Reserved;
                 if (free <= 0)
                 {
-                    earliest = Math.Min(earliest, window.OldestExpiry);
+                    // Only logged starts expire; reservations clear as soon as their handlers start.
+                    earliest = Math.Min(earliest, window.Count > 0 ? window.OldestExpiry : now + ToTicks(TimeSpan.FromMilliseconds(5), _time));
                 }
 
                 granted = Math.Min(granted, free);
@@ -69,9 +70,14 @@ internal sealed class StartRateGate
                 return 0;
             }
 
+            foreach (var window in _windows)
+            {
+                window.Reserved += granted;
+            }
+
             for (var i = 0; i < granted; i++)
             {
-                tickets.Add(IsUnlimited ? RateTicket.None : new RateTicket(_windows.Select(w => w.Add(now)).ToArray()));
+                tickets.Add(IsUnlimited ? RateTicket.None : new RateTicket(_windows.Length));
             }
 
             return granted;
@@ -85,12 +91,50 @@ internal sealed class StartRateGate
         {
             foreach (var ticket in unused)
             {
-                ticket.Remove();
+                if (ticket.IsNone)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < _windows.Length; i++)
+                {
+                    if (ticket.IsReserved)
+                    {
+                        _windows[i].Reserved--;
+                    }
+                    else
+                    {
+                        ticket.Entries[i]?.List?.Remove(ticket.Entries[i]!);
+                    }
+                }
+
+                ticket.IsReserved = false;
             }
         }
     }
 
-    /// <summary>Moves a start to now: its request is leaving only now.</summary>
+    /// <summary>Logs a reserved start at now: its handler starts.</summary>
+    public void Start(RateTicket ticket)
+    {
+        if (ticket.IsNone || !ticket.IsReserved)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            var now = _time.GetTimestamp();
+            for (var i = 0; i < _windows.Length; i++)
+            {
+                _windows[i].Reserved--;
+                ticket.Entries[i] = _windows[i].Add(now);
+            }
+
+            ticket.IsReserved = false;
+        }
+    }
+
+    /// <summary>Moves a start to now: its request is leaving only now. An entry that already expired is logged again.</summary>
     public void Restamp(RateTicket ticket)
     {
         if (ticket.IsNone)
@@ -98,9 +142,25 @@ internal sealed class StartRateGate
             return;
         }
 
+        if (ticket.IsReserved)
+        {
+            Start(ticket);
+            return;
+        }
+
         lock (_lock)
         {
-            ticket.MoveTo(_time.GetTimestamp());
+            var now = _time.GetTimestamp();
+            for (var i = 0; i < _windows.Length; i++)
+            {
+                if (ticket.Entries[i] is { List: { } list } entry)
+                {
+                    list.Remove(entry);
+                }
+
+                // Every logged time is at most now, so appending keeps the log in order.
+                ticket.Entries[i] = _windows[i].Add(now);
+            }
         }
     }
 
@@ -115,7 +175,7 @@ internal sealed class StartRateGate
 
     internal static long ToTicks(TimeSpan span, TimeProvider time) => (long)(span.TotalSeconds * time.TimestampFrequency);
 
-    /// <summary>The recent starts inside one window, oldest first; never more than the limit.</summary>
+    /// <summary>The logged starts inside one window, oldest first, and the granted starts not yet logged.</summary>
     private sealed class Window(int limit, long lengthTicks)
     {
         private readonly LinkedList<long> _starts = new();
@@ -123,6 +183,8 @@ internal sealed class StartRateGate
         public int Limit { get; } = limit;
 
         public int Count => _starts.Count;
+
+        public int Reserved { get; set; }
 
         public long OldestExpiry => _starts.First!.Value + lengthTicks;
 
@@ -138,32 +200,14 @@ internal sealed class StartRateGate
     }
 }
 
-/// <summary>One granted start: its entry in each window, so it can be refunded or moved later.</summary>
-internal readonly struct RateTicket(LinkedListNode<long>[]? entries)
+/// <summary>One granted start: reserved until its handler starts, then its entry in each window's log.</summary>
+internal sealed class RateTicket(int windows)
 {
-    public static RateTicket None => default;
+    public static readonly RateTicket None = new(0);
 
-    public bool IsNone => entries is null;
+    public bool IsNone => Entries.Length == 0;
 
-    internal void Remove()
-    {
-        foreach (var entry in entries ?? [])
-        {
-            entry.List?.Remove(entry);
-        }
-    }
+    public bool IsReserved { get; set; } = windows > 0;
 
-    /// <summary>Moves each entry still in its window to the end with time <paramref name="now"/>, which no entry exceeds.</summary>
-    internal void MoveTo(long now)
-    {
-        foreach (var entry in entries ?? [])
-        {
-            if (entry.List is { } list)
-            {
-                list.Remove(entry);
-                entry.Value = now;
-                list.AddLast(entry);
-            }
-        }
-    }
+    public LinkedListNode<long>?[] Entries { get; } = new LinkedListNode<long>?[windows];
 }

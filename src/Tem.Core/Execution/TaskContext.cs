@@ -10,10 +10,10 @@ public sealed class TaskContext
     private readonly Execution.StartRateGate? _gate;
     private readonly object _ticketsLock = new();
     private readonly List<Execution.TokenTicket> _unsentTokens = [];
-    private Execution.RateTicket _startTicket;
+    private Execution.RateTicket? _startTicket;
 
     internal TaskContext(long taskId, long batchId, string taskType, int attempt, int maxAttempts, string? idempotencyKey,
-        Execution.TokenBudget? tokens = null, Execution.StartRateGate? gate = null, Execution.RateTicket startTicket = default)
+        Execution.TokenBudget? tokens = null, Execution.StartRateGate? gate = null, Execution.RateTicket? startTicket = null)
     {
         _tokens = tokens;
         _gate = gate;
@@ -75,10 +75,10 @@ public sealed class TaskContext
     {
         lock (_ticketsLock)
         {
-            if (!_startTicket.IsNone)
+            if (_startTicket is not null)
             {
                 _gate?.Restamp(_startTicket);
-                _startTicket = default;
+                _startTicket = null;
             }
 
             foreach (var ticket in _unsentTokens)

@@ -48,8 +48,9 @@ public sealed class TemWorker
         _changes = changes;
         _time = time;
         _logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        _gate = new StartRateGate(options.RateLimit?.AllWindows() ?? [], time);
-        _tokens = new TokenBudget(options.RateLimit?.AllTokenWindows() ?? [], time);
+        var margin = options.RateLimit?.SafetyMargin ?? TimeSpan.Zero;
+        _gate = new StartRateGate(options.RateLimit?.AllWindows() ?? [], margin, time);
+        _tokens = new TokenBudget(options.RateLimit?.AllTokenWindows() ?? [], margin, time);
         _adaptive = new AdaptiveConcurrency(options.Concurrency, options.AdaptiveConcurrency, time);
         Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
         TemTelemetry.Meter.CreateObservableGauge("tem.tasks.running", () => new Measurement<int>(InFlight, new KeyValuePair<string, object?>("tem.worker", Owner)),
@@ -368,6 +369,7 @@ public sealed class TemWorker
             var context = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
                 _tokens.IsUnlimited ? null : _tokens, _gate, ticket);
             TaskContext.Current.Value = context;
+            _gate.Start(ticket); // the reserved permit is logged as the handler starts
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, context, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
             outcome = Outcome(task, OutcomeKind.Completed, result: result);

@@ -13,10 +13,10 @@ internal sealed class TokenBudget
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly object _lock = new();
 
-    public TokenBudget(IReadOnlyList<RateLimitWindow> windows, TimeProvider time)
+    public TokenBudget(IReadOnlyList<RateLimitWindow> windows, TimeSpan safetyMargin, TimeProvider time)
     {
         _time = time;
-        _windows = windows.Select(w => new Window(w.Permits, StartRateGate.ToTicks(w.Window + StartRateGate.SafetyMargin, time))).ToArray();
+        _windows = windows.Select(w => new Window(w.Permits, StartRateGate.ToTicks(w.Window + safetyMargin, time))).ToArray();
     }
 
     public bool IsUnlimited => _windows.Length == 0;

@@ -1,0 +1,63 @@
+namespace Tem.Generators.Model;
+
+/// <summary>The shape of a type Tem describes itself with JsonMetadataServices.</summary>
+internal enum JsonKind
+{
+    /// <summary>A built-in converter (<see cref="JsonTypeModel.Converter"/>), e.g. Int32Converter.</summary>
+    Value,
+    Enum,
+    Nullable,
+    Array,
+    /// <summary>A collection created by <see cref="JsonTypeModel.CreateMethod"/> with an element type.</summary>
+    Collection,
+    /// <summary>A string-keyed dictionary created by <see cref="JsonTypeModel.CreateMethod"/>.</summary>
+    Dictionary,
+    Object,
+}
+
+/// <summary>How a property is set during deserialization.</summary>
+internal enum SetterKind
+{
+    None,
+    Set,
+    Init,
+}
+
+/// <summary>A property of an object type, as System.Text.Json's generator would describe it.</summary>
+internal sealed record JsonPropertyModel(
+    string Name,
+    string? JsonName,
+    string Type,
+    SetterKind Setter,
+    string? IgnoreCondition,
+    bool IsRequired);
+
+/// <summary>A constructor parameter or member initializer of an object type.</summary>
+internal sealed record JsonParameterModel(
+    string Name,
+    string Type,
+    bool IsMemberInitializer,
+    bool HasDefaultValue,
+    string? DefaultValue,
+    bool IsNullable);
+
+/// <summary>One type of Tem's own JSON context.</summary>
+/// <param name="TypeName">The <c>global::</c> type name.</param>
+/// <param name="MemberName">The preferred context property name (System.Text.Json's naming).</param>
+/// <param name="ElementType">Element (array, collection), value (dictionary) or underlying (nullable) type.</param>
+/// <param name="CreateMethod">The JsonMetadataServices method for collections and dictionaries.</param>
+/// <param name="ObjectCreator">An expression creating an empty instance, or null.</param>
+internal sealed record JsonTypeModel(
+    string TypeName,
+    string MemberName,
+    JsonKind Kind,
+    string? Converter,
+    string? ElementType,
+    string? CreateMethod,
+    string? ObjectCreator,
+    EquatableArray<JsonPropertyModel> Properties,
+    EquatableArray<JsonParameterModel> Parameters,
+    bool ParametersAreMemberInitializersOnly);
+
+/// <summary>A payload or result type together with every type its JSON metadata needs.</summary>
+internal sealed record JsonClosure(string RootType, EquatableArray<JsonTypeModel> Types);
