@@ -21,17 +21,17 @@ internal static class GeneratorHarness
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 
-    public static CSharpCompilation Compile(string source, string assemblyName = "TestApp", IEnumerable<MetadataReference>? extraReferences = null)
+    public static CSharpCompilation Compile(string source, string assemblyName = "TestApp", IEnumerable<MetadataReference>? extraReferences = null, bool referenceTemCore = true)
         => CSharpCompilation.Create(
             assemblyName,
             [CSharpSyntaxTree.ParseText(source, ParseOptions, path: "Handlers.cs", encoding: Encoding.UTF8)],
-            [.. References.Value, .. extraReferences ?? []],
+            [.. referenceTemCore ? References.Value : References.Value.RemoveAt(References.Value.Length - 1), .. extraReferences ?? []],
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     /// <summary>Runs the Tem generator (and System.Text.Json's, so named contexts get their members) with step tracking.</summary>
-    public static GeneratorResult Run(string source, string assemblyName = "TestApp", bool withJsonGenerator = true, IEnumerable<MetadataReference>? extraReferences = null)
+    public static GeneratorResult Run(string source, string assemblyName = "TestApp", bool withJsonGenerator = true, IEnumerable<MetadataReference>? extraReferences = null, bool referenceTemCore = true)
     {
-        var compilation = Compile(source, assemblyName, extraReferences);
+        var compilation = Compile(source, assemblyName, extraReferences, referenceTemCore);
         var generators = withJsonGenerator
             ? new[] { new TemHandlerGenerator().AsSourceGenerator(), JsonGenerator.Value }
             : new[] { new TemHandlerGenerator().AsSourceGenerator() };

@@ -51,6 +51,12 @@ public sealed class JsonDifferentialTests
         ("S32", "public sealed class S32 { }", ["new S32()"]),
         ("S33", "public sealed record S33(long Id, ulong Big, short Small) { public string Computed => Id.ToString(System.Globalization.CultureInfo.InvariantCulture); public int Mutable { get; set; } }", ["new S33(long.MinValue, ulong.MaxValue, -1) { Mutable = 8 }"]),
         ("S34", "public sealed class S34 { public System.Uri? Link { get; set; } public System.Version? Version { get; set; } public System.DateTime? Maybe { get; set; } }", ["new S34 { Link = new System.Uri(\"https://example.com/a?b=c\"), Version = new System.Version(1, 2, 3) }"]),
+        ("S35", "public class BaseShape { public int BaseId { get; set; } public string? BaseNote { get; set; } } public sealed class S35 : BaseShape { public string Own { get; set; } = \"o\"; }", ["new S35 { BaseId = 1, BaseNote = \"b\", Own = \"x\" }"]),
+        ("S36", "public abstract record Animal(string Name); public sealed record S36(string Name, int Legs) : Animal(Name);", ["new S36(\"cat\", 4)"]),
+        ("S37", "public struct S37 { public int X { get; set; } public string? Y { get; set; } }", ["new S37 { X = 5, Y = \"y\" }", "default(S37)"]),
+        ("S38", "public readonly record struct S38(int A, string B);", ["new S38(1, \"b\")"]),
+        ("S39", "public sealed class S39 { public IList<int> L { get; set; } = new List<int> { 1 }; public ICollection<string> C { get; set; } = new List<string> { \"c\" }; public HashSet<string> H { get; set; } = new() { \"h\" }; public ISet<int> S { get; set; } = new HashSet<int> { 2 }; }", ["new S39()"]),
+        ("S40", "public sealed record S40(S37 Point, S37? MaybePoint, List<S38> Pairs);", ["new S40(new S37 { X = 1 }, null, new List<S38> { new(2, \"p\") })"]),
     ];
 
     private static string CorpusSource()

@@ -175,10 +175,13 @@ internal static class JsonContextEmitter
         for (var i = 0; i < t.Properties.Count; i++)
         {
             var p = t.Properties[i];
-            var access = $"(({t.TypeName})obj).{JsonTypeAnalyzer.EscapeIdentifier(p.Name)}";
+            var access = $"(({p.DeclaringType})obj).{JsonTypeAnalyzer.EscapeIdentifier(p.Name)}";
+            var setTarget = p.DeclaringTypeIsValueType
+                ? $"global::System.Runtime.CompilerServices.Unsafe.Unbox<{p.DeclaringType}>(obj).{JsonTypeAnalyzer.EscapeIdentifier(p.Name)}"
+                : access;
             var setter = p.Setter switch
             {
-                SetterKind.Set => $"static (obj, value) => {access} = value!",
+                SetterKind.Set => $"static (obj, value) => {setTarget} = value!",
                 SetterKind.Init => "static (obj, value) => throw new global::System.InvalidOperationException(\"Setting init-only properties is not supported in source generation mode.\")",
                 _ => "null",
             };
@@ -189,7 +192,7 @@ internal static class JsonContextEmitter
             w.Line("IsProperty = true,");
             w.Line("IsPublic = true,");
             w.Line("IsVirtual = false,");
-            w.Line($"DeclaringType = typeof({t.TypeName}),");
+            w.Line($"DeclaringType = typeof({p.DeclaringType}),");
             w.Line("Converter = null,");
             w.Line($"Getter = static obj => {access}!,");
             w.Line($"Setter = {setter},");

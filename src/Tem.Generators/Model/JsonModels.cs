@@ -30,7 +30,9 @@ internal sealed record JsonPropertyModel(
     string Type,
     SetterKind Setter,
     string? IgnoreCondition,
-    bool IsRequired);
+    bool IsRequired,
+    string DeclaringType,
+    bool DeclaringTypeIsValueType);
 
 /// <summary>A constructor parameter or member initializer of an object type.</summary>
 internal sealed record JsonParameterModel(

@@ -112,7 +112,7 @@ internal static class JsonTypeAnalyzer
             return BuildGeneric(named, name, Need, Simple);
         }
 
-        return named.TypeKind == TypeKind.Class ? BuildObject(named, name, Need) : null;
+        return named.TypeKind is TypeKind.Class or TypeKind.Struct && !named.IsRefLikeType ? BuildObject(named, name, Need) : null;
     }
 
     private static JsonTypeModel? BuildGeneric(INamedTypeSymbol named, string name, Func<ITypeSymbol, bool> need, Func<JsonKind, string, string?, string?, string?, string?, JsonTypeModel> simple)
@@ -133,6 +133,14 @@ internal static class JsonTypeAnalyzer
             case "IReadOnlyList`1":
             case "IReadOnlyCollection`1":
                 return need(args[0]) ? simple(JsonKind.Collection, member, null, SymbolHelpers.FullName(args[0]), "CreateIEnumerableInfo", null) : null;
+            case "IList`1":
+                return need(args[0]) ? simple(JsonKind.Collection, member, null, SymbolHelpers.FullName(args[0]), "CreateIListInfo", null) : null;
+            case "ICollection`1":
+                return need(args[0]) ? simple(JsonKind.Collection, member, null, SymbolHelpers.FullName(args[0]), "CreateICollectionInfo", null) : null;
+            case "ISet`1":
+                return need(args[0]) ? simple(JsonKind.Collection, member, null, SymbolHelpers.FullName(args[0]), "CreateISetInfo", null) : null;
+            case "HashSet`1":
+                return need(args[0]) ? simple(JsonKind.Collection, member, null, SymbolHelpers.FullName(args[0]), "CreateISetInfo", $"() => new {name}()") : null;
             case "Dictionary`2":
             case "IReadOnlyDictionary`2":
             case "IDictionary`2":
@@ -154,13 +162,25 @@ internal static class JsonTypeAnalyzer
 
     private static JsonTypeModel? BuildObject(INamedTypeSymbol type, string name, Func<ITypeSymbol, bool> need)
     {
-        if (type.IsAbstract || type.IsStatic || type.BaseType?.SpecialType != SpecialType.System_Object || type.IsFileLocal)
+        if (type.IsAbstract || type.IsStatic || type.IsFileLocal)
         {
             return null;
         }
 
+        // System.Text.Json lists the most derived type's properties first, then each base type's.
+        var hierarchy = new List<INamedTypeSymbol>();
+        for (var current = type; current is not null && current.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); current = current.BaseType)
+        {
+            if (current.IsGenericType || (!SymbolEqualityComparer.Default.Equals(current, type) && (HasRefusedAttribute(current.GetAttributes(), RefusedTypeAttributes) || !IsAccessible(current))))
+            {
+                return null;
+            }
+
+            hierarchy.Add(current);
+        }
+
         var properties = new List<(JsonPropertyModel Model, IPropertySymbol Symbol)>();
-        foreach (var member in type.GetMembers())
+        foreach (var member in hierarchy.SelectMany(t => t.GetMembers()))
         {
             if (member.IsStatic)
             {
@@ -268,7 +288,13 @@ internal static class JsonTypeAnalyzer
                 return null;
             }
 
-            properties.Add((new JsonPropertyModel(property.Name, jsonName, SymbolHelpers.FullName(property.Type), setter, ignore, required), property));
+            if (properties.Any(p => p.Model.Name == property.Name))
+            {
+                // A property hiding a base one ('new'): System.Text.Json's rules for that are not emulated.
+                return null;
+            }
+
+            properties.Add((new JsonPropertyModel(property.Name, jsonName, SymbolHelpers.FullName(property.Type), setter, ignore, required, SymbolHelpers.FullName(property.ContainingType), type.IsValueType), property));
         }
 
         // Constructor: [JsonConstructor] is refused; a public parameterless one wins; else the only public one.
