@@ -148,32 +148,36 @@ public class HostileInputTests
         var random = new Random(1);
         var text = string.Create(10 * 1024 * 1024, random, (span, r) =>
         {
-            const string alphabet = "abcdefghijklmnopqrstuvwxyzÄÖÜ\"\\\n\t<>&é漢字🙂 ";
+            const string alphabet = "abcdefghijklmnopqrstuvwxyzÄÖÜ\"\\\n\t<>&é漢字 ";
             for (var i = 0; i < span.Length; i++)
             {
                 span[i] = alphabet[r.Next(alphabet.Length)];
             }
         });
-        // Keep surrogate pairs whole: replace any lone half left by the random cut.
-        text = new string(text.Select(c => char.IsSurrogate(c) ? 'x' : c).ToArray());
 
         string? seen = null;
         await using var tem = TemEngine.Open(Options(db), TemHandlerRegistry.Create(w => w.Register(type, (p, _, _) =>
         {
             seen = p.Text;
-            return ValueTask.FromResult(new BigResult(p.Text.Length, new string(p.Text.Reverse().ToArray())));
+            return ValueTask.FromResult(new BigResult(p.Text.Length, Reversed(p.Text)));
         })));
         var batch = await tem.Batches.CreateAsync("big", "big");
         var id = await tem.Tasks.EnqueueAsync(batch.Id, type, new BigPayload(text));
         var small = await tem.Tasks.EnqueueAsync(batch.Id, type, new BigPayload("small"));
         await tem.Worker.StartAsync();
         Assert.Equal(new BatchStats(0, 0, 2, 0, 0), await tem.WaitForBatchAsync(batch.Id, Deadline()));
-
         Assert.Equal(text, seen is { Length: > 100 } ? seen : (await tem.Tasks.GetAsync(id)).PayloadJson);
         var result = await tem.Tasks.GetResultAsync(id, type);
         Assert.Equal(text.Length, result.Length);
-        Assert.Equal(new string(text.Reverse().ToArray()), result.Text);
+        Assert.Equal(Reversed(text), result.Text);
         Assert.Equal("llams", (await tem.Tasks.GetResultAsync(small, type)).Text);
+    }
+
+    private static string Reversed(string text)
+    {
+        var chars = text.ToCharArray();
+        Array.Reverse(chars);
+        return new string(chars);
     }
 
     [Fact]
