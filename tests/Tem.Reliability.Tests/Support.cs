@@ -154,7 +154,7 @@ internal sealed class HostProcess : IDisposable
     }
 
     /// <summary>Starts <c>dotnet Tem.TestHost.dll args</c>, optionally as another user (through setpriv).</summary>
-    public static HostProcess Start(IEnumerable<string> args, string? runAsUser = null)
+    public static HostProcess Start(IEnumerable<string> args, string? runAsUser = null, string? hostDll = null)
     {
         var info = new ProcessStartInfo
         {
@@ -178,7 +178,7 @@ internal sealed class HostProcess : IDisposable
             info.FileName = DotnetMuxer;
         }
 
-        info.ArgumentList.Add(HostDll);
+        info.ArgumentList.Add(hostDll ?? HostDll);
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
