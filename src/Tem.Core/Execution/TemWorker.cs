@@ -68,7 +68,7 @@ public sealed class TemWorker
     /// <summary>The task types with a registered handler.</summary>
     public IReadOnlyCollection<string> TaskTypes => _handlers.Keys;
 
-    /// <summary>Handlers running now.</summary>
+    /// <summary>Concurrency slots taken: handlers running now, and finished ones whose outcome is not yet written.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>How many handlers may run at once now: <see cref="TemOptions.Concurrency"/>, or less while
@@ -408,11 +408,6 @@ public sealed class TemWorker
             NoteDue(outcome.RunAfterMs);
         }
 
-        if (!_abandoned)
-        {
-            _outcomes!.Writer.TryWrite(outcome);
-        }
-
         TemTelemetry.Record(task.Type, outcome.Kind, Stopwatch.GetElapsedTime(started));
         if (activity is not null)
         {
@@ -424,8 +419,15 @@ public sealed class TemWorker
         }
 
         Log.TaskEnded(_logger, task.Id, task.Attempt, outcome.Kind.ToString());
-        Interlocked.Decrement(ref _inFlight);
-        _wake.Set();
+
+        // The slot stays taken until the write loop has committed the outcome: a task whose outcome is only in
+        // memory is still 'running' in the file and runs again after a crash, so counting it keeps the number
+        // of such tasks, and the repeats after a kill, within Concurrency.
+        if (_abandoned || !_outcomes!.Writer.TryWrite(outcome))
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _wake.Set();
+        }
     }
 
     private string BatchCode(long batchId)
@@ -464,6 +466,7 @@ public sealed class TemWorker
 
             if (_abandoned)
             {
+                Interlocked.Add(ref _inFlight, -group.Count);
                 group.Clear();
                 continue;
             }
@@ -480,6 +483,7 @@ public sealed class TemWorker
                 Log.OutcomeWriteFailed(_logger, group.Count, ex);
             }
 
+            Interlocked.Add(ref _inFlight, -group.Count); // these slots are free now that their outcomes are written
             group.Clear();
             _changes.Pulse();
             _wake.Set();

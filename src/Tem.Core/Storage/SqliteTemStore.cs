@@ -83,10 +83,10 @@ internal sealed class SqliteTemStore : ITemStore
 
     public BatchStats GetStats(long batchId)
     {
-        lock (_readGate)
+        return Read(() =>
         {
             return ReadStats(_reader, batchId);
-        }
+        });
     }
 
     public long CountPending()
@@ -100,7 +100,7 @@ internal sealed class SqliteTemStore : ITemStore
 
     public (long Pending, long Running) CountUnfinished(long batchId)
     {
-        lock (_readGate)
+        return Read(() =>
         {
             using var command = Command(_reader, """
                 SELECT (SELECT COUNT(*) FROM task WHERE batch_id = $id AND status = 'pending'),
@@ -109,7 +109,7 @@ internal sealed class SqliteTemStore : ITemStore
             using var reader = command.ExecuteReader();
             reader.Read();
             return (reader.GetInt64(0), reader.GetInt64(1));
-        }
+        });
     }
 
     public BatchReport GetReport(Batch batch, int topErrors)
@@ -193,14 +193,9 @@ internal sealed class SqliteTemStore : ITemStore
         }
     }
 
-    public IReadOnlyList<BatchInterruption> GetInterruptions(long batchId)
-    {
-        lock (_readGate)
-        {
-            return GetInterruptionsUnlocked(batchId);
-        }
-    }
+    public IReadOnlyList<BatchInterruption> GetInterruptions(long batchId) => Read(() => GetInterruptionsUnlocked(batchId));
 
+    /// <summary>Reads the interruptions; the caller holds the read lock.</summary>
     private IReadOnlyList<BatchInterruption> GetInterruptionsUnlocked(long batchId)
     {
         {
@@ -366,17 +361,17 @@ internal sealed class SqliteTemStore : ITemStore
 
     public TemTask? GetTask(long taskId)
     {
-        lock (_readGate)
+        return Read(() =>
         {
             using var command = Command(_reader, $"SELECT {TaskColumns} FROM task WHERE id = $id;", ("$id", taskId));
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadTask(reader) : null;
-        }
+        });
     }
 
     public IReadOnlyList<TemTask> ListTasks(TaskQuery query)
     {
-        lock (_readGate)
+        return Read(() =>
         {
             using var command = Command(_reader, $"""
                 SELECT {TaskColumns} FROM task
@@ -396,7 +391,7 @@ internal sealed class SqliteTemStore : ITemStore
             }
 
             return list;
-        }
+        });
     }
 
     // ---- worker ----
@@ -690,7 +685,7 @@ internal sealed class SqliteTemStore : ITemStore
 
     private List<Batch> ReadBatches(string sql, params (string Name, object? Value)[] parameters)
     {
-        lock (_readGate)
+        return Read(() =>
         {
             using var command = Command(_reader, sql, parameters);
             using var reader = command.ExecuteReader();
@@ -701,7 +696,7 @@ internal sealed class SqliteTemStore : ITemStore
             }
 
             return list;
-        }
+        });
     }
 
     private static Batch ReadBatch(SqliteDataReader reader) => new()
@@ -735,6 +730,22 @@ internal sealed class SqliteTemStore : ITemStore
         IdempotencyKey = reader.IsDBNull(14) ? null : reader.GetString(14),
         LeaseOwner = reader.IsDBNull(15) ? null : reader.GetString(15),
     };
+
+    /// <summary>Runs a read on the reader connection; a file found corrupt or not SQLite while reading is reported like one found so on open.</summary>
+    private T Read<T>(Func<T> work)
+    {
+        lock (_readGate)
+        {
+            try
+            {
+                return work();
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is 8 or 11 or 26)
+            {
+                throw SqliteConnectionFactory.Translate(ex, Path);
+            }
+        }
+    }
 
     private T InWriteTransaction<T>(Func<SqliteTransaction, T> work)
     {

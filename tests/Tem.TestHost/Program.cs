@@ -1,0 +1,158 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Tem;
+
+// A child process for the reliability tests. Usage:
+//   Tem.TestHost <db> <side-effect-log> <mode> <concurrency> <handler-ms> [lease-ms]
+// Modes:
+//   crash   resume the batch (a previous run was killed), run it to the end
+//   shared  run beside other processes: no resume, leases do the recovery
+//   open    only open the engine and report the exception (for hostile files)
+// The batch is the first batch in the file; the tests enqueue it before starting the host.
+// Every handler run appends "taskId attempt pid" to the side-effect log with one O_APPEND write,
+// so a kill -9 never leaves half a line and processes never overwrite each other.
+// Warnings and errors of the engine go to stdout, prefixed "LOG "; exit code 0 means the batch finished.
+
+if (args.Length < 3)
+{
+    Console.Error.WriteLine("usage: Tem.TestHost <db> <log> <mode> [concurrency] [handler-ms] [lease-ms]");
+    return 2;
+}
+
+var dbPath = args[0];
+var logPath = args[1];
+var mode = args[2];
+var concurrency = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 8;
+var handlerMs = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 5;
+var leaseMs = args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 1500;
+
+var options = new TemOptions
+{
+    DatabasePath = dbPath,
+    Concurrency = concurrency,
+    LeaseDuration = TimeSpan.FromMilliseconds(leaseMs),
+    PollInterval = TimeSpan.FromMilliseconds(100),
+    Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(100) },
+    Logger = new StdoutLogger(),
+};
+
+if (mode == "open")
+{
+    try
+    {
+        await using var probe = TemEngine.Open(options);
+        await probe.Batches.CreateAsync("probe", "probe");
+        Console.WriteLine("OPENED");
+        return 0;
+    }
+    catch (Exception ex)
+    {
+        Console.WriteLine($"{ex.GetType().FullName}|{ex.Message}");
+        return 3;
+    }
+}
+
+using var sideEffects = new AppendLog(logPath);
+var pid = Environment.ProcessId;
+var work = new TaskType<HostPayload, HostResult>("work", HostJson.Default.HostPayload, HostJson.Default.HostResult);
+
+await using var tem = TemEngine.Open(options, TemHandlerRegistry.Create(w => w.Register(work, async (payload, context, cancellationToken) =>
+{
+    sideEffects.Append($"{context.TaskId} {context.Attempt} {pid}\n");
+    if (handlerMs > 0)
+    {
+        await Task.Delay(handlerMs, cancellationToken);
+    }
+
+    return new HostResult(payload.N, context.Attempt, pid);
+})));
+
+var batch = (await tem.Batches.ListAsync()).FirstOrDefault()
+    ?? throw new InvalidOperationException("The database has no batch; the test enqueues one before starting the host.");
+if (mode == "crash")
+{
+    await tem.Batches.ResumeAsync(batch.Id);
+}
+else if (mode != "shared")
+{
+    Console.Error.WriteLine($"unknown mode '{mode}'");
+    return 2;
+}
+
+Console.WriteLine($"STARTED {pid} {tem.Worker.Owner}");
+await tem.Worker.StartAsync();
+var stats = await tem.WaitForBatchAsync(batch.Id);
+Console.WriteLine($"DONE pending={stats.Pending} running={stats.Running} completed={stats.Completed} failed={stats.Failed}");
+return 0;
+
+public sealed record HostPayload(int N);
+
+public sealed record HostResult(int N, int Attempt, int Pid);
+
+[JsonSerializable(typeof(HostPayload))]
+[JsonSerializable(typeof(HostResult))]
+internal sealed partial class HostJson : JsonSerializerContext;
+
+/// <summary>An append-only file written with O_APPEND: each line is one write(2), atomic with respect to other writers.</summary>
+internal sealed partial class AppendLog : IDisposable
+{
+    private const int OWronly = 0x1;
+    private const int OCreat = 0x40;
+    private const int OAppend = 0x400;
+    private readonly int _fd;
+
+    public AppendLog(string path)
+    {
+        _fd = Open(path, OWronly | OCreat | OAppend, Convert.ToInt32("644", 8));
+        if (_fd < 0)
+        {
+            throw new IOException($"Cannot open '{path}' for appending (errno {Marshal.GetLastPInvokeError()}).");
+        }
+    }
+
+    public void Append(string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line);
+        var written = Write(_fd, bytes, bytes.Length);
+        if (written != bytes.Length)
+        {
+            throw new IOException($"Short write to the side-effect log ({written} of {bytes.Length} bytes, errno {Marshal.GetLastPInvokeError()}).");
+        }
+    }
+
+    public void Dispose() => Close(_fd);
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint Write(int fd, byte[] buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+}
+
+/// <summary>Writes the engine's warnings and errors to stdout so the tests can read them.</summary>
+internal sealed class StdoutLogger : ILogger
+{
+    private static readonly object Gate = new();
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel))
+        {
+            return;
+        }
+
+        lock (Gate)
+        {
+            Console.WriteLine($"LOG {logLevel} {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().FullName + ": " + exception.Message)}");
+        }
+    }
+}
