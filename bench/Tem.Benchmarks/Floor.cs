@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Tem.Benchmarks;
+
+/// <summary>
+/// SQLite's own floor: the statements the engine runs, done directly with Microsoft.Data.Sqlite in a
+/// tight loop — prepared once, one transaction per group, the same pragmas, on a file whose schema the
+/// engine itself created. Nothing here touches the engine's code paths.
+/// </summary>
+internal static class Floor
+{
+    public const string InsertTaskSql = """
+        INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
+        VALUES ($batch, $type, 'pending', $payload, $max, $priority, $runAfter, $now, $key)
+        ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
+        """;
+
+    // The engine's claim statement: type filter, active batch, priority then id, walking the partial index.
+    public const string ClaimSql = """
+        UPDATE task
+        SET status = 'running', attempt = attempt + 1, lease_owner = $owner, lease_expires_at = $leaseUntil,
+            claimed_at = $now, version = version + 1
+        WHERE id IN (
+            SELECT id FROM task INDEXED BY task_claimable
+            WHERE status = 'pending' AND run_after <= $now
+              AND type IN (SELECT value FROM json_each($types))
+              AND batch_id IN (SELECT id FROM batch WHERE status = 'active')
+            ORDER BY priority DESC, id
+            LIMIT $limit)
+        RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
+        """;
+
+    public const string CompleteSql = """
+        UPDATE task SET status = 'completed', result = $result, error = NULL, completed_at = $now,
+            lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+        WHERE id = $id AND status = 'running' AND version = $version;
+        """;
+
+    /// <summary>Creates the file with the engine's own schema and migrations.</summary>
+    public static async Task CreateSchemaAsync(string path)
+    {
+        await using var tem = TemEngine.Open(new TemOptions { DatabasePath = path });
+    }
+
+    public static SqliteConnection Open(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        Execute(connection, """
+            PRAGMA busy_timeout = 30000;
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            PRAGMA foreign_keys = ON;
+            """);
+        return connection;
+    }
+
+    public static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public static long InsertBatch(SqliteConnection connection, string code, string status)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO batch (code, type, status, created_at) VALUES ($code, 'bench', $status, $now) RETURNING id;";
+        command.Parameters.AddWithValue("$code", code);
+        command.Parameters.AddWithValue("$status", status);
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Inserts <paramref name="count"/> pending tasks in one transaction (the same statement and values as the engine's enqueue, JSON included).</summary>
+    public static void InsertPending(SqliteConnection connection, long batchId, int count)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = InsertTaskSql;
+        insert.Parameters.AddWithValue("$batch", batchId);
+        insert.Parameters.AddWithValue("$type", BenchTypes.Small.Name);
+        var payload = insert.Parameters.Add("$payload", SqliteType.Text);
+        insert.Parameters.AddWithValue("$max", 3);
+        insert.Parameters.AddWithValue("$priority", 0);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        insert.Parameters.AddWithValue("$runAfter", now);
+        insert.Parameters.AddWithValue("$now", now);
+        insert.Parameters.AddWithValue("$key", DBNull.Value);
+        insert.Prepare();
+        foreach (var p in BenchTypes.Payloads(count))
+        {
+            payload.Value = JsonSerializer.Serialize(p, BenchJson.Default.SmallPayload);
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Enqueue floor: rows/s of the engine's INSERT, prepared, one transaction, JSON serialisation included.</summary>
+    public static async Task<double> EnqueueRowsPerSecondAsync(Scratch scratch, int count)
+    {
+        var path = scratch.NewPath("floor-enqueue");
+        await CreateSchemaAsync(path);
+        try
+        {
+            using var connection = Open(path);
+            var batchId = InsertBatch(connection, "floor", "active");
+            var watch = Stopwatch.StartNew();
+            InsertPending(connection, batchId, count);
+            return count / watch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            Scratch.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// No-op floor: claim <paramref name="group"/> rows with the claim statement in one transaction, then complete
+    /// them with the prepared completion statement in one transaction, until nothing is left. Returns tasks/s.
+    /// </summary>
+    public static async Task<double> NoopTasksPerSecondAsync(Scratch scratch, int count, int group)
+    {
+        var path = scratch.NewPath("floor-noop");
+        await CreateSchemaAsync(path);
+        try
+        {
+            using var connection = Open(path);
+            var batchId = InsertBatch(connection, "floor", "active");
+            InsertPending(connection, batchId, count);
+
+            using var claim = connection.CreateCommand();
+            claim.CommandText = ClaimSql;
+            claim.Parameters.AddWithValue("$owner", "floor:1");
+            var leaseUntil = claim.Parameters.Add("$leaseUntil", SqliteType.Integer);
+            var claimNow = claim.Parameters.Add("$now", SqliteType.Integer);
+            claim.Parameters.AddWithValue("$types", $"[\"{BenchTypes.Small.Name}\"]");
+            claim.Parameters.AddWithValue("$limit", group);
+            using var complete = connection.CreateCommand();
+            complete.CommandText = CompleteSql;
+            complete.Parameters.AddWithValue("$result", DBNull.Value);
+            var completeNow = complete.Parameters.Add("$now", SqliteType.Integer);
+            var id = complete.Parameters.Add("$id", SqliteType.Integer);
+            var version = complete.Parameters.Add("$version", SqliteType.Integer);
+
+            var claimed = new List<(long Id, long Version)>(group);
+            var done = 0;
+            var watch = Stopwatch.StartNew();
+            while (true)
+            {
+                claimed.Clear();
+                using (var transaction = connection.BeginTransaction(deferred: false))
+                {
+                    claim.Transaction = transaction;
+                    var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    claimNow.Value = now;
+                    leaseUntil.Value = now + 30_000;
+                    using (var reader = claim.ExecuteReader())
+                    {
+                        while (reader.Read())
+                        {
+                            _ = reader.GetString(3); // the payload is read, as the engine must
+                            claimed.Add((reader.GetInt64(0), reader.GetInt64(6)));
+                        }
+                    }
+
+                    transaction.Commit();
+                }
+
+                if (claimed.Count == 0)
+                {
+                    break;
+                }
+
+                using (var transaction = connection.BeginTransaction(deferred: false))
+                {
+                    complete.Transaction = transaction;
+                    completeNow.Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    foreach (var (taskId, taskVersion) in claimed)
+                    {
+                        id.Value = taskId;
+                        version.Value = taskVersion;
+                        done += complete.ExecuteNonQuery();
+                    }
+
+                    transaction.Commit();
+                }
+            }
+
+            var seconds = watch.Elapsed.TotalSeconds;
+            if (done != count)
+            {
+                throw new InvalidOperationException($"Floor completed {done} of {count} tasks.");
+            }
+
+            return count / seconds;
+        }
+        finally
+        {
+            Scratch.Delete(path);
+        }
+    }
+
+    /// <summary>Builds a file that already holds <paramref name="count"/> completed tasks, fast, with direct SQL.</summary>
+    public static async Task BuildHistoryFileAsync(string path, int count)
+    {
+        await CreateSchemaAsync(path);
+        using var connection = Open(path);
+        var batchId = InsertBatch(connection, "history", "completed");
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO task (batch_id, type, status, payload, result, attempt, max_attempts, priority, run_after,
+                              claimed_at, completed_at, created_at, version)
+            VALUES ($batch, $type, 'completed', $payload, NULL, 1, 3, 0, $now, $now, $now, $now, 2);
+            """;
+        insert.Parameters.AddWithValue("$batch", batchId);
+        insert.Parameters.AddWithValue("$type", BenchTypes.Small.Name);
+        var payload = insert.Parameters.Add("$payload", SqliteType.Text);
+        insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        insert.Prepare();
+        foreach (var p in BenchTypes.Payloads(count))
+        {
+            payload.Value = JsonSerializer.Serialize(p, BenchJson.Default.SmallPayload);
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+}
