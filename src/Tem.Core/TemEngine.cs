@@ -74,8 +74,8 @@ public sealed class TemEngine : IAsyncDisposable
         while (true)
         {
             var change = _changes.NextChange;
-            var (pending, running) = _store.CountUnfinished(batchId);
-            if (running == 0 && (pending == 0 || _store.GetBatch(batchId)?.Status is BatchStatus.Interrupted or BatchStatus.Cancelled))
+            var (pending, running) = _store.HasUnfinished(batchId);
+            if (!running && (!pending || _store.GetBatch(batchId)?.Status is BatchStatus.Interrupted or BatchStatus.Cancelled))
             {
                 return await Batches.GetStatsAsync(batch.Id, cancellationToken).ConfigureAwait(false);
             }

@@ -19,8 +19,8 @@ internal interface ITemStore : IDisposable
 
     BatchStats GetStats(long batchId);
 
-    /// <summary>Pending and running counts only: cheap near a batch's end, since it reads only those index entries.</summary>
-    (long Pending, long Running) CountUnfinished(long batchId);
+    /// <summary>Whether the batch has any pending and any running task: cheap at any backlog, since each stops at the first index entry.</summary>
+    (bool Pending, bool Running) HasUnfinished(long batchId);
 
     /// <summary>Pending tasks of every batch, read from the claimable index.</summary>
     long CountPending();

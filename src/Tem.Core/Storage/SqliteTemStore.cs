@@ -21,6 +21,8 @@ internal sealed class SqliteTemStore : ITemStore
     private readonly object _readGate = new();
     private readonly SqliteConnection _writer;
     private readonly SqliteConnection _reader;
+    private readonly StatementCache _writes;
+    private readonly StatementCache _reads;
     private bool _disposed;
 
     private SqliteTemStore(string path, SqliteConnection writer, SqliteConnection reader)
@@ -28,6 +30,8 @@ internal sealed class SqliteTemStore : ITemStore
         Path = path;
         _writer = writer;
         _reader = reader;
+        _writes = new StatementCache(writer);
+        _reads = new StatementCache(reader);
     }
 
     public string Path { get; }
@@ -98,17 +102,19 @@ internal sealed class SqliteTemStore : ITemStore
         }
     }
 
-    public (long Pending, long Running) CountUnfinished(long batchId)
+    public (bool Pending, bool Running) HasUnfinished(long batchId)
     {
         return Read(() =>
         {
-            using var command = Command(_reader, """
-                SELECT (SELECT COUNT(*) FROM task WHERE batch_id = $id AND status = 'pending'),
-                       (SELECT COUNT(*) FROM task WHERE batch_id = $id AND status = 'running');
+            // EXISTS stops at the first index entry. WaitForBatchAsync asks after every write group, and COUNT(*)
+            // read the batch's whole pending range each time (about 15 ms at 200,000 pending).
+            var command = _reads.Get(null, """
+                SELECT EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status = 'pending'),
+                       EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status = 'running');
                 """, ("$id", batchId));
             using var reader = command.ExecuteReader();
             reader.Read();
-            return (reader.GetInt64(0), reader.GetInt64(1));
+            return (reader.GetInt64(0) != 0, reader.GetInt64(1) != 0);
         });
     }
 
@@ -400,7 +406,7 @@ internal sealed class SqliteTemStore : ITemStore
         => InWriteTransaction(transaction =>
     {
         var claimed = new List<ClaimedTask>(limit);
-        using (var command = Command(transaction, """
+        var command = _writes.Get(transaction, """
             UPDATE task
             SET status = 'running', attempt = attempt + 1, lease_owner = $owner, lease_expires_at = $leaseUntil,
                 claimed_at = $now, version = version + 1
@@ -413,7 +419,7 @@ internal sealed class SqliteTemStore : ITemStore
                 ORDER BY priority DESC, id
                 LIMIT $limit)
             RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
-            """, ("$owner", owner), ("$leaseUntil", leaseUntilMs), ("$now", nowMs), ("$types", taskTypesJson), ("$limit", limit)))
+            """, ("$owner", owner), ("$leaseUntil", leaseUntilMs), ("$now", nowMs), ("$types", taskTypesJson), ("$limit", limit));
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -426,8 +432,8 @@ internal sealed class SqliteTemStore : ITemStore
 
         if (claimed.Count > 0)
         {
-            Execute(transaction, "UPDATE batch SET started_at = $now WHERE started_at IS NULL AND id IN (SELECT value FROM json_each($ids));",
-                ("$now", nowMs), ("$ids", JsonIds(claimed.Select(c => c.BatchId).Distinct())));
+            _writes.Get(transaction, "UPDATE batch SET started_at = $now WHERE started_at IS NULL AND id IN (SELECT value FROM json_each($ids));",
+                ("$now", nowMs), ("$ids", JsonIds(claimed.Select(c => c.BatchId).Distinct()))).ExecuteNonQuery();
             // RETURNING gives no order; hand tasks out in claim order.
             claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
         }
@@ -437,51 +443,11 @@ internal sealed class SqliteTemStore : ITemStore
 
     public IReadOnlyList<TaskOutcome> ApplyOutcomes(IReadOnlyList<TaskOutcome> outcomes, long nowMs) => InWriteTransaction(transaction =>
     {
-        using var complete = Prepared(transaction, """
-            UPDATE task SET status = 'completed', result = $result, error = NULL, completed_at = $now,
-                lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE id = $id AND status = 'running' AND version = $version;
-            """);
-        using var retry = Prepared(transaction, """
-            UPDATE task SET status = 'pending', error = $error, run_after = $runAfter,
-                lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE id = $id AND status = 'running' AND version = $version;
-            """);
-        using var fail = Prepared(transaction, """
-            UPDATE task SET status = 'failed', error = $error, completed_at = $now,
-                lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE id = $id AND status = 'running' AND version = $version;
-            """);
-        using var defer = Prepared(transaction, """
-            UPDATE task SET status = 'pending', error = $error, run_after = $runAfter, attempt = attempt - 1,
-                rate_limit_deferrals = rate_limit_deferrals + 1, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE id = $id AND status = 'running' AND version = $version;
-            """);
-        using var release = Prepared(transaction, """
-            UPDATE task SET status = 'pending', run_after = $now, attempt = attempt - 1,
-                lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE id = $id AND status = 'running' AND version = $version;
-            """);
-
         var rejected = new List<TaskOutcome>();
         var ended = new Dictionary<long, BatchTally>();
         foreach (var outcome in outcomes)
         {
-            var command = outcome.Kind switch
-            {
-                OutcomeKind.Completed => complete,
-                OutcomeKind.Retry => retry,
-                OutcomeKind.Failed => fail,
-                OutcomeKind.Deferred => defer,
-                _ => release,
-            };
-            command.Parameters["$id"].Value = outcome.TaskId;
-            command.Parameters["$version"].Value = outcome.Version;
-            SetIfPresent(command, "$result", outcome.Result);
-            SetIfPresent(command, "$error", outcome.Error);
-            SetIfPresent(command, "$runAfter", outcome.RunAfterMs);
-            SetIfPresent(command, "$now", nowMs);
-            if (command.ExecuteNonQuery() == 0)
+            if (WriteOutcome(transaction, outcome, nowMs) == 0)
             {
                 rejected.Add(outcome);
                 continue;
@@ -501,6 +467,41 @@ internal sealed class SqliteTemStore : ITemStore
 
         return rejected;
     });
+
+    /// <summary>One outcome's transition: a conditional UPDATE that matches only the claim it belongs to (same version, still running).</summary>
+    private int WriteOutcome(SqliteTransaction transaction, TaskOutcome outcome, long nowMs)
+    {
+        var (id, version) = (("$id", (object?)outcome.TaskId), ("$version", (object?)outcome.Version));
+        var command = outcome.Kind switch
+        {
+            OutcomeKind.Completed => _writes.Get(transaction, """
+                UPDATE task SET status = 'completed', result = $result, error = NULL, completed_at = $now,
+                    lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+                WHERE id = $id AND status = 'running' AND version = $version;
+                """, id, version, ("$result", outcome.Result), ("$now", nowMs)),
+            OutcomeKind.Retry => _writes.Get(transaction, """
+                UPDATE task SET status = 'pending', error = $error, run_after = $runAfter,
+                    lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+                WHERE id = $id AND status = 'running' AND version = $version;
+                """, id, version, ("$error", outcome.Error), ("$runAfter", outcome.RunAfterMs)),
+            OutcomeKind.Failed => _writes.Get(transaction, """
+                UPDATE task SET status = 'failed', error = $error, completed_at = $now,
+                    lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+                WHERE id = $id AND status = 'running' AND version = $version;
+                """, id, version, ("$error", outcome.Error), ("$now", nowMs)),
+            OutcomeKind.Deferred => _writes.Get(transaction, """
+                UPDATE task SET status = 'pending', error = $error, run_after = $runAfter, attempt = attempt - 1,
+                    rate_limit_deferrals = rate_limit_deferrals + 1, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+                WHERE id = $id AND status = 'running' AND version = $version;
+                """, id, version, ("$error", outcome.Error), ("$runAfter", outcome.RunAfterMs)),
+            _ => _writes.Get(transaction, """
+                UPDATE task SET status = 'pending', run_after = $now, attempt = attempt - 1,
+                    lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+                WHERE id = $id AND status = 'running' AND version = $version;
+                """, id, version, ("$now", nowMs)),
+        };
+        return command.ExecuteNonQuery();
+    }
 
     public int RenewLeases(string owner, long leaseUntilMs) => InWriteTransaction(transaction => Execute(transaction,
         "UPDATE task SET lease_expires_at = $until WHERE lease_owner = $owner AND status = 'running';",
@@ -528,6 +529,8 @@ internal sealed class SqliteTemStore : ITemStore
                 }
 
                 _disposed = true;
+                _writes.Dispose();
+                _reads.Dispose();
                 _reader.Dispose();
                 _writer.Dispose();
             }
@@ -564,13 +567,13 @@ internal sealed class SqliteTemStore : ITemStore
     {
         string? criteriaJson = null;
         long completed = 0, failed = 0, consecutive = 0, startedAt = nowMs;
-        using (var command = Command(transaction, """
+        var command = _writes.Get(transaction, """
             UPDATE batch SET run_completed = run_completed + $completed, run_failed = run_failed + $failed,
                 consecutive_failures = CASE WHEN $reset THEN $row ELSE consecutive_failures + $row END
             WHERE id = $id AND status = 'active'
             RETURNING interruption_criteria, run_completed, run_failed, consecutive_failures, started_at;
             """, ("$completed", tally.Completed), ("$failed", tally.Failed), ("$reset", tally.SawSuccess),
-            ("$row", tally.FailuresSinceSuccess), ("$id", batchId)))
+            ("$row", tally.FailuresSinceSuccess), ("$id", batchId));
         using (var reader = command.ExecuteReader())
         {
             if (!reader.Read())
@@ -598,12 +601,12 @@ internal sealed class SqliteTemStore : ITemStore
     }
 
     /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
-    private static void CompleteIfDone(SqliteTransaction transaction, long batchId, long nowMs) => Execute(transaction, """
+    private void CompleteIfDone(SqliteTransaction transaction, long batchId, long nowMs) => _writes.Get(transaction, """
         UPDATE batch SET status = 'completed', completed_at = $now
         WHERE id = $id AND status = 'active'
           AND EXISTS (SELECT 1 FROM task WHERE batch_id = $id)
           AND NOT EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status IN ('pending', 'running'));
-        """, ("$id", batchId), ("$now", nowMs));
+        """, ("$id", batchId), ("$now", nowMs)).ExecuteNonQuery();
 
     private static bool Interrupt(SqliteTransaction transaction, long batchId, string reason, long nowMs)
     {
@@ -789,29 +792,6 @@ internal sealed class SqliteTemStore : ITemStore
         }
 
         return command;
-    }
-
-    /// <summary>A command whose parameters are created from the names in its text, to be set per row.</summary>
-    private static SqliteCommand Prepared(SqliteTransaction transaction, string sql)
-    {
-        var command = Command(transaction, sql);
-        foreach (var name in new[] { "$id", "$version", "$result", "$error", "$runAfter", "$now" })
-        {
-            if (sql.Contains(name, StringComparison.Ordinal))
-            {
-                command.Parameters.AddWithValue(name, DBNull.Value);
-            }
-        }
-
-        return command;
-    }
-
-    private static void SetIfPresent(SqliteCommand command, string name, object? value)
-    {
-        if (command.Parameters.Contains(name))
-        {
-            command.Parameters[name].Value = value ?? DBNull.Value;
-        }
     }
 
     private static string JsonIds(IEnumerable<long> ids)
