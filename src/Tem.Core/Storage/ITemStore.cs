@@ -51,10 +51,13 @@ internal interface ITemStore : IDisposable
 
     IReadOnlyList<TemTask> ListTasks(TaskQuery query);
 
-    IReadOnlyList<ClaimedTask> Claim(string owner, string taskTypesJson, int limit, long nowMs, long leaseUntilMs);
+    IReadOnlyList<ClaimedTask> Claim(ClaimRequest request, long nowMs);
 
-    /// <summary>Applies outcomes in one transaction; returns those that no longer matched (taken or recovered elsewhere).</summary>
-    IReadOnlyList<TaskOutcome> ApplyOutcomes(IReadOnlyList<TaskOutcome> outcomes, long nowMs);
+    /// <summary>
+    /// Applies outcomes in one transaction and returns those that no longer matched (taken or recovered elsewhere).
+    /// With <paramref name="refill"/>, the same transaction then claims tasks for the slots the outcomes free.
+    /// </summary>
+    (IReadOnlyList<TaskOutcome> Rejected, IReadOnlyList<ClaimedTask> Claimed) ApplyOutcomes(IReadOnlyList<TaskOutcome> outcomes, long nowMs, ClaimRequest? refill = null);
 
     int RenewLeases(string owner, long leaseUntilMs);
 
