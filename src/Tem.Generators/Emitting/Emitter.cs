@@ -180,7 +180,9 @@ internal static class Emitter
         foreach (var emitted in model.Handlers)
         {
             var h = emitted.Handler;
-            var target = h.IsStatic ? $"{h.ContainingType}.{h.MethodName}" : $"{factories[h.ContainingType]}().{h.MethodName}";
+            // A handler may be named @event or @class; the type names are already escaped by their display format.
+            var method = Parsing.JsonTypeAnalyzer.EscapeIdentifier(h.MethodName);
+            var target = h.IsStatic ? $"{h.ContainingType}.{method}" : $"{factories[h.ContainingType]}().{method}";
             var call = $"{target}({string.Join(", ", Arguments(h))})";
             var body = h.ReturnKind switch
             {

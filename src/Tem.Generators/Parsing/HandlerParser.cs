@@ -93,7 +93,7 @@ internal static class HandlerParser
         ReturnKind? returnKind = null;
         TypeRef? result = null;
         var returnType = method.ReturnType;
-        if (SymbolHelpers.ContainsErrors(returnType))
+        if (SymbolHelpers.ContainsErrors(returnType) || !SymbolHelpers.IsWellFormed(returnType))
         {
             return new HandlerParseResult(null, diagnostics.ToEquatableArray());
         }
@@ -137,7 +137,7 @@ internal static class HandlerParser
         {
             var first = parameters[0];
             payloadLocation = ParameterTypeLocation(first, cancellationToken) ?? methodLocation;
-            if (SymbolHelpers.ContainsErrors(first.Type))
+            if (SymbolHelpers.ContainsErrors(first.Type) || !SymbolHelpers.IsWellFormed(first.Type))
             {
                 return new HandlerParseResult(null, diagnostics.ToEquatableArray());
             }
@@ -194,6 +194,13 @@ internal static class HandlerParser
         if (diagnostics.Count > 0 || payload is null || returnKind is null || taskType is null || method.ContainingType is null)
         {
             return new HandlerParseResult(null, diagnostics.ToEquatableArray());
+        }
+
+        // Code being typed can leave a method without a name or in a type generated code cannot name; the compiler
+        // already reports it, and emitting the call would only add unparseable generated code to the errors.
+        if (!SymbolHelpers.IsValidMemberName(method.Name) || !SymbolHelpers.IsWellFormed(method.ContainingType))
+        {
+            return new HandlerParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
         var model = new HandlerModel(
