@@ -10,7 +10,7 @@ namespace Tem.Generators.Tests;
 /// </summary>
 public sealed class DispatchTests
 {
-    private const string Source = """
+    internal const string Source = """
         using System;
         using System.Collections.Generic;
         using System.Text.Json.Serialization.Metadata;

@@ -32,15 +32,21 @@ internal static class GeneratorHarness
     public static GeneratorResult Run(string source, string assemblyName = "TestApp", bool withJsonGenerator = true, IEnumerable<MetadataReference>? extraReferences = null, bool referenceTemCore = true)
     {
         var compilation = Compile(source, assemblyName, extraReferences, referenceTemCore);
+        var driver = CreateDriver(withJsonGenerator, trackSteps: true)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics, TestContext.Current.CancellationToken);
+        return new GeneratorResult(compilation, output, driver, generatorDiagnostics);
+    }
+
+    /// <summary>A fresh driver holding a new Tem generator (and System.Text.Json's when asked), not yet run.</summary>
+    public static GeneratorDriver CreateDriver(bool withJsonGenerator = true, bool trackSteps = false)
+    {
         var generators = withJsonGenerator
             ? new[] { new TemHandlerGenerator().AsSourceGenerator(), JsonGenerator.Value }
             : new[] { new TemHandlerGenerator().AsSourceGenerator() };
-        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+        return CSharpGeneratorDriver.Create(
             generators,
             parseOptions: ParseOptions,
-            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics, TestContext.Current.CancellationToken);
-        return new GeneratorResult(compilation, output, driver, generatorDiagnostics);
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
     }
 
     /// <summary>The Tem generator's own result in a driver run.</summary>

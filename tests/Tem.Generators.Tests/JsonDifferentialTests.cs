@@ -13,7 +13,7 @@ namespace Tem.Generators.Tests;
 public sealed class JsonDifferentialTests
 {
     /// <summary>(type declaration, sample expressions); every type becomes a handler payload.</summary>
-    private static readonly (string Name, string Declaration, string[] Samples)[] Shapes =
+    internal static readonly (string Name, string Declaration, string[] Samples)[] Shapes =
     [
         ("S01", "public sealed record S01(string Text, int Count);", ["new S01(\"hello\", 42)", "new S01(null!, -1)"]),
         ("S02", "public sealed class S02 { public bool B { get; set; } public byte U8 { get; set; } public sbyte I8 { get; set; } public short I16 { get; set; } public ushort U16 { get; set; } public int I32 { get; set; } public uint U32 { get; set; } public long I64 { get; set; } public ulong U64 { get; set; } public float F { get; set; } public double D { get; set; } public decimal M { get; set; } public char C { get; set; } public string S { get; set; } = \"\"; }",

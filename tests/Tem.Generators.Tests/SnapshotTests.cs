@@ -235,7 +235,7 @@ public sealed class SnapshotTests
 
 public sealed class TemJsonSnapshotTests
 {
-    private const string Source = """
+    internal const string Source = """
         using System.Collections.Generic;
         using System.Text.Json.Serialization;
         using System.Threading;

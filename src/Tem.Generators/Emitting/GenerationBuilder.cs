@@ -128,7 +128,7 @@ internal static class GenerationBuilder
                 if (covered.TypeName == type.FullyQualifiedName)
                 {
                     return covered.PropertyName is { } property
-                        ? new JsonSource($"{context.TypeName}.Default.{property}")
+                        ? new JsonSource($"{context.TypeName}.Default.{Parsing.JsonTypeAnalyzer.EscapeIdentifier(property)}")
                         : new JsonSource($"((global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<{type.FullyQualifiedName}>){context.TypeName}.Default.GetTypeInfo(typeof({type.FullyQualifiedName}))!)");
                 }
             }

@@ -25,7 +25,8 @@ internal static class AssemblySettingsParser
             if (attribute.AttributeClass?.ToDisplayString() != JsonContextAttributeName
                 || attribute.ConstructorArguments.Length != 1
                 || attribute.ConstructorArguments[0].Value is not INamedTypeSymbol contextType
-                || contextType is IErrorTypeSymbol)
+                || contextType is IErrorTypeSymbol
+                || !SymbolHelpers.IsWellFormed(contextType))
             {
                 continue;
             }
@@ -124,7 +125,8 @@ internal static class AssemblySettingsParser
             string? property = null;
             foreach (var named in attribute.NamedArguments)
             {
-                if (named.Key == "TypeInfoPropertyName" && named.Value.Value is string name && name.Length > 0)
+                // A name that is not an identifier cannot be a property; GetTypeInfo reaches the type either way.
+                if (named.Key == "TypeInfoPropertyName" && named.Value.Value is string name && SyntaxFacts.IsValidIdentifier(name))
                 {
                     property = name;
                 }

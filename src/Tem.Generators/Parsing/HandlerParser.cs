@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Tem.Generators.Diagnostics;
 using Tem.Generators.Model;
@@ -93,7 +94,7 @@ internal static class HandlerParser
         ReturnKind? returnKind = null;
         TypeRef? result = null;
         var returnType = method.ReturnType;
-        if (SymbolHelpers.ContainsErrors(returnType))
+        if (SymbolHelpers.ContainsErrors(returnType) || !SymbolHelpers.IsWellFormed(returnType))
         {
             return new HandlerParseResult(null, diagnostics.ToEquatableArray());
         }
@@ -137,14 +138,15 @@ internal static class HandlerParser
         {
             var first = parameters[0];
             payloadLocation = ParameterTypeLocation(first, cancellationToken) ?? methodLocation;
-            if (SymbolHelpers.ContainsErrors(first.Type))
+            if (SymbolHelpers.ContainsErrors(first.Type) || !SymbolHelpers.IsWellFormed(first.Type))
             {
                 return new HandlerParseResult(null, diagnostics.ToEquatableArray());
             }
 
-            if (first.RefKind is RefKind.Ref or RefKind.Out)
+            // The registration passes the payload as a plain argument: fine for 'in', a warning for 'ref readonly'.
+            if (first.RefKind is RefKind.Ref or RefKind.Out or RefKind.RefReadOnlyParameter)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameter, LocationInfo.From(first.Locations.FirstOrDefault()), first.Name, display, "the payload cannot be passed by ref or out"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameter, LocationInfo.From(first.Locations.FirstOrDefault()), first.Name, display, "the payload cannot be passed by ref, ref readonly or out"));
             }
             else if (first.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol || first.Type.IsRefLikeType)
             {
@@ -174,7 +176,7 @@ internal static class HandlerParser
             }
             else if (parameter.RefKind is not RefKind.None and not RefKind.In)
             {
-                reason = "it is passed by ref or out";
+                reason = "it is passed by ref, ref readonly or out";
             }
             else if (extras.Contains(kind.Value))
             {
@@ -191,9 +193,23 @@ internal static class HandlerParser
             }
         }
 
+        // __arglist is not among the parameters, yet a call without one does not compile.
+        if (method.IsVararg)
+        {
+            var argList = ParameterListSyntax(context.TargetNode)?.Parameters.LastOrDefault(p => p.Identifier.IsKind(SyntaxKind.ArgListKeyword));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameter, LocationInfo.From(argList) ?? methodLocation, "__arglist", display, "a variable argument list (__arglist) cannot be passed"));
+        }
+
         if (diagnostics.Count > 0 || payload is null || returnKind is null || taskType is null || method.ContainingType is null)
         {
             return new HandlerParseResult(null, diagnostics.ToEquatableArray());
+        }
+
+        // Code being typed can leave a method without a name or in a type generated code cannot name; the compiler
+        // already reports it, and emitting the call would only add unparseable generated code to the errors.
+        if (!SymbolHelpers.IsValidMemberName(method.Name) || !SymbolHelpers.IsWellFormed(method.ContainingType))
+        {
+            return new HandlerParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
         var model = new HandlerModel(
@@ -267,6 +283,13 @@ internal static class HandlerParser
     {
         MethodDeclarationSyntax m => m.ReturnType,
         LocalFunctionStatementSyntax l => l.ReturnType,
+        _ => null,
+    };
+
+    private static ParameterListSyntax? ParameterListSyntax(SyntaxNode node) => node switch
+    {
+        MethodDeclarationSyntax m => m.ParameterList,
+        LocalFunctionStatementSyntax l => l.ParameterList,
         _ => null,
     };
 

@@ -55,7 +55,7 @@ internal static class JsonTypeAnalyzer
             return true;
         }
 
-        if (order.Count > 200 || SymbolHelpers.ContainsErrors(type))
+        if (order.Count > 200 || SymbolHelpers.ContainsErrors(type) || !SymbolHelpers.IsWellFormed(name))
         {
             return false;
         }
@@ -273,6 +273,12 @@ internal static class JsonTypeAnalyzer
             if (ignore == "Always")
             {
                 continue;
+            }
+
+            // A positional record parameter whose name is still being typed gives a property named "".
+            if (!SymbolHelpers.IsValidMemberName(property.Name))
+            {
+                return null;
             }
 
             if (!need(property.Type))

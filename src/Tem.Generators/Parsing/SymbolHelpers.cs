@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Tem.Generators.Model;
 
 namespace Tem.Generators.Parsing;
@@ -52,6 +53,20 @@ internal static class SymbolHelpers
             && named.MetadataName == metadataName
             && named.ContainingType is null
             && named.ContainingNamespace?.ToDisplayString() == containingNamespace;
+
+    /// <summary>
+    /// Whether the type's fully qualified name is valid C#. Half-typed code gives symbols that are not error types
+    /// yet have no valid name: a namespace whose name is missing (<c>global::.Handlers</c>) or the compiler's
+    /// <c>&lt;invalid-global-code&gt;</c> class around a method outside any type. Generated code cannot name them.
+    /// (<c>void</c> alone is not a type name to the parser, yet is a well-formed return type.)
+    /// </summary>
+    public static bool IsWellFormed(ITypeSymbol type) => type.SpecialType == SpecialType.System_Void || IsWellFormed(FullName(type));
+
+    public static bool IsWellFormed(string fullyQualifiedName)
+        => !SyntaxFactory.ParseTypeName(fullyQualifiedName).ContainsDiagnostics;
+
+    /// <summary>Whether <paramref name="name"/> can follow a dot in generated code once escaped (a missing name is empty).</summary>
+    public static bool IsValidMemberName(string name) => SyntaxFacts.IsValidIdentifier(name);
 
     public static bool ContainsErrors(ITypeSymbol type) => type switch
     {
