@@ -5,12 +5,14 @@ using Microsoft.Extensions.Logging;
 using Tem;
 
 // A child process for the reliability tests. Usage:
-//   Tem.TestHost <db> <side-effect-log> <mode> <concurrency> <handler-ms> [lease-ms]
+//   Tem.TestHost <db> <side-effect-log> <mode> <concurrency> <handler-ms> [lease-ms] [poison-n]
 // Modes:
 //   crash   resume the batch (a previous run was killed), run it to the end
 //   shared  run beside other processes: no resume, leases do the recovery
 //   open    only open the engine and report the exception (for hostile files)
 // The batch is the first batch in the file; the tests enqueue it before starting the host.
+// With poison-n, the handler of the task whose payload is that N kills its own process (SIGKILL) right after its
+// side-effect line: a task that brings its process down on every run.
 // Every handler run appends "taskId attempt pid" to the side-effect log with one O_APPEND write,
 // so a kill -9 never leaves half a line and processes never overwrite each other.
 // Warnings and errors of the engine go to stdout, prefixed "LOG "; exit code 0 means the batch finished.
@@ -27,6 +29,7 @@ var mode = args[2];
 var concurrency = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 8;
 var handlerMs = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 5;
 var leaseMs = args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 1500;
+int? poisonN = args.Length > 6 ? int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture) : null;
 
 var options = new TemOptions
 {
@@ -61,6 +64,10 @@ var work = new TaskType<HostPayload, HostResult>("work", HostJson.Default.HostPa
 await using var tem = TemEngine.Open(options, TemHandlerRegistry.Create(w => w.Register(work, async (payload, context, cancellationToken) =>
 {
     sideEffects.Append($"{context.TaskId} {context.Attempt} {pid}\n");
+    if (payload.N == poisonN)
+    {
+        System.Diagnostics.Process.GetCurrentProcess().Kill();
+    }
     if (handlerMs > 0)
     {
         await Task.Delay(handlerMs, cancellationToken);

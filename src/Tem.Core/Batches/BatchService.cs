@@ -118,8 +118,9 @@ public sealed class BatchService
 
     /// <summary>
     /// Makes the batch active again and returns its running tasks that this engine's worker does not hold to
-    /// pending: the recovery after a crash, without waiting for leases to expire. Call it only when no other
-    /// process works the file. Returns the number of tasks reset.
+    /// pending: the recovery after a crash, without waiting for leases to expire. The lost run used its attempt,
+    /// so a task that was on its last attempt fails instead (a task that crashes its process cannot loop forever).
+    /// Call it only when no other process works the file. Returns the number of tasks reset or failed.
     /// </summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     /// <exception cref="BatchNotActiveException">The batch is cancelled.</exception>

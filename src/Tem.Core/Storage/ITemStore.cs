@@ -30,7 +30,7 @@ internal interface ITemStore : IDisposable
     /// <summary>Everything <see cref="BatchReport"/> shows, read in one snapshot.</summary>
     BatchReport GetReport(Batch batch, int topErrors);
 
-    /// <summary>Batch → active; its running tasks not held by <paramref name="liveOwner"/> → pending. Returns the tasks reset.</summary>
+    /// <summary>Batch → active; its running tasks not held by <paramref name="liveOwner"/> → pending, or failed on their last attempt. Returns how many.</summary>
     int ResumeBatch(long batchId, string liveOwner, long nowMs);
 
     /// <summary>Batch → active; its failed tasks → pending with attempts reset. Returns the tasks reset.</summary>
@@ -61,6 +61,7 @@ internal interface ITemStore : IDisposable
 
     int RenewLeases(string owner, long leaseUntilMs);
 
+    /// <summary>Running tasks whose lease expired → pending, or failed on their last attempt. Returns how many.</summary>
     int RecoverExpiredLeases(long nowMs);
 
     /// <summary>Interrupts active batches with criteria whose runtime has passed. Returns how many.</summary>

@@ -226,10 +226,8 @@ internal sealed class SqliteTemStore : ITemStore
     public int ResumeBatch(long batchId, string liveOwner, long nowMs) => InWriteTransaction(transaction =>
     {
         RestartBatch(transaction, batchId);
-        var reset = Execute(transaction, """
-            UPDATE task SET status = 'pending', run_after = $now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE batch_id = $id AND status = 'running' AND (lease_owner IS NULL OR lease_owner <> $owner);
-            """, ("$id", batchId), ("$now", nowMs), ("$owner", liveOwner));
+        var reset = ReturnLostRuns(transaction, "batch_id = $id AND status = 'running' AND (lease_owner IS NULL OR lease_owner <> $owner)", nowMs,
+            ("$id", batchId), ("$owner", liveOwner));
         CompleteIfDone(transaction, batchId, nowMs);
         return reset;
     });
@@ -513,10 +511,51 @@ internal sealed class SqliteTemStore : ITemStore
         "UPDATE task SET lease_expires_at = $until WHERE lease_owner = $owner AND status = 'running';",
         ("$until", leaseUntilMs), ("$owner", owner)));
 
-    public int RecoverExpiredLeases(long nowMs) => InWriteTransaction(transaction => Execute(transaction, """
-        UPDATE task SET status = 'pending', run_after = $now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-        WHERE status = 'running' AND lease_expires_at < $now;
-        """, ("$now", nowMs)));
+    public int RecoverExpiredLeases(long nowMs) => InWriteTransaction(transaction =>
+        ReturnLostRuns(transaction, "status = 'running' AND lease_expires_at < $now", nowMs));
+
+    /// <summary>
+    /// Ends runs whose process stopped without reporting (crashed, killed, frozen past its lease). The run used its
+    /// attempt: the task goes back to pending, or, if that was its last attempt, fails. Without that bound a task
+    /// that crashes its process on every run would be claimed again forever, each time perhaps a paid call.
+    /// </summary>
+    private int ReturnLostRuns(SqliteTransaction transaction, string where, long nowMs, params (string Name, object? Value)[] parameters)
+    {
+        var ended = new Dictionary<long, BatchTally>();
+        var returned = 0;
+        using (var command = Command(transaction, $"""
+            UPDATE task SET
+                status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
+                error = CASE WHEN attempt >= max_attempts
+                    THEN 'Attempt ' || attempt || ' of ' || max_attempts || ' was lost: the process running it stopped (crashed, was killed or froze) '
+                        || 'before reporting an outcome, and no attempts are left. If this task brings its process down, fix the cause, then retry the batch''s failures.'
+                    ELSE error END,
+                completed_at = CASE WHEN attempt >= max_attempts THEN $now ELSE NULL END,
+                run_after = $now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+            WHERE {where}
+            RETURNING batch_id, status;
+            """, [("$now", nowMs), .. parameters]))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                returned++;
+                if (reader.GetString(1) == "failed")
+                {
+                    ref var tally = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ended, reader.GetInt64(0), out _);
+                    tally.Record(success: false);
+                }
+            }
+        }
+
+        // Failures count towards the batch's interruption criteria, and the last of them may complete the batch.
+        foreach (var (batchId, tally) in ended)
+        {
+            UpdateEndedBatch(transaction, batchId, tally, nowMs);
+        }
+
+        return returned;
+    }
 
     public int ReleaseOwned(string owner, long nowMs) => InWriteTransaction(transaction => Execute(transaction, """
         UPDATE task SET status = 'pending', run_after = $now, attempt = attempt - 1, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
