@@ -272,6 +272,7 @@ public sealed class TemWorker
 
     private async Task DispatchLoopAsync(CancellationToken stopping)
     {
+        var leaseMs = (long)_options.LeaseDuration.TotalMilliseconds;
         var tickets = new List<RateTicket>();
         while (!stopping.IsCancellationRequested)
         {
@@ -293,7 +294,7 @@ public sealed class TemWorker
                     try
                     {
                         var now = NowMs();
-                        claimed = _store.Claim(Request(granted, now), now);
+                        claimed = _store.Claim(Owner, _typesJson, granted, now, now + leaseMs);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
@@ -302,8 +303,12 @@ public sealed class TemWorker
                     }
 
                     _gate.Refund(tickets.Skip(claimed.Count));
-                    Interlocked.Add(ref _inFlight, claimed.Count);
-                    Start(claimed, tickets);
+                    for (var i = 0; i < claimed.Count; i++)
+                    {
+                        var (task, ticket) = (claimed[i], tickets[i]);
+                        Interlocked.Increment(ref _inFlight);
+                        _ = Task.Run(() => RunAsync(task, ticket));
+                    }
 
                     if (claimed.Count == granted)
                     {
@@ -336,18 +341,6 @@ public sealed class TemWorker
             {
                 (permitBlocked ? TemTelemetry.PermitWait : TemTelemetry.SlotWait).Record(Stopwatch.GetElapsedTime(waitStarted).TotalSeconds);
             }
-        }
-    }
-
-    private ClaimRequest Request(int limit, long nowMs) => new(Owner, _typesJson, limit, nowMs + (long)_options.LeaseDuration.TotalMilliseconds);
-
-    /// <summary>Runs each claimed task's handler on the thread pool; the caller has already counted their slots.</summary>
-    private void Start(IReadOnlyList<ClaimedTask> claimed, List<RateTicket> tickets)
-    {
-        for (var i = 0; i < claimed.Count; i++)
-        {
-            var (task, ticket) = (claimed[i], tickets[i]);
-            _ = Task.Run(() => RunAsync(task, ticket));
         }
     }
 
@@ -463,7 +456,6 @@ public sealed class TemWorker
     private async Task WriteLoopAsync(ChannelReader<TaskOutcome> reader)
     {
         var group = new List<TaskOutcome>(256);
-        var tickets = new List<RateTicket>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             // Whatever arrived while the previous group committed goes into this one.
@@ -479,20 +471,11 @@ public sealed class TemWorker
                 continue;
             }
 
-            // The slots these outcomes hold are refilled in the same transaction: one commit per cycle, not two,
-            // and the freed slots start their next tasks without waiting for the dispatcher. Slot, then permit,
-            // then claim, as in the dispatcher.
-            tickets.Clear();
-            var refill = _stopDispatch!.IsCancellationRequested ? 0 : Math.Min(group.Count, _adaptive.Current - InFlight + group.Count);
-            var granted = refill > 0 ? _gate.TryAcquire(refill, tickets, out _) : 0;
-            IReadOnlyList<ClaimedTask> claimed = [];
             try
             {
-                var now = NowMs();
-                (var rejected, claimed) = _store.ApplyOutcomes(group, now, granted > 0 ? Request(granted, now) : null);
-                foreach (var outcome in rejected)
+                foreach (var rejected in _store.ApplyOutcomes(group, NowMs()))
                 {
-                    Log.OutcomeRejected(_logger, outcome.TaskId, outcome.Kind.ToString(), outcome.Version);
+                    Log.OutcomeRejected(_logger, rejected.TaskId, rejected.Kind.ToString(), rejected.Version);
                 }
             }
             catch (Exception ex)
@@ -500,31 +483,10 @@ public sealed class TemWorker
                 Log.OutcomeWriteFailed(_logger, group.Count, ex);
             }
 
-            _gate.Refund(tickets.Skip(claimed.Count));
-            // These outcomes' slots are free now that they are written; the refill takes some of them at once.
-            Interlocked.Add(ref _inFlight, claimed.Count - group.Count);
-            if (claimed.Count > 0 && _stopDispatch.IsCancellationRequested)
-            {
-                // A stop began while the refill was claimed: hand the tasks back unrun, as a stop does with the rest.
-                foreach (var task in claimed)
-                {
-                    _outcomes!.Writer.TryWrite(Outcome(task, OutcomeKind.Released));
-                }
-
-                _gate.Refund(tickets.Take(claimed.Count));
-            }
-            else
-            {
-                Start(claimed, tickets);
-            }
-
-            var unfilled = claimed.Count < group.Count;
+            Interlocked.Add(ref _inFlight, -group.Count); // these slots are free now that their outcomes are written
             group.Clear();
             _changes.Pulse();
-            if (unfilled || _stopDispatch.IsCancellationRequested)
-            {
-                _wake.Set(); // the dispatcher fills what the refill left free; a stop waits on this signal too
-            }
+            _wake.Set();
         }
     }
 

@@ -51,13 +51,10 @@ internal interface ITemStore : IDisposable
 
     IReadOnlyList<TemTask> ListTasks(TaskQuery query);
 
-    IReadOnlyList<ClaimedTask> Claim(ClaimRequest request, long nowMs);
+    IReadOnlyList<ClaimedTask> Claim(string owner, string taskTypesJson, int limit, long nowMs, long leaseUntilMs);
 
-    /// <summary>
-    /// Applies outcomes in one transaction and returns those that no longer matched (taken or recovered elsewhere).
-    /// With <paramref name="refill"/>, the same transaction then claims tasks for the slots the outcomes free.
-    /// </summary>
-    (IReadOnlyList<TaskOutcome> Rejected, IReadOnlyList<ClaimedTask> Claimed) ApplyOutcomes(IReadOnlyList<TaskOutcome> outcomes, long nowMs, ClaimRequest? refill = null);
+    /// <summary>Applies outcomes in one transaction; returns those that no longer matched (taken or recovered elsewhere).</summary>
+    IReadOnlyList<TaskOutcome> ApplyOutcomes(IReadOnlyList<TaskOutcome> outcomes, long nowMs);
 
     int RenewLeases(string owner, long leaseUntilMs);
 

@@ -400,12 +400,9 @@ internal sealed class SqliteTemStore : ITemStore
 
     // ---- worker ----
 
-    public IReadOnlyList<ClaimedTask> Claim(ClaimRequest request, long nowMs)
-        => InWriteTransaction(transaction => Claim(transaction, request, nowMs));
-
-    private List<ClaimedTask> Claim(SqliteTransaction transaction, ClaimRequest request, long nowMs)
+    public IReadOnlyList<ClaimedTask> Claim(string owner, string taskTypesJson, int limit, long nowMs, long leaseUntilMs)
+        => InWriteTransaction(transaction =>
     {
-        var (owner, taskTypesJson, limit, leaseUntilMs) = request;
         var claimed = new List<ClaimedTask>(limit);
         var command = _writes.Get(transaction, """
             UPDATE task
@@ -440,10 +437,9 @@ internal sealed class SqliteTemStore : ITemStore
         }
 
         return claimed;
-    }
+    });
 
-    public (IReadOnlyList<TaskOutcome> Rejected, IReadOnlyList<ClaimedTask> Claimed) ApplyOutcomes(
-        IReadOnlyList<TaskOutcome> outcomes, long nowMs, ClaimRequest? refill = null) => InWriteTransaction(transaction =>
+    public IReadOnlyList<TaskOutcome> ApplyOutcomes(IReadOnlyList<TaskOutcome> outcomes, long nowMs) => InWriteTransaction(transaction =>
     {
         var rejected = new List<TaskOutcome>();
         var ended = new Dictionary<long, BatchTally>();
@@ -467,9 +463,7 @@ internal sealed class SqliteTemStore : ITemStore
             UpdateEndedBatch(transaction, batchId, tally, nowMs);
         }
 
-        // Claiming here, after the batch updates, means an interruption this group caused already stops its batch's tasks.
-        IReadOnlyList<ClaimedTask> claimed = refill is { Limit: > 0 } request ? Claim(transaction, request, nowMs) : [];
-        return ((IReadOnlyList<TaskOutcome>)rejected, claimed);
+        return rejected;
     });
 
     /// <summary>One outcome's transition: a conditional UPDATE that matches only the claim it belongs to (same version, still running).</summary>

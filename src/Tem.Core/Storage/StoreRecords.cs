@@ -5,9 +5,6 @@ internal sealed record ClaimedTask(
     long Id, long BatchId, string Type, string Payload, int Attempt, int MaxAttempts, long Version,
     int Priority, string? IdempotencyKey, int RateLimitDeferrals);
 
-/// <summary>What a claim asks for: up to <paramref name="Limit"/> claimable tasks of the given types, leased to <paramref name="Owner"/>.</summary>
-internal readonly record struct ClaimRequest(string Owner, string TaskTypesJson, int Limit, long LeaseUntilMs);
-
 /// <summary>A task row to insert.</summary>
 internal readonly record struct NewTask(string Payload, int MaxAttempts, int Priority, long RunAfterMs, string? IdempotencyKey);
 
