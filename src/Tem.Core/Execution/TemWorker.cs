@@ -458,10 +458,25 @@ public sealed class TemWorker
         var group = new List<TaskOutcome>(256);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            // Whatever arrived while the previous group committed goes into this one.
-            while (group.Count < 2048 && reader.TryRead(out var outcome))
+            // Whatever arrived while the previous group committed goes into this one. While handlers that are
+            // already queued on the thread pool may end within microseconds, yield to them before committing:
+            // each group is a transaction, and a group of a few outcomes pays its fixed cost for little.
+            var yields = 0;
+            while (true)
             {
-                group.Add(outcome);
+                var before = group.Count;
+                while (group.Count < 2048 && reader.TryRead(out var outcome))
+                {
+                    group.Add(outcome);
+                }
+
+                if (yields >= 4 || group.Count == before && yields > 0 || group.Count >= _adaptive.Current / 4 || InFlight <= group.Count || _abandoned)
+                {
+                    break;
+                }
+
+                yields++;
+                await Task.Yield();
             }
 
             if (_abandoned)
