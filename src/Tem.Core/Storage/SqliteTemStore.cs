@@ -453,15 +453,11 @@ internal sealed class SqliteTemStore : ITemStore
 
             if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
             {
-                ref var tally = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ended, outcome.BatchId, out _);
-                tally.Record(outcome.Kind == OutcomeKind.Completed);
+                Tally(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
             }
         }
 
-        foreach (var (batchId, tally) in ended)
-        {
-            UpdateEndedBatch(transaction, batchId, tally, nowMs);
-        }
+        UpdateEndedBatches(transaction, ended, nowMs);
 
         return rejected;
     });
@@ -536,17 +532,13 @@ internal sealed class SqliteTemStore : ITemStore
                 returned++;
                 if (reader.GetString(1) == "failed")
                 {
-                    ref var tally = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ended, reader.GetInt64(0), out _);
-                    tally.Record(success: false);
+                    Tally(ended, reader.GetInt64(0), success: false);
                 }
             }
         }
 
         // Failures count towards the batch's interruption criteria, and the last of them may complete the batch.
-        foreach (var (batchId, tally) in ended)
-        {
-            UpdateEndedBatch(transaction, batchId, tally, nowMs);
-        }
+        UpdateEndedBatches(transaction, ended, nowMs);
 
         return returned;
     }
@@ -599,6 +591,21 @@ internal sealed class SqliteTemStore : ITemStore
                 Failed++;
                 FailuresSinceSuccess++;
             }
+        }
+    }
+
+    /// <summary>Counts one ended run in its batch's tally for the current transaction, in the order runs ended.</summary>
+    private static void Tally(Dictionary<long, BatchTally> ended, long batchId, bool success)
+    {
+        ref var tally = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ended, batchId, out _);
+        tally.Record(success);
+    }
+
+    private void UpdateEndedBatches(SqliteTransaction transaction, Dictionary<long, BatchTally> ended, long nowMs)
+    {
+        foreach (var (batchId, tally) in ended)
+        {
+            UpdateEndedBatch(transaction, batchId, tally, nowMs);
         }
     }
 
