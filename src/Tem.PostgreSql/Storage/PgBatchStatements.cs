@@ -1,0 +1,203 @@
+using Npgsql;
+
+namespace Tem.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL statements that create, read and change batches. A write that may complete a batch first locks
+/// its row (the counters update), so that of two transactions ending a batch's last runs at once, the later one's
+/// completion check — a new statement, a new snapshot under READ COMMITTED — sees the earlier one's commit.
+/// </summary>
+internal static class PgBatchStatements
+{
+    private const string Columns = "id, code, type, status, created_at, completed_at, metadata, interruption_criteria";
+
+    public static async ValueTask<Batch> CreateAsync(PgTransaction tx, string code, string type, string? metadataJson, string? criteriaJson, CancellationToken ct)
+    {
+        var rows = await tx.ListAsync($"""
+            INSERT INTO {"{s}"}.batch (code, type, status, created_at, metadata, interruption_criteria)
+            VALUES (@code, @type, 'active', {"{now}"}, @metadata::text, @criteria::text)
+            ON CONFLICT (code) DO NOTHING
+            RETURNING {Columns};
+            """, ReadBatch, ct, ("code", code), ("type", type), ("metadata", metadataJson), ("criteria", criteriaJson)).ConfigureAwait(false);
+        return rows.Count == 1 ? rows[0] : throw new DuplicateBatchCodeException(code);
+    }
+
+    public static async ValueTask<Batch?> GetAsync(PgTransaction tx, long batchId, CancellationToken ct)
+        => (await tx.ListAsync($"SELECT {Columns} FROM {{s}}.batch WHERE id = @id;", ReadBatch, ct, ("id", batchId)).ConfigureAwait(false)).FirstOrDefault();
+
+    public static async ValueTask<Batch?> GetByCodeAsync(PgTransaction tx, string code, CancellationToken ct)
+        => (await tx.ListAsync($"SELECT {Columns} FROM {{s}}.batch WHERE code = @code;", ReadBatch, ct, ("code", code)).ConfigureAwait(false)).FirstOrDefault();
+
+    public static ValueTask<List<Batch>> ListAsync(PgTransaction tx, string? type, BatchStatus? status, CancellationToken ct) => tx.ListAsync(
+        $"SELECT {Columns} FROM {{s}}.batch WHERE (@type::text IS NULL OR type = @type::text) AND (@status::text IS NULL OR status = @status::text) ORDER BY id;",
+        ReadBatch, ct, ("type", type), ("status", status is { } s ? StatusNames.ToText(s) : null));
+
+    public static async ValueTask<BatchStats> StatsAsync(PgTransaction tx, long batchId, CancellationToken ct)
+    {
+        var rows = await tx.ListAsync("SELECT status, COUNT(*) FROM {s}.task WHERE batch_id = @id AND status <> 'staged' GROUP BY status;",
+            r => (Status: StatusNames.ParseTask(r.GetString(0)), Count: r.GetInt64(1)), ct, ("id", batchId)).ConfigureAwait(false);
+        long Count(TemTaskStatus status) => rows.Where(r => r.Status == status).Sum(r => r.Count);
+        return new BatchStats(Count(TemTaskStatus.Pending), Count(TemTaskStatus.Running), Count(TemTaskStatus.Completed), Count(TemTaskStatus.Failed), Count(TemTaskStatus.Cancelled));
+    }
+
+    public static async ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(PgTransaction tx, long batchId, CancellationToken ct)
+        => (await tx.ListAsync("""
+            SELECT EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status = 'pending'),
+                   EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status = 'running');
+            """, r => (r.GetBoolean(0), r.GetBoolean(1)), ct, ("id", batchId)).ConfigureAwait(false))[0];
+
+    public static ValueTask<List<BatchInterruption>> InterruptionsAsync(PgTransaction tx, long batchId, CancellationToken ct) => tx.ListAsync("""
+        SELECT reason, created_at, pending, running, completed, failed, cancelled
+        FROM {s}.batch_interruption WHERE batch_id = @id ORDER BY id;
+        """,
+        r => new BatchInterruption(r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)),
+            new BatchStats(r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6))),
+        ct, ("id", batchId));
+
+    /// <summary>Checks that the batch exists; returns its status.</summary>
+    public static async ValueTask<BatchStatus> RequireAsync(PgTransaction tx, long batchId, CancellationToken ct)
+        => await tx.ScalarAsync("SELECT status FROM {s}.batch WHERE id = @id;", ct, ("id", batchId)).ConfigureAwait(false) is string status
+            ? StatusNames.ParseBatch(status)
+            : throw new BatchNotFoundException($"No batch has id {batchId}. Batch ids come from Batches.CreateAsync, GetByCodeAsync or ListAsync.");
+
+    /// <summary>Checks that the batch takes tasks; returns its status.</summary>
+    public static async ValueTask<BatchStatus> RequireOpenForEnqueueAsync(PgTransaction tx, long batchId, CancellationToken ct)
+    {
+        var status = await RequireAsync(tx, batchId, ct).ConfigureAwait(false);
+        if (status is BatchStatus.Cancelled or BatchStatus.Interrupted)
+        {
+            throw new BatchNotActiveException(
+                $"Batch {batchId} is {StatusNames.ToText(status)} and takes no new tasks. " +
+                (status == BatchStatus.Interrupted ? "Call Batches.ResumeAsync to reopen it, or create a new batch." : "Create a new batch."));
+        }
+
+        return status;
+    }
+
+    /// <summary>A completed batch that received new tasks is active again.</summary>
+    public static ValueTask<int> ReactivateAsync(PgTransaction tx, long batchId, CancellationToken ct)
+        => tx.ExecuteAsync("UPDATE {s}.batch SET status = 'active', completed_at = NULL WHERE id = @id AND status = 'completed';", ct, ("id", batchId));
+
+    /// <summary>Makes the batch active with fresh interruption counters (resume, retry-failed). A cancelled batch stays cancelled.</summary>
+    public static async ValueTask RestartAsync(PgTransaction tx, long batchId, CancellationToken ct)
+    {
+        if (await RequireAsync(tx, batchId, ct).ConfigureAwait(false) == BatchStatus.Cancelled)
+        {
+            throw new BatchNotActiveException($"Batch {batchId} is cancelled and cannot be resumed or retried. Create a new batch and enqueue its tasks again.");
+        }
+
+        await tx.ExecuteAsync("""
+            UPDATE {s}.batch SET status = 'active', completed_at = NULL, started_at = NULL,
+                run_completed = 0, run_failed = 0, consecutive_failures = 0
+            WHERE id = @id;
+            """, ct, ("id", batchId)).ConfigureAwait(false);
+    }
+
+    /// <summary>Tasks first, then the batch row: the order outcome writes lock them in, so the two never deadlock.</summary>
+    public static async ValueTask<int> CancelAsync(PgTransaction tx, long batchId, CancellationToken ct)
+    {
+        await RequireAsync(tx, batchId, ct).ConfigureAwait(false);
+        var cancelled = await tx.ExecuteAsync("""
+            UPDATE {s}.task SET status = 'cancelled', completed_at = {now}, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+            WHERE batch_id = @id AND status IN ('pending', 'running');
+            """, ct, ("id", batchId)).ConfigureAwait(false);
+        await tx.ExecuteAsync("UPDATE {s}.batch SET status = 'cancelled', completed_at = {now} WHERE id = @id;", ct, ("id", batchId)).ConfigureAwait(false);
+        tx.Notify(PgNotifications.Cancelled(batchId));
+        return cancelled;
+    }
+
+    /// <summary>Active batch → interrupted, with a record of the reason and the stats. False when it was not active.</summary>
+    public static async ValueTask<bool> InterruptAsync(PgTransaction tx, long batchId, string reason, CancellationToken ct)
+    {
+        if (await tx.ExecuteAsync("UPDATE {s}.batch SET status = 'interrupted' WHERE id = @id AND status = 'active';", ct, ("id", batchId)).ConfigureAwait(false) == 0)
+        {
+            return false;
+        }
+
+        var stats = await StatsAsync(tx, batchId, ct).ConfigureAwait(false);
+        await tx.ExecuteAsync("""
+            INSERT INTO {s}.batch_interruption (batch_id, reason, created_at, pending, running, completed, failed, cancelled)
+            VALUES (@id, @reason, {now}, @pending, @running, @completed, @failed, @cancelled);
+            """, ct, ("id", batchId), ("reason", reason), ("pending", stats.Pending), ("running", stats.Running),
+            ("completed", stats.Completed), ("failed", stats.Failed), ("cancelled", stats.Cancelled)).ConfigureAwait(false);
+        tx.Notify(PgNotifications.Changed);
+        return true;
+    }
+
+    /// <summary>Interrupts every active batch whose runtime criterion has passed. Returns how many.</summary>
+    public static async ValueTask<int> InterruptOverdueAsync(PgTransaction tx, CancellationToken ct)
+    {
+        var candidates = await tx.ListAsync("""
+            SELECT id, interruption_criteria, started_at, {now} FROM {s}.batch
+            WHERE status = 'active' AND started_at IS NOT NULL AND interruption_criteria LIKE '%maxRuntimeMs%';
+            """, r => (Id: r.GetInt64(0), Criteria: r.GetString(1), StartedAt: r.GetInt64(2), Now: r.GetInt64(3)), ct).ConfigureAwait(false);
+        var interrupted = 0;
+        foreach (var batch in candidates)
+        {
+            if (BatchRules.OverdueReason(batch.Criteria, batch.StartedAt, batch.Now) is { } reason && await InterruptAsync(tx, batch.Id, reason, ct).ConfigureAwait(false))
+            {
+                interrupted++;
+            }
+        }
+
+        return interrupted;
+    }
+
+    /// <summary>Adds each batch's tally to its counters (in id order: concurrent writers lock batch rows in one order), then interrupts or completes it as <see cref="BatchRules"/> decides.</summary>
+    public static async ValueTask ApplyTalliesAsync(PgTransaction tx, Dictionary<long, BatchTally> tallies, CancellationToken ct)
+    {
+        foreach (var (batchId, tally) in tallies.OrderBy(t => t.Key))
+        {
+            var rows = await tx.ListAsync("""
+                UPDATE {s}.batch SET run_completed = run_completed + @completed, run_failed = run_failed + @failed,
+                    consecutive_failures = CASE WHEN @reset THEN @row ELSE consecutive_failures + @row END
+                WHERE id = @id AND status = 'active'
+                RETURNING interruption_criteria, run_completed, run_failed, consecutive_failures, started_at, {now};
+                """, r => (Counters: new BatchCounters(r.IsDBNull(0) ? null : r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetInt64(4)), Now: r.GetInt64(5)),
+                ct, ("completed", tally.Completed), ("failed", tally.Failed), ("reset", tally.SawSuccess), ("row", tally.FailuresSinceSuccess), ("id", batchId)).ConfigureAwait(false);
+            if (rows.Count == 0)
+            {
+                continue; // cancelled or interrupted meanwhile: nothing to judge or complete
+            }
+
+            var (verdict, reason) = BatchRules.Judge(rows[0].Counters, rows[0].Now);
+            if (verdict == BatchVerdict.Interrupt && await InterruptAsync(tx, batchId, reason!, ct).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            await CompleteIfDoneAsync(tx, batchId, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
+    public static async ValueTask CompleteIfDoneAsync(PgTransaction tx, long batchId, CancellationToken ct)
+    {
+        var completed = await tx.ExecuteAsync("""
+            UPDATE {s}.batch SET status = 'completed', completed_at = {now}
+            WHERE id = @id AND status = 'active'
+              AND EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status <> 'staged')
+              AND NOT EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status IN ('pending', 'running'));
+            """, ct, ("id", batchId)).ConfigureAwait(false);
+        if (completed > 0)
+        {
+            tx.Notify(PgNotifications.Changed);
+        }
+    }
+
+    /// <summary>Records that the batches of freshly claimed tasks have started (the runtime criterion counts from here).</summary>
+    public static ValueTask<int> MarkStartedAsync(PgTransaction tx, long[] batchIds, CancellationToken ct) => tx.ExecuteAsync(
+        "UPDATE {s}.batch SET started_at = {now} WHERE started_at IS NULL AND id = ANY(@ids);", ct, ("ids", batchIds));
+
+    private static Batch ReadBatch(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        Code = reader.GetString(1),
+        Type = reader.GetString(2),
+        Status = StatusNames.ParseBatch(reader.GetString(3)),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+        CompletedAt = reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+        Metadata = reader.IsDBNull(6) ? new Dictionary<string, string>() : BatchMetadata.FromJson(reader.GetString(6)),
+        InterruptionCriteria = reader.IsDBNull(7) ? null : InterruptionCriteria.FromJson(reader.GetString(7)),
+    };
+}

@@ -1,0 +1,186 @@
+namespace Tem.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL statements of a task's run: claim, outcomes, lease upkeep, heartbeats and recovery of lost runs.
+/// Claims lock with <c>FOR UPDATE SKIP LOCKED</c>, so engines on many hosts claim side by side without waiting on
+/// each other; outcomes go in one statement per kind, each row still conditional on status and version.
+/// </summary>
+internal static class PgRunStatements
+{
+    /// <summary>The claim: pick over the partial index of claimable rows, skipping rows another claim holds, then take them in one update.</summary>
+    public const string Claim = """
+        WITH picked AS (
+            SELECT t.id FROM {s}.task t
+            WHERE t.status = 'pending' AND t.run_after <= {now}
+              AND t.type = ANY(@types)
+              AND t.batch_id IN (SELECT b.id FROM {s}.batch b WHERE b.status = 'active')
+            ORDER BY t.priority DESC, t.id
+            LIMIT @limit
+            FOR UPDATE OF t SKIP LOCKED)
+        UPDATE {s}.task t
+        SET status = 'running', attempt = t.attempt + 1, lease_owner = @owner, lease_expires_at = {now} + @lease,
+            claimed_at = {now}, version = t.version + 1
+        FROM picked WHERE t.id = picked.id
+        RETURNING t.id, t.batch_id, t.type, t.payload, t.attempt, t.max_attempts, t.version, t.priority, t.idempotency_key, t.rate_limit_deferrals;
+        """;
+
+    /// <summary>running → completed for every row of the group still at the version its claim gave it.</summary>
+    public const string Complete = """
+        UPDATE {s}.task t SET status = 'completed', result = o.result, error = NULL, completed_at = {now},
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, result, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Retry = """
+        UPDATE {s}.task t SET status = 'pending', error = o.error, run_after = {now} + o.delay,
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Fail = """
+        UPDATE {s}.task t SET status = 'failed', error = o.error, completed_at = {now},
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Defer = """
+        UPDATE {s}.task t SET status = 'pending', error = o.error, run_after = {now} + o.delay, attempt = t.attempt - 1,
+            rate_limit_deferrals = t.rate_limit_deferrals + 1, lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Release = """
+        UPDATE {s}.task t SET status = 'pending', run_after = {now}, attempt = t.attempt - 1,
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    public static async ValueTask<List<ClaimedTask>> ClaimAsync(PgTransaction tx, string owner, string[] types, int limit, TimeSpan lease, CancellationToken ct)
+    {
+        var claimed = await tx.ListAsync(Claim, r => new ClaimedTask(
+                r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
+                r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9)),
+            ct, ("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("types", types), ("limit", limit)).ConfigureAwait(false);
+        if (claimed.Count > 0)
+        {
+            await PgBatchStatements.MarkStartedAsync(tx, claimed.Select(c => c.BatchId).Distinct().ToArray(), ct).ConfigureAwait(false);
+            // RETURNING gives no order; hand tasks out in claim order.
+            claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>Writes a group's outcomes, one statement per kind present; returns those whose claim was gone (recovered, resumed or cancelled elsewhere).</summary>
+    public static async ValueTask<List<TaskOutcome>> WriteOutcomesAsync(PgTransaction tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken ct)
+    {
+        var applied = new HashSet<(long Id, long Version)>();
+        foreach (var group in outcomes.GroupBy(o => o.Kind))
+        {
+            // Rows in id order: two writers touching overlapping rows lock them in one order.
+            var rows = group.OrderBy(o => o.TaskId).ToArray();
+            var sql = group.Key switch
+            {
+                OutcomeKind.Completed => Complete,
+                OutcomeKind.Retry => Retry,
+                OutcomeKind.Failed => Fail,
+                OutcomeKind.Deferred => Defer,
+                _ => Release,
+            };
+            var done = await tx.ListAsync(sql, r => (r.GetInt64(0), r.GetInt64(1)), ct,
+                ("ids", rows.Select(o => o.TaskId).ToArray()), ("versions", rows.Select(o => o.Version).ToArray()),
+                ("texts", rows.Select(o => group.Key == OutcomeKind.Completed ? o.Result : o.Error).ToArray()),
+                ("delays", rows.Select(o => (long)o.Delay.TotalMilliseconds).ToArray())).ConfigureAwait(false);
+            applied.UnionWith(done);
+            if (group.Key is OutcomeKind.Retry or OutcomeKind.Deferred or OutcomeKind.Released && done.Count > 0)
+            {
+                // Other engines may claim these now or once the shortest delay passes.
+                tx.Notify(PgNotifications.Work(rows.Min(o => group.Key == OutcomeKind.Released ? TimeSpan.Zero : o.Delay)));
+            }
+        }
+
+        return outcomes.Where(o => !applied.Contains((o.TaskId, o.Version))).ToList();
+    }
+
+    /// <summary>Upserts the worker's heartbeat and extends the leases of exactly the given runs it still holds.</summary>
+    public static async ValueTask<int> HeartbeatAsync(PgTransaction tx, WorkerIdentity worker, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken ct)
+    {
+        var leaseMs = (long)lease.TotalMilliseconds;
+        await tx.ExecuteAsync("""
+            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at;
+            """, ct, ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs)).ConfigureAwait(false);
+        if (taskIds.Count == 0)
+        {
+            return 0;
+        }
+
+        return await tx.ExecuteAsync("""
+            UPDATE {s}.task SET lease_expires_at = {now} + @lease
+            WHERE id = ANY(@ids) AND lease_owner = @owner AND status = 'running';
+            """, ct, ("lease", leaseMs), ("ids", taskIds.ToArray()), ("owner", worker.Owner)).ConfigureAwait(false);
+    }
+
+    public static ValueTask<int> RemoveWorkerAsync(PgTransaction tx, string owner, CancellationToken ct)
+        => tx.ExecuteAsync("DELETE FROM {s}.worker WHERE owner = @owner;", ct, ("owner", owner));
+
+    public static ValueTask<List<WorkerIdentity>> LiveWorkersAsync(PgTransaction tx, CancellationToken ct) => tx.ListAsync(
+        "SELECT owner, machine, pid FROM {s}.worker WHERE expires_at >= {now} ORDER BY owner;",
+        r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2)), ct);
+
+    /// <summary>Running tasks whose lease expired, and heartbeats an hour past expiry.</summary>
+    public static async ValueTask<int> RecoverExpiredAsync(PgTransaction tx, TimeSpan lostRunDelay, CancellationToken ct)
+    {
+        await tx.ExecuteAsync("DELETE FROM {s}.worker WHERE expires_at < {now} - 3600000;", ct).ConfigureAwait(false);
+        return await ReturnLostRunsAsync(tx, "status = 'running' AND lease_expires_at < {now}", lostRunDelay, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The batch's running tasks whose owner is not among <paramref name="liveOwners"/>.</summary>
+    public static ValueTask<int> ResumeLostAsync(PgTransaction tx, long batchId, string[] liveOwners, TimeSpan lostRunDelay, CancellationToken ct) => ReturnLostRunsAsync(tx,
+        "batch_id = @id AND status = 'running' AND (lease_owner IS NULL OR NOT (lease_owner = ANY(@live)))",
+        lostRunDelay, ct, ("id", batchId), ("live", liveOwners));
+
+    /// <summary>
+    /// Ends runs whose process stopped without reporting, as the SQLite store does: the run used its attempt; the
+    /// task goes back to pending after <paramref name="lostRunDelay"/> × 2^(attempts used − 1), or fails on its last attempt.
+    /// </summary>
+    private static async ValueTask<int> ReturnLostRunsAsync(PgTransaction tx, string where, TimeSpan lostRunDelay, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        var rows = await tx.ListAsync($$"""
+            UPDATE {s}.task SET
+                status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
+                error = CASE WHEN attempt >= max_attempts
+                    THEN 'Attempt ' || attempt || ' of ' || max_attempts || ' was lost: the process running it stopped (crashed, was killed or froze) '
+                        || 'before reporting an outcome, and no attempts are left. If this task brings its process down, fix the cause, then retry the batch''s failures.'
+                    ELSE error END,
+                completed_at = CASE WHEN attempt >= max_attempts THEN {now} ELSE NULL END,
+                run_after = {now} + @delay * (1 << LEAST(GREATEST(attempt - 1, 0), 6)), lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+            WHERE {{where}}
+            RETURNING batch_id, status;
+            """, r => (BatchId: r.GetInt64(0), Status: r.GetString(1)), ct, [("delay", (long)lostRunDelay.TotalMilliseconds), .. parameters]).ConfigureAwait(false);
+        var ended = new Dictionary<long, BatchTally>();
+        foreach (var row in rows.Where(r => r.Status == "failed"))
+        {
+            BatchTally.Add(ended, row.BatchId, success: false);
+        }
+
+        // Failures count towards the batch's interruption criteria, and the last of them may complete the batch.
+        await PgBatchStatements.ApplyTalliesAsync(tx, ended, ct).ConfigureAwait(false);
+        if (rows.Count > ended.Values.Sum(t => t.Failed))
+        {
+            tx.Notify(PgNotifications.Work(lostRunDelay));
+        }
+
+        return rows.Count;
+    }
+}

@@ -1,0 +1,213 @@
+using Tem.Execution;
+
+namespace Tem.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL store: one schema shared by engines on many machines. Each method is one transaction (retried
+/// while errors are transient) of the statements in <see cref="PgBatchStatements"/>, <see cref="PgTaskStatements"/>
+/// and <see cref="PgRunStatements"/>; writes that make work claimable, cancel a batch or change its state notify the
+/// other engines (<see cref="PgNotifications"/>).
+/// </summary>
+internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
+{
+    private readonly PgDatabase _db;
+    private PgNotifications? _notifications;
+
+    private PostgresTemStore(PgDatabase db) => _db = db;
+
+    public string Description => _db.Description;
+
+    /// <summary>The listener, once an engine attached (tests wait for its first LISTEN).</summary>
+    internal PgNotifications? Notifications => _notifications;
+
+    public static async ValueTask<PostgresTemStore> OpenAsync(PostgresStoreOptions options, CancellationToken cancellationToken)
+    {
+        var owns = options.DataSource is null;
+        var dataSource = options.DataSource ?? PgDatabase.BuildDataSource(options.ConnectionString!);
+        var db = new PgDatabase(dataSource, owns, options.Schema, options.RetryFor);
+        try
+        {
+            await PgSchema.MigrateAsync(db, cancellationToken).ConfigureAwait(false);
+            await db.RunAsync(tx => PgTaskStatements.DeleteAbandonedStagedAsync(tx, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return new PostgresTemStore(db);
+        }
+        catch
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public void Attach(EngineSignals signals) => _notifications ??= PgNotifications.Start(_db, signals);
+
+    // ---- batches ----
+
+    public ValueTask<Batch> CreateBatchAsync(string code, string type, string? metadataJson, string? criteriaJson, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.CreateAsync(tx, code, type, metadataJson, criteriaJson, cancellationToken), cancellationToken);
+
+    public ValueTask<Batch?> GetBatchAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.GetAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<Batch?> GetBatchByCodeAsync(string code, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.GetByCodeAsync(tx, code, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<Batch>> ListBatchesAsync(string? type, BatchStatus? status, CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgBatchStatements.ListAsync(tx, type, status, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.StatsAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.HasUnfinishedAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<long> CountPendingAsync(CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgTaskStatements.CountPendingAsync(tx, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgBatchStatements.InterruptionsAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<BatchReport> GetReportAsync(Batch batch, int topErrors, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgReportQuery.ReadAsync(tx, batch, topErrors, cancellationToken), cancellationToken, System.Data.IsolationLevel.RepeatableRead);
+
+    public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => _db.RunAsync(async tx =>
+        {
+            await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            var reset = await PgRunStatements.ResumeLostAsync(tx, batchId, liveOwners.ToArray(), lostRunDelay, cancellationToken).ConfigureAwait(false);
+            await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            tx.Notify(PgNotifications.Work(TimeSpan.Zero)); // the batch's pending tasks are claimable again
+            return reset;
+        }, cancellationToken);
+
+    public ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        var reset = await tx.ExecuteAsync("""
+            UPDATE {s}.task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, run_after = {now}, completed_at = NULL, version = version + 1
+            WHERE batch_id = @id AND status = 'failed';
+            """, cancellationToken, ("id", batchId)).ConfigureAwait(false);
+        await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        tx.Notify(PgNotifications.Work(TimeSpan.Zero));
+        return reset;
+    }, cancellationToken);
+
+    public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.CancelAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> InterruptBatchAsync(long batchId, string reason, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        await PgBatchStatements.RequireAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        return await PgBatchStatements.InterruptAsync(tx, batchId, reason, cancellationToken).ConfigureAwait(false);
+    }, cancellationToken);
+
+    public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.InterruptOverdueAsync(tx, cancellationToken), cancellationToken);
+
+    // ---- enqueue ----
+
+    public ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+        => _db.RunAsync(async tx =>
+        {
+            var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
+            var inserted = await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "pending", token: null, cancellationToken).ConfigureAwait(false);
+            await AfterInsertAsync(tx, batchId, wasCompleted, inserted, tasks, cancellationToken).ConfigureAwait(false);
+            return new EnqueueResult(inserted, tasks.Count - inserted);
+        }, cancellationToken);
+
+    public ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
+        var (id, inserted) = await PgTaskStatements.InsertOneAsync(tx, batchId, type, task, cancellationToken).ConfigureAwait(false);
+        await AfterInsertAsync(tx, batchId, wasCompleted, inserted ? 1 : 0, [task], cancellationToken).ConfigureAwait(false);
+        return id;
+    }, cancellationToken);
+
+    public ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+        => _db.RunAsync(async tx =>
+        {
+            await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            return await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "staged", token, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
+        long committed = await PgTaskStatements.CommitStagedAsync(tx, token, cancellationToken).ConfigureAwait(false);
+        await AfterInsertAsync(tx, batchId, wasCompleted, committed, [], cancellationToken).ConfigureAwait(false);
+        return committed;
+    }, cancellationToken);
+
+    public async ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgTaskStatements.AbortStagedAsync(tx, token, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A completed batch that got new tasks is active again; other engines hear of the work.</summary>
+    private static async ValueTask AfterInsertAsync(PgTransaction tx, long batchId, bool wasCompleted, long inserted, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+    {
+        if (inserted == 0)
+        {
+            return;
+        }
+
+        if (wasCompleted)
+        {
+            await PgBatchStatements.ReactivateAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        }
+
+        tx.Notify(PgNotifications.Work(tasks.Count == 0 ? TimeSpan.Zero : tasks.Min(t => t.Delay)));
+    }
+
+    // ---- task reads ----
+
+    public ValueTask<TemTask?> GetTaskAsync(long taskId, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgTaskStatements.GetAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgTaskStatements.ListAsync(tx, query, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    // ---- runs ----
+
+    public async ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var types = taskTypes.ToArray();
+        return await _db.RunAsync(tx => PgRunStatements.ClaimAsync(tx, owner, types, limit, lease, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
+        => await _db.RunAsync(async tx =>
+        {
+            var rejected = await PgRunStatements.WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
+            var ended = new Dictionary<long, BatchTally>();
+            foreach (var outcome in outcomes)
+            {
+                if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed && !rejected.Contains(outcome))
+                {
+                    BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
+                }
+            }
+
+            await PgBatchStatements.ApplyTalliesAsync(tx, ended, cancellationToken).ConfigureAwait(false);
+            return rejected;
+        }, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<int> HeartbeatAsync(WorkerIdentity owner, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgRunStatements.HeartbeatAsync(tx, owner, taskIds, lease, cancellationToken), cancellationToken);
+
+    public async ValueTask RemoveWorkerAsync(string owner, CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgRunStatements.RemoveWorkerAsync(tx, owner, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgRunStatements.LiveWorkersAsync(tx, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgRunStatements.RecoverExpiredAsync(tx, lostRunDelay, cancellationToken), cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_notifications is not null)
+        {
+            await _notifications.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _db.DisposeAsync().ConfigureAwait(false);
+    }
+}
