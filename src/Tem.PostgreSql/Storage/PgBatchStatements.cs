@@ -54,16 +54,21 @@ internal static class PgBatchStatements
             new BatchStats(r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6))),
         ct, ("id", batchId));
 
-    /// <summary>Checks that the batch exists; returns its status.</summary>
-    public static async ValueTask<BatchStatus> RequireAsync(PgTransaction tx, long batchId, CancellationToken ct)
-        => await tx.ScalarAsync("SELECT status FROM {s}.batch WHERE id = @id;", ct, ("id", batchId)).ConfigureAwait(false) is string status
+    /// <summary>Checks that the batch exists; returns its status. With <paramref name="lockRow"/>, holds the row until the transaction ends.</summary>
+    public static async ValueTask<BatchStatus> RequireAsync(PgTransaction tx, long batchId, CancellationToken ct, bool lockRow = false)
+        => await tx.ScalarAsync(lockRow ? "SELECT status FROM {s}.batch WHERE id = @id FOR NO KEY UPDATE;" : "SELECT status FROM {s}.batch WHERE id = @id;",
+            ct, ("id", batchId)).ConfigureAwait(false) is string status
             ? StatusNames.ParseBatch(status)
             : throw new BatchNotFoundException($"No batch has id {batchId}. Batch ids come from Batches.CreateAsync, GetByCodeAsync or ListAsync.");
 
-    /// <summary>Checks that the batch takes tasks; returns its status.</summary>
-    public static async ValueTask<BatchStatus> RequireOpenForEnqueueAsync(PgTransaction tx, long batchId, CancellationToken ct)
+    /// <summary>
+    /// Checks that the batch takes tasks; returns its status. With <paramref name="lockRow"/> (rows that become pending
+    /// now), the batch row stays locked until the insert commits: an outcome write that would complete the batch
+    /// either waits and then sees the new rows, or completes it first and this sees 'completed' and reopens it.
+    /// </summary>
+    public static async ValueTask<BatchStatus> RequireOpenForEnqueueAsync(PgTransaction tx, long batchId, CancellationToken ct, bool lockRow = true)
     {
-        var status = await RequireAsync(tx, batchId, ct).ConfigureAwait(false);
+        var status = await RequireAsync(tx, batchId, ct, lockRow).ConfigureAwait(false);
         if (status is BatchStatus.Cancelled or BatchStatus.Interrupted)
         {
             throw new BatchNotActiveException(

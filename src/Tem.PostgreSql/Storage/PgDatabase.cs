@@ -74,7 +74,8 @@ internal sealed class PgDatabase : IAsyncDisposable
                 var tx = new PgTransaction(this, connection, transaction);
                 var result = await work(tx).ConfigureAwait(false);
                 await tx.SendNotificationsAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                // Not cancellable: a commit cut off midway leaves the caller not knowing whether it happened.
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
                 return result;
             }
             catch (NpgsqlException ex) when (IsTransient(ex) && started.Elapsed + delay < _retryFor && !cancellationToken.IsCancellationRequested)

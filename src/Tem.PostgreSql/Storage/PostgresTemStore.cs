@@ -125,7 +125,7 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     public ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
         => _db.RunAsync(async tx =>
         {
-            await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken, lockRow: false).ConfigureAwait(false); // staged rows never block completion
             return await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "staged", token, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
