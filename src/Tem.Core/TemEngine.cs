@@ -46,10 +46,15 @@ public sealed class TemEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var time = TimeProvider.System;
-        var store = await options.ResolveStore().OpenAsync(time, cancellationToken).ConfigureAwait(false);
+        var storeOptions = options.ResolveStore();
+        var store = await storeOptions.OpenAsync(time, cancellationToken).ConfigureAwait(false);
         try
         {
-            await store.RecoverExpiredLeasesAsync(options.LostRunDelay, cancellationToken).ConfigureAwait(false);
+            if (!storeOptions.IsReadOnly)
+            {
+                await store.RecoverExpiredLeasesAsync(options.LostRunDelay, cancellationToken).ConfigureAwait(false);
+            }
+
             var engine = new TemEngine(store, options, time);
             if (registry is not null)
             {
@@ -85,6 +90,11 @@ public sealed class TemEngine : IAsyncDisposable
         while (true)
         {
             var change = _signals.NextChange;
+            if (_signals.Fatal is { } fatal)
+            {
+                throw new TemDatabaseException(fatal.Message, fatal);
+            }
+
             if (await IsFinishedAsync(batchId, cancellationToken).ConfigureAwait(false))
             {
                 return await Batches.GetStatsAsync(batchId, cancellationToken).ConfigureAwait(false);
@@ -156,15 +166,26 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Never throws: at disposal nothing the caller could fix is left, so problems are logged.</summary>
     private async Task DisposeCoreAsync(Func<Task> stopWorker)
     {
+        var logger = _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         try
         {
             await stopWorker().ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex)
+        {
+            Log.DisposeFailed(logger, ex);
+        }
+
+        try
         {
             await _store.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.DisposeFailed(logger, ex);
         }
     }
 

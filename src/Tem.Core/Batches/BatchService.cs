@@ -39,6 +39,14 @@ public sealed class BatchService
             throw new ArgumentException("A batch type must not be empty; it names the kind of batch, such as \"rewrite-docs\".", nameof(type));
         }
 
+        Utf16Text.Require(code, "The batch code", nameof(code));
+        Utf16Text.Require(type, "The batch type", nameof(type));
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            Utf16Text.Require(key, $"The metadata key '{key}'", nameof(metadata));
+            Utf16Text.Require(value, $"The metadata value of '{key}'", nameof(metadata));
+        }
+
         interruptionCriteria?.Validate();
         cancellationToken.ThrowIfCancellationRequested();
         return _store.CreateBatchAsync(code, type, metadata is null ? null : BatchMetadata.ToJson(metadata), interruptionCriteria?.ToJson(), cancellationToken).AsTask();
@@ -72,6 +80,7 @@ public sealed class BatchService
     public Task<Batch?> GetByCodeAsync(string code, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(code);
+        Utf16Text.Require(code, "The batch code", nameof(code)); // it would match a different code once stored
         return _store.GetBatchByCodeAsync(code, cancellationToken).AsTask();
     }
 
@@ -156,6 +165,8 @@ public sealed class BatchService
         {
             throw new ArgumentException("Give a reason for the interruption; it is kept with the batch.", nameof(reason));
         }
+
+        Utf16Text.Require(reason, "The interruption reason", nameof(reason));
 
         var interrupted = await _store.InterruptBatchAsync(batchId, reason, cancellationToken).ConfigureAwait(false);
         Changed();

@@ -34,4 +34,10 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Error, "Stopping: {Count} handlers ignored cancellation and still block; their tasks stay running until their leases expire, then run again.")]
     public static partial void HandlersAbandoned(ILogger logger, int count);
+
+    [LoggerMessage(11, LogLevel.Critical, "The database is gone; the worker claims nothing more.")]
+    public static partial void DatabaseLost(ILogger logger, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Error, "Closing the engine failed; what could be written was written.")]
+    public static partial void DisposeFailed(ILogger logger, Exception exception);
 }

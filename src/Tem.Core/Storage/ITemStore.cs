@@ -100,6 +100,9 @@ internal interface ITemStore : IAsyncDisposable
     /// <summary>Workers whose heartbeat has not expired.</summary>
     ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken);
 
+    /// <summary>Throws a <see cref="TemDatabaseException"/> if the store's database is gone (a SQLite file deleted or replaced under it).</summary>
+    ValueTask VerifyAsync(CancellationToken cancellationToken);
+
     /// <summary>Running tasks whose lease expired → pending after <paramref name="lostRunDelay"/>, or failed on their last attempt. Returns how many.</summary>
     ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken);
 }

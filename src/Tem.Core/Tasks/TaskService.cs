@@ -13,6 +13,9 @@ public sealed class TaskService
     /// <summary>Distinct due times of one enqueue that the worker is told about; later ones are found by polling.</summary>
     private const int DueTimesNoted = 256;
 
+    /// <summary>The longest delay an enqueue may ask for (a run-after time must stay a date .NET can represent).</summary>
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(36_500);
+
     private readonly ITemStore _store;
     private readonly TemOptions _options;
     private readonly EngineSignals _signals;
@@ -181,11 +184,16 @@ public sealed class TaskService
     {
         try
         {
-            return JsonSerializer.Serialize(payload, taskType.PayloadTypeInfo);
+            return StrictJson.Serialize(payload, taskType.PayloadTypeInfo);
         }
-        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+        catch (UnpairedSurrogateException ex)
         {
-            throw new TemException($"A payload of task type '{taskType.Name}' cannot be written as JSON: {ex.Message} Nothing of this enqueue was stored.", ex);
+            throw new TemException($"A payload of task type '{taskType.Name}' cannot be stored: {Utf16Text.Describe("one of its strings", ex.Surrogate, ex.Index)} Nothing of this enqueue was stored.", ex);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            // ArgumentException: System.Text.Json refuses NaN and infinities unless the context allows them as strings.
+            throw new TemException($"A payload of task type '{taskType.Name}' cannot be written as JSON: {ex.Message} Fix the value (or allow it in your JsonSerializerContext's options). Nothing of this enqueue was stored.", ex);
         }
     }
 
@@ -197,11 +205,12 @@ public sealed class TaskService
             throw new ArgumentOutOfRangeException(nameof(choice), maxAttempts, "EnqueueOptions.MaxAttempts must be at least 1.");
         }
 
-        if (choice?.Delay is { } delay && delay < TimeSpan.Zero)
+        if (choice?.Delay is { } delay && (delay < TimeSpan.Zero || delay > MaxDelay))
         {
-            throw new ArgumentOutOfRangeException(nameof(choice), delay, "EnqueueOptions.Delay must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(choice), delay, $"EnqueueOptions.Delay must be between zero and {MaxDelay.TotalDays:0} days.");
         }
 
+        Utf16Text.Require(choice?.IdempotencyKey, "EnqueueOptions.IdempotencyKey", nameof(choice));
         return new NewTask(Serialize(taskType, payload), maxAttempts, choice?.Priority ?? taskType.Priority, choice?.Delay ?? TimeSpan.Zero, choice?.IdempotencyKey);
     }
 }

@@ -180,7 +180,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     [Fact]
     public async Task The_last_outcome_completes_the_batch_and_failures_count_towards_its_criteria()
     {
-        var criteria = new InterruptionCriteria { MaxFailedTasks = 1 }.ToJson();
+        var criteria = new InterruptionCriteria { MaxFailedTasks = 2 }.ToJson();
         var batch = (await Store.CreateBatchAsync("c", "test", null, criteria, None)).Id;
         await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b"), Row("c")], None);
         var claims = await Store.ClaimAsync("w", ["t"], 3, Lease, None);

@@ -31,6 +31,18 @@ internal static class LeaseKeeper
 
             try
             {
+                await context.Store.VerifyAsync(stopping).ConfigureAwait(false);
+            }
+            catch (TemDatabaseException ex)
+            {
+                Log.DatabaseLost(context.Logger, ex);
+                context.Signals.Fail(ex);
+                run.StopClaiming();
+                break;
+            }
+
+            try
+            {
                 await context.Store.HeartbeatAsync(context.Identity, [.. run.ActiveIds], lease, stopping).ConfigureAwait(false);
                 var recovered = await context.Store.RecoverExpiredLeasesAsync(context.Options.LostRunDelay, stopping).ConfigureAwait(false);
                 var interrupted = await context.Store.InterruptOverdueBatchesAsync(stopping).ConfigureAwait(false);

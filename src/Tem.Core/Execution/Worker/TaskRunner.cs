@@ -46,7 +46,10 @@ internal static class TaskRunner
         var cancel = active.Cancel;
         try
         {
-            cancel.CancelAfter(timeout);
+            if (timeout < TemOptions.MaxTimer)
+            {
+                cancel.CancelAfter(timeout); // a longer timeout could never fire: it means none
+            }
             var taskContext = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
                 context.Tokens.IsUnlimited ? null : context.Tokens, context.Gate, ticket);
             TaskContext.Current.Value = taskContext;

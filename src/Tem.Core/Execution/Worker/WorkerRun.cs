@@ -71,6 +71,9 @@ internal sealed class WorkerRun
         _dispatch = Task.Run(() => Dispatcher.RunAsync(this, _stopClaiming.Token));
     }
 
+    /// <summary>Claims nothing more: the database is gone. Running handlers finish; the stop still has to be called.</summary>
+    public void StopClaiming() => _stopClaiming.Cancel();
+
     /// <summary>Takes a slot for a claimed task; the runner must end in <see cref="HandlerEnded"/>.</summary>
     public ActiveRun Admit(ClaimedTask task)
     {
@@ -143,7 +146,10 @@ internal sealed class WorkerRun
 
         Outcomes.Writer.TryComplete();
         // Outcomes are retried until written; at a stop, for as long again as handlers had, at least 30 s.
-        _giveUpWrites.CancelAfter(timeout > TimeSpan.FromSeconds(30) ? timeout : TimeSpan.FromSeconds(30));
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            _giveUpWrites.CancelAfter(timeout > TimeSpan.FromSeconds(30) ? timeout : TimeSpan.FromSeconds(30));
+        }
         await _write.ConfigureAwait(false);
         _stopUpkeep.Cancel();
         await _upkeep.ConfigureAwait(false);
@@ -164,13 +170,14 @@ internal sealed class WorkerRun
         Context.Signals.BatchChanged();
     }
 
-    /// <summary>Waits until no handler runs, or <paramref name="limit"/> passes; true if none runs.</summary>
+    /// <summary>Waits until no handler runs, or <paramref name="limit"/> passes (infinite: never); true if none runs.</summary>
     private async Task<bool> WaitForHandlersAsync(TimeSpan limit)
     {
-        var deadline = Context.Time.GetTimestamp() + (long)(limit.TotalSeconds * Context.Time.TimestampFrequency);
+        var deadline = limit == Timeout.InfiniteTimeSpan ? long.MaxValue
+            : Context.Time.GetTimestamp() + (long)(limit.TotalSeconds * Context.Time.TimestampFrequency);
         while (HandlersRunning > 0)
         {
-            var left = Context.Time.GetElapsedTime(Context.Time.GetTimestamp(), deadline);
+            var left = deadline == long.MaxValue ? TimeSpan.FromSeconds(1) : Context.Time.GetElapsedTime(Context.Time.GetTimestamp(), deadline);
             if (left <= TimeSpan.Zero)
             {
                 return false;

@@ -122,7 +122,11 @@ internal static class Schema
         """,
     ];
 
-    public static void Migrate(SqliteConnection connection, string path)
+    /// <summary>
+    /// Refuses a file written by a newer Tem or by another application, reading only: a refused file is not changed.
+    /// Returns the file's version (0 for a new, empty file).
+    /// </summary>
+    public static int Check(SqliteConnection connection, string path)
     {
         var version = ReadVersion(connection);
         if (version > CurrentVersion)
@@ -131,17 +135,26 @@ internal static class Schema
                 $"The database '{path}' has schema version {version}, written by a newer Tem; this Tem understands up to version {CurrentVersion}. Upgrade Tem to open it.");
         }
 
-        if (version == CurrentVersion)
+        if (version == 0 && HasTables(connection, null))
+        {
+            throw ForeignFile(path);
+        }
+
+        return version;
+    }
+
+    public static void Migrate(SqliteConnection connection, string path)
+    {
+        if (Check(connection, path) == CurrentVersion)
         {
             return;
         }
 
         using var transaction = connection.BeginTransaction(deferred: false);
-        version = ReadVersion(connection); // another process may have migrated while we waited for the lock
+        var version = ReadVersion(connection); // another process may have migrated while we waited for the lock
         if (version == 0 && HasTables(connection, transaction))
         {
-            throw new TemDatabaseException(
-                $"The database '{path}' holds tables but no Tem schema: it belongs to something else. Point DatabasePath at a Tem database or at a new file name.");
+            throw ForeignFile(path);
         }
 
         for (var v = version; v < CurrentVersion; v++)
@@ -155,7 +168,10 @@ internal static class Schema
         transaction.Commit();
     }
 
-    private static bool HasTables(SqliteConnection connection, SqliteTransaction transaction)
+    private static TemDatabaseException ForeignFile(string path) => new(
+        $"The database '{path}' holds tables but no Tem schema: it belongs to something else. Point DatabasePath at a Tem database or at a new file name.");
+
+    private static bool HasTables(SqliteConnection connection, SqliteTransaction? transaction)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -191,7 +191,7 @@ internal static class SqliteBatchStatements
                     reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4));
             }
 
-            var (verdict, reason) = BatchRules.Judge(counters, write.NowMs);
+            var (verdict, reason) = BatchRules.Judge(counters, write.NowMs, limit => CountTasks(write, batchId, limit));
             if (verdict == BatchVerdict.Interrupt && Interrupt(write, batchId, reason!))
             {
                 continue;
@@ -200,6 +200,11 @@ internal static class SqliteBatchStatements
             CompleteIfDone(write, batchId);
         }
     }
+
+    /// <summary>How many tasks the batch holds, counting no further than <paramref name="limit"/>.</summary>
+    private static long CountTasks(SqliteWrite write, long batchId, int limit) => (long)write.Hot(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM task WHERE batch_id = $id AND status <> 'staged' LIMIT $limit);",
+        ("$id", batchId), ("$limit", limit)).ExecuteScalar()!;
 
     /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
     public static void CompleteIfDone(SqliteWrite write, long batchId) => write.Hot("""

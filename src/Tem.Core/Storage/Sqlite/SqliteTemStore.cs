@@ -19,7 +19,11 @@ internal sealed class SqliteTemStore : ITemStore
         var db = SqliteDatabase.Open(options, clock);
         try
         {
-            db.Write(SqliteTaskStatements.DeleteAbandonedStaged);
+            if (!db.ReadOnly)
+            {
+                db.Write(SqliteTaskStatements.DeleteAbandonedStaged);
+            }
+
             return new SqliteTemStore(db);
         }
         catch
@@ -201,6 +205,12 @@ internal sealed class SqliteTemStore : ITemStore
 
     public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
         => Done(_db.Write(write => SqliteRunStatements.RecoverExpired(write, lostRunDelay)));
+
+    public ValueTask VerifyAsync(CancellationToken cancellationToken)
+    {
+        _db.VerifyFileIsStillThere();
+        return ValueTask.CompletedTask;
+    }
 
     public ValueTask DisposeAsync()
     {
