@@ -165,7 +165,16 @@ internal static class PgBatchStatements
                 continue; // cancelled or interrupted meanwhile: nothing to judge or complete
             }
 
-            var (verdict, reason) = BatchRules.Judge(rows[0].Counters, rows[0].Now);
+            // The rules ask for the batch's task count synchronously, and only sometimes: judge once to learn whether
+            // they need it, then count and judge again (Judge is pure).
+            int? wanted = null;
+            var (verdict, reason) = BatchRules.Judge(rows[0].Counters, rows[0].Now, limit => (wanted = limit).Value);
+            if (wanted is { } limit)
+            {
+                var tasks = await CountTasksAsync(tx, batchId, limit, ct).ConfigureAwait(false);
+                (verdict, reason) = BatchRules.Judge(rows[0].Counters, rows[0].Now, _ => tasks);
+            }
+
             if (verdict == BatchVerdict.Interrupt && await InterruptAsync(tx, batchId, reason!, ct).ConfigureAwait(false))
             {
                 continue;
@@ -174,6 +183,11 @@ internal static class PgBatchStatements
             await CompleteIfDoneAsync(tx, batchId, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How many tasks the batch holds, counting no further than <paramref name="limit"/>.</summary>
+    private static async ValueTask<long> CountTasksAsync(PgTransaction tx, long batchId, int limit, CancellationToken ct)
+        => (long)(await tx.ScalarAsync("SELECT COUNT(*) FROM (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status <> 'staged' LIMIT @limit) AS t;",
+            ct, ("id", batchId), ("limit", limit)).ConfigureAwait(false))!;
 
     /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
     public static async ValueTask CompleteIfDoneAsync(PgTransaction tx, long batchId, CancellationToken ct)

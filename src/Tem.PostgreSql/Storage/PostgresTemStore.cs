@@ -201,6 +201,30 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
         => _db.RunAsync(tx => PgRunStatements.RecoverExpiredAsync(tx, lostRunDelay, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Throws when Tem's tables are gone from the schema (dropped or replaced under the engine). An unreachable server
+    /// is not "gone": outages are retried, and the heartbeat that follows reports them.
+    /// </summary>
+    public async ValueTask VerifyAsync(CancellationToken cancellationToken)
+    {
+        bool present;
+        try
+        {
+            present = await _db.RunAsync(async tx => await tx.ScalarAsync("SELECT to_regclass(@table) IS NOT NULL;", cancellationToken, ("table", _db.Schema + ".task")).ConfigureAwait(false) is true,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TemDatabaseException or OperationCanceledException)
+        {
+            return;
+        }
+
+        if (!present)
+        {
+            throw new TemDatabaseException(
+                $"{Description}: Tem's tables are gone from the schema (dropped or replaced while the engine ran). The worker stopped claiming; restore the schema, or restart the engine to create an empty one.");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_notifications is not null)
