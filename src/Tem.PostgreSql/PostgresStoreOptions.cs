@@ -26,6 +26,15 @@ public sealed partial class PostgresStoreOptions : TemStoreOptions
     /// </summary>
     public TimeSpan RetryFor { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Opens for reading only, as tools that look do (the <c>tem</c> command): the schema is never created or
+    /// migrated — a database without Tem's schema, or with an older one, is refused — and the engine writes nothing
+    /// when it opens. Default false.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
+    internal override bool IsReadOnly => ReadOnly;
+
     internal override void Validate()
     {
         if (DataSource is null && string.IsNullOrWhiteSpace(ConnectionString))

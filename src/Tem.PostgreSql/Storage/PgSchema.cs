@@ -85,8 +85,19 @@ internal static class PgSchema
         """,
     ];
 
-    public static async ValueTask MigrateAsync(PgDatabase db, CancellationToken cancellationToken) => await db.RunAsync(async tx =>
+    public static async ValueTask MigrateAsync(PgDatabase db, bool readOnly, CancellationToken cancellationToken) => await db.RunAsync(async tx =>
     {
+        if (readOnly)
+        {
+            var found = await tx.ScalarAsync("SELECT to_regclass(@table) IS NOT NULL;", cancellationToken, ("table", db.Schema + ".schema_version")).ConfigureAwait(false) is true
+                ? Convert.ToInt32(await tx.ScalarAsync("SELECT COALESCE(MAX(version), 0) FROM {s}.schema_version;", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture)
+                : 0;
+            return found == CurrentVersion ? found : throw new TemDatabaseException(found == 0
+                ? $"{db.Description} holds no Tem schema. Check the connection string's database and the schema name; an engine creates the schema when it first opens it."
+                : $"{db.Description} has Tem schema version {found}; this Tem reads version {CurrentVersion}. " + (found > CurrentVersion ? "Upgrade Tem on this host." : "Open it once with an engine to migrate it."));
+        }
+
+
         await tx.ExecuteAsync("SELECT pg_advisory_xact_lock(@space, hashtext(@schema));", cancellationToken, ("space", LockSpace), ("schema", db.Schema)).ConfigureAwait(false);
         await tx.ExecuteAsync("CREATE SCHEMA IF NOT EXISTS {s};", cancellationToken).ConfigureAwait(false);
         var hasVersionTable = await tx.ScalarAsync("SELECT to_regclass(@table) IS NOT NULL;", cancellationToken, ("table", db.Schema + ".schema_version")).ConfigureAwait(false) is true;

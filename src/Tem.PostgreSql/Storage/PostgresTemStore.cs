@@ -27,8 +27,12 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
         var db = new PgDatabase(dataSource, owns, options.Schema, options.RetryFor);
         try
         {
-            await PgSchema.MigrateAsync(db, cancellationToken).ConfigureAwait(false);
-            await db.RunAsync(tx => PgTaskStatements.DeleteAbandonedStagedAsync(tx, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await PgSchema.MigrateAsync(db, options.ReadOnly, cancellationToken).ConfigureAwait(false);
+            if (!options.ReadOnly)
+            {
+                await db.RunAsync(tx => PgTaskStatements.DeleteAbandonedStagedAsync(tx, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+
             return new PostgresTemStore(db);
         }
         catch
