@@ -13,7 +13,9 @@ internal static class PgRunStatements
             SELECT t.id FROM {s}.task t
             WHERE t.status = 'pending' AND t.run_after <= {now}
               AND t.type = ANY(@types)
-              AND t.batch_id IN (SELECT b.id FROM {s}.batch b WHERE b.status = 'active')
+              -- An array computed once, not a join: a join makes the planner sort every pending row instead of
+              -- walking task_claimable in order and stopping at the limit.
+              AND t.batch_id = ANY(ARRAY(SELECT b.id FROM {s}.batch b WHERE b.status = 'active'))
             ORDER BY t.priority DESC, t.id
             LIMIT @limit
             FOR UPDATE OF t SKIP LOCKED)
