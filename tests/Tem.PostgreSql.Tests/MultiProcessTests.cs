@@ -61,6 +61,67 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, byPid.Count); // both processes took work
     }
 
+    [Fact]
+    public async Task A_process_killed_mid_run_loses_nothing_its_tasks_return_after_the_lease()
+    {
+        const int count = 1500;
+        await using (var tem = await Engines.OpenAsync(_schema))
+        {
+            var batch = await tem.Batches.CreateAsync("killed", "test");
+            await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
+        }
+
+        var log = Path.Combine(_folder, "side-effects.log");
+        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
+        // 20 ms handlers and a 1.5 s lease: the victim holds runs in flight when it dies, and they come back quickly.
+        var survivor = StartHost(db, log, "shared", "8", "20", "1500");
+        var victim = StartHost(db, log, "shared", "8", "20", "1500");
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (CountRuns(log, victim.Id) < 100 && DateTime.UtcNow < deadline && !victim.HasExited)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.False(victim.HasExited, "The victim finished before it could be killed; make the batch larger.");
+            victim.Kill();
+            await victim.WaitForExitAsync();
+            Assert.True(survivor.WaitForExit(TimeSpan.FromMinutes(3)), "The survivor did not finish the batch within 3 minutes.");
+            var stdout = await survivor.StandardOutput.ReadToEndAsync();
+            Assert.True(survivor.ExitCode == 0, $"Survivor exited {survivor.ExitCode}:\n{stdout}");
+            Assert.Contains($"completed={count}", stdout);
+        }
+        finally
+        {
+            foreach (var host in new[] { survivor, victim }.Where(h => !h.HasExited))
+            {
+                host.Kill();
+            }
+        }
+
+        var runs = File.ReadAllLines(log).Select(line => line.Split(' ')).ToList();
+        var twice = runs.GroupBy(r => r[0]).Where(g => g.Count() > 1).ToList();
+        output.WriteLine($"{runs.Count} runs of {count} tasks; {twice.Count} ran again after the kill");
+        Assert.Equal(count, runs.Select(r => r[0]).Distinct().Count());
+        // Only a run the victim had in flight may run again (at-least-once), and then on the survivor.
+        Assert.All(twice, g => Assert.Contains(g, r => r[2] == victim.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.InRange(twice.Count, 0, 100);
+    }
+
+    private static int CountRuns(string log, int pid)
+    {
+        try
+        {
+            var suffix = " " + pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return File.ReadLines(log).Count(l => l.EndsWith(suffix, StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     private static Process StartHost(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -204,10 +204,6 @@ internal static class PgBatchStatements
         }
     }
 
-    /// <summary>Records that the batches of freshly claimed tasks have started (the runtime criterion counts from here).</summary>
-    public static ValueTask<int> MarkStartedAsync(PgTransaction tx, long[] batchIds, CancellationToken ct) => tx.ExecuteAsync(
-        "UPDATE {s}.batch SET started_at = {now} WHERE started_at IS NULL AND id = ANY(@ids);", ct, ("ids", batchIds));
-
     private static Batch ReadBatch(NpgsqlDataReader reader) => new()
     {
         Id = reader.GetInt64(0),

@@ -7,7 +7,7 @@ namespace Tem.Storage.Postgres;
 /// </summary>
 internal static class PgRunStatements
 {
-    /// <summary>The claim: pick over the partial index of claimable rows, skipping rows another claim holds, then take them in one update.</summary>
+    /// <summary>The claim, one statement: pick over the partial index of claimable rows, skipping rows another claim holds, take them, and mark their batches started.</summary>
     public const string Claim = """
         WITH picked AS (
             SELECT t.id FROM {s}.task t
@@ -18,12 +18,18 @@ internal static class PgRunStatements
               AND t.batch_id = ANY(ARRAY(SELECT b.id FROM {s}.batch b WHERE b.status = 'active'))
             ORDER BY t.priority DESC, t.id
             LIMIT @limit
-            FOR UPDATE OF t SKIP LOCKED)
-        UPDATE {s}.task t
-        SET status = 'running', attempt = t.attempt + 1, lease_owner = @owner, lease_expires_at = {now} + @lease,
-            claimed_at = {now}, version = t.version + 1
-        FROM picked WHERE t.id = picked.id
-        RETURNING t.id, t.batch_id, t.type, t.payload, t.attempt, t.max_attempts, t.version, t.priority, t.idempotency_key, t.rate_limit_deferrals;
+            FOR UPDATE OF t SKIP LOCKED),
+        claimed AS (
+            UPDATE {s}.task t
+            SET status = 'running', attempt = t.attempt + 1, lease_owner = @owner, lease_expires_at = {now} + @lease,
+                claimed_at = {now}, version = t.version + 1
+            FROM picked WHERE t.id = picked.id
+            RETURNING t.id, t.batch_id, t.type, t.payload, t.attempt, t.max_attempts, t.version, t.priority, t.idempotency_key, t.rate_limit_deferrals),
+        -- The batches' runtime criterion counts from their first claim; in the same statement, so a claim is one round trip.
+        started AS (
+            UPDATE {s}.batch b SET started_at = {now}
+            WHERE b.started_at IS NULL AND b.id IN (SELECT DISTINCT batch_id FROM claimed))
+        SELECT id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals FROM claimed;
         """;
 
     /// <summary>running → completed for every row of the group still at the version its claim gave it.</summary>
@@ -75,7 +81,6 @@ internal static class PgRunStatements
             ct, ("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("types", types), ("limit", limit)).ConfigureAwait(false);
         if (claimed.Count > 0)
         {
-            await PgBatchStatements.MarkStartedAsync(tx, claimed.Select(c => c.BatchId).Distinct().ToArray(), ct).ConfigureAwait(false);
             // RETURNING gives no order; hand tasks out in claim order.
             claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
         }

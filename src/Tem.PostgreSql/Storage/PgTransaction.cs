@@ -2,8 +2,8 @@ using Npgsql;
 
 namespace Tem.Storage.Postgres;
 
-/// <summary>One store call's transaction: its commands, and the notifications it sends when it commits.</summary>
-internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, NpgsqlTransaction transaction)
+/// <summary>One store call's transaction (or, for a single statement, none): its commands, and the notifications it sends when it commits.</summary>
+internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, NpgsqlTransaction? transaction)
 {
     private HashSet<string>? _notifications;
 

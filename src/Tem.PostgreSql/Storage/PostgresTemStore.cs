@@ -50,25 +50,25 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
         => _db.RunAsync(tx => PgBatchStatements.CreateAsync(tx, code, type, metadataJson, criteriaJson, cancellationToken), cancellationToken);
 
     public ValueTask<Batch?> GetBatchAsync(long batchId, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgBatchStatements.GetAsync(tx, batchId, cancellationToken), cancellationToken);
+        => _db.RunStatementAsync(tx => PgBatchStatements.GetAsync(tx, batchId, cancellationToken), cancellationToken);
 
     public ValueTask<Batch?> GetBatchByCodeAsync(string code, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgBatchStatements.GetByCodeAsync(tx, code, cancellationToken), cancellationToken);
+        => _db.RunStatementAsync(tx => PgBatchStatements.GetByCodeAsync(tx, code, cancellationToken), cancellationToken);
 
     public async ValueTask<IReadOnlyList<Batch>> ListBatchesAsync(string? type, BatchStatus? status, CancellationToken cancellationToken)
-        => await _db.RunAsync(tx => PgBatchStatements.ListAsync(tx, type, status, cancellationToken), cancellationToken).ConfigureAwait(false);
+        => await _db.RunStatementAsync(tx => PgBatchStatements.ListAsync(tx, type, status, cancellationToken), cancellationToken).ConfigureAwait(false);
 
     public ValueTask<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgBatchStatements.StatsAsync(tx, batchId, cancellationToken), cancellationToken);
+        => _db.RunStatementAsync(tx => PgBatchStatements.StatsAsync(tx, batchId, cancellationToken), cancellationToken);
 
     public ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(long batchId, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgBatchStatements.HasUnfinishedAsync(tx, batchId, cancellationToken), cancellationToken);
+        => _db.RunStatementAsync(tx => PgBatchStatements.HasUnfinishedAsync(tx, batchId, cancellationToken), cancellationToken);
 
     public ValueTask<long> CountPendingAsync(CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgTaskStatements.CountPendingAsync(tx, cancellationToken), cancellationToken);
+        => _db.RunStatementAsync(tx => PgTaskStatements.CountPendingAsync(tx, cancellationToken), cancellationToken);
 
     public async ValueTask<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken)
-        => await _db.RunAsync(tx => PgBatchStatements.InterruptionsAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        => await _db.RunStatementAsync(tx => PgBatchStatements.InterruptionsAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
 
     public ValueTask<BatchReport> GetReportAsync(Batch batch, int topErrors, CancellationToken cancellationToken)
         => _db.RunAsync(tx => PgReportQuery.ReadAsync(tx, batch, topErrors, cancellationToken), cancellationToken, System.Data.IsolationLevel.RepeatableRead);
@@ -163,17 +163,17 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     // ---- task reads ----
 
     public ValueTask<TemTask?> GetTaskAsync(long taskId, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgTaskStatements.GetAsync(tx, taskId, cancellationToken), cancellationToken);
+        => _db.RunStatementAsync(tx => PgTaskStatements.GetAsync(tx, taskId, cancellationToken), cancellationToken);
 
     public async ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
-        => await _db.RunAsync(tx => PgTaskStatements.ListAsync(tx, query, cancellationToken), cancellationToken).ConfigureAwait(false);
+        => await _db.RunStatementAsync(tx => PgTaskStatements.ListAsync(tx, query, cancellationToken), cancellationToken).ConfigureAwait(false);
 
     // ---- runs ----
 
     public async ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
         var types = taskTypes.ToArray();
-        return await _db.RunAsync(tx => PgRunStatements.ClaimAsync(tx, owner, types, limit, lease, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await _db.RunStatementAsync(tx => PgRunStatements.ClaimAsync(tx, owner, types, limit, lease, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
