@@ -25,7 +25,7 @@ internal static class BatchRules
     /// <paramref name="countTasks"/> tells how many tasks the batch holds, counting at most the number given; it is
     /// asked only while fewer tasks have ended than the error rate's minimum sample.
     /// </summary>
-    public static (BatchVerdict Verdict, string? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
+    public static (BatchVerdict Verdict, (InterruptionKind Kind, string Reason)? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
     {
         if (counters.CriteriaJson is null)
         {
@@ -42,6 +42,6 @@ internal static class BatchRules
     }
 
     /// <summary>Whether a batch whose runtime criterion is all that might trip has run too long; the reason, or null.</summary>
-    public static string? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
+    public static (InterruptionKind Kind, string Reason)? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
         => InterruptionCriteria.FromJson(criteriaJson).Check(0, 0, 0, TimeSpan.FromMilliseconds(nowMs - startedAtMs));
 }

@@ -33,6 +33,24 @@ public sealed record InterruptionCriteria
     /// <summary>Interrupt when the batch has run longer than this since its first task started (checked every second).</summary>
     public TimeSpan? MaxRuntime { get; init; }
 
+    /// <summary>The stricter of two sets of criteria, criterion by criterion; either may be null.</summary>
+    internal static InterruptionCriteria? Stricter(InterruptionCriteria? a, InterruptionCriteria? b) => (a, b) switch
+    {
+        (null, _) => b,
+        (_, null) => a,
+        _ => new InterruptionCriteria
+        {
+            MaxErrorRate = Min(a.MaxErrorRate, b.MaxErrorRate),
+            MinTasksForErrorRate = Math.Min(a.MinTasksForErrorRate, b.MinTasksForErrorRate),
+            MaxFailedTasks = Min(a.MaxFailedTasks, b.MaxFailedTasks),
+            MaxConsecutiveFailures = Min(a.MaxConsecutiveFailures, b.MaxConsecutiveFailures),
+            MaxRuntime = Min(a.MaxRuntime, b.MaxRuntime),
+        },
+    };
+
+    private static T? Min<T>(T? x, T? y) where T : struct, IComparable<T>
+        => x is { } l && y is { } r ? (l.CompareTo(r) <= 0 ? l : r) : x ?? y;
+
     internal void Validate()
     {
         if (MaxErrorRate is { } r && (double.IsNaN(r) || r < 0 || r > 1))
@@ -62,28 +80,28 @@ public sealed record InterruptionCriteria
     /// <param name="consecutiveFailures">Failures since the last success.</param>
     /// <param name="runtime">How long the batch has run.</param>
     /// <param name="batchTasks">How many tasks the batch holds, when the caller knows it is below <see cref="MinTasksForErrorRate"/>.</param>
-    internal string? Check(long completed, long failed, long consecutiveFailures, TimeSpan? runtime, long? batchTasks = null)
+    internal (InterruptionKind Kind, string Reason)? Check(long completed, long failed, long consecutiveFailures, TimeSpan? runtime, long? batchTasks = null)
     {
         if (MaxFailedTasks is { } maxFailed && failed > 0 && failed >= maxFailed)
         {
-            return $"{failed} tasks failed, reaching MaxFailedTasks = {maxFailed}.";
+            return (InterruptionKind.FailedTasks, $"{failed} tasks failed, reaching MaxFailedTasks = {maxFailed}.");
         }
 
         if (MaxConsecutiveFailures is { } maxRow && consecutiveFailures > 0 && consecutiveFailures >= maxRow)
         {
-            return $"{consecutiveFailures} tasks failed in a row, reaching MaxConsecutiveFailures = {maxRow}.";
+            return (InterruptionKind.ConsecutiveFailures, $"{consecutiveFailures} tasks failed in a row, reaching MaxConsecutiveFailures = {maxRow}.");
         }
 
         var ended = completed + failed;
         var sample = batchTasks is { } total && total < MinTasksForErrorRate ? total : MinTasksForErrorRate;
         if (MaxErrorRate is { } maxRate && ended > 0 && ended >= sample && (double)failed / ended > maxRate)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"Error rate {100.0 * failed / ended:0.0}% ({failed} of {ended} ended tasks failed) exceeds MaxErrorRate = {100 * maxRate:0.0}%.");
+            return (InterruptionKind.ErrorRate, string.Create(CultureInfo.InvariantCulture, $"Error rate {100.0 * failed / ended:0.0}% ({failed} of {ended} ended tasks failed) exceeds MaxErrorRate = {100 * maxRate:0.0}%."));
         }
 
         if (MaxRuntime is { } maxRuntime && runtime > maxRuntime)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"The batch ran {runtime.Value.TotalSeconds:0.#} s, longer than MaxRuntime = {maxRuntime.TotalSeconds:0.###} s.");
+            return (InterruptionKind.Runtime, string.Create(CultureInfo.InvariantCulture, $"The batch ran {runtime.Value.TotalSeconds:0.#} s, longer than MaxRuntime = {maxRuntime.TotalSeconds:0.###} s."));
         }
 
         return null;
