@@ -99,6 +99,7 @@ internal static class TemCommands
                     foreach (var i in report.Interruptions)
                     {
                         w.WriteStartObject();
+                        w.WriteString("kind", Lower(i.Kind));
                         w.WriteString("reason", i.Reason);
                         w.WriteString("at", i.At);
                         w.WritePropertyName("stats");
@@ -142,7 +143,12 @@ internal static class TemCommands
 
             foreach (var i in report.Interruptions)
             {
-                o.WriteLine($"Interrupted {i.At.ToLocalTime():yyyy-MM-dd HH:mm:ss}: {i.Reason} ({i.Stats.Completed} completed, {i.Stats.Failed} failed, {i.Stats.Pending} pending)");
+                o.WriteLine($"Interrupted {i.At.ToLocalTime():yyyy-MM-dd HH:mm:ss} ({Lower(i.Kind)}): {i.Reason} ({i.Stats.Completed} completed, {i.Stats.Failed} failed, {i.Stats.Pending} pending)");
+            }
+
+            foreach (var waiting in await tem.Batches.GetUnhandledAsync(batch.Id, ct))
+            {
+                o.WriteLine($"{waiting.Count} tasks wait for a handler of type {waiting.Type}: no live worker handles it.");
             }
 
             return 0;
