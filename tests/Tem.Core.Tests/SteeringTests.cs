@@ -183,4 +183,21 @@ public class SteeringTests
         Assert.Equal(InterruptionKind.Runtime, Assert.Single(await tem.Batches.GetInterruptionsAsync(batch.Id)).Kind);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"MaxRuntime = 1 s tripped after {clock.Elapsed}");
     }
+
+    [Fact]
+    public async Task Too_many_rate_limit_refusals_within_the_window_interrupt_the_batch()
+    {
+        using var db = new TempDatabase();
+        await using var tem = db.Open(o => o.MaxRetryAfter = TimeSpan.FromMilliseconds(20), Echo((p, _, _) => throw new RetryAfterException(TimeSpan.FromMilliseconds(10))));
+        var batch = await tem.Batches.CreateAsync("b", "t", interruptionCriteria: new InterruptionCriteria { MaxRateLimitHits = 5, ProviderTroubleWindow = TimeSpan.FromMinutes(1) });
+        await tem.Tasks.EnqueueManyAsync(batch.Id, Types.Echo, Types.Payloads(3));
+        await tem.Worker.StartAsync();
+        var stats = await tem.WaitForBatchAsync(batch.Id, Types.Timeout());
+        Assert.Equal(3, stats.Pending); // no attempt was burnt; the tasks wait for a resume
+        var interruption = Assert.Single(await tem.Batches.GetInterruptionsAsync(batch.Id));
+        Assert.Equal(InterruptionKind.RateLimitHits, interruption.Kind);
+        Assert.Matches(@"^The provider refused \d+ runs with a rate limit within 60 s, reaching MaxRateLimitHits = 5\.$", interruption.Reason);
+        var task = (await tem.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id })).First();
+        Assert.All(await tem.Tasks.GetAttemptsAsync(task.Id), a => Assert.Equal(TaskAttemptOutcome.Deferred, a.Outcome));
+    }
 }
