@@ -46,13 +46,28 @@ internal static class PgBatchStatements
                    EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status = 'running');
             """, r => (r.GetBoolean(0), r.GetBoolean(1)), ct, ("id", batchId)).ConfigureAwait(false))[0];
 
+    /// <summary>The batch's interruptions, newest first.</summary>
     public static ValueTask<List<BatchInterruption>> InterruptionsAsync(PgTransaction tx, long batchId, CancellationToken ct) => tx.ListAsync("""
-        SELECT reason, created_at, pending, running, completed, failed, cancelled
-        FROM {s}.batch_interruption WHERE batch_id = @id ORDER BY id;
+        SELECT reason, created_at, pending, running, completed, failed, cancelled, kind
+        FROM {s}.batch_interruption WHERE batch_id = @id ORDER BY id DESC;
         """,
         r => new BatchInterruption(r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)),
-            new BatchStats(r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6))),
+            new BatchStats(r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)), InterruptionNames.Parse(r.GetString(7))),
         ct, ("id", batchId));
+
+    /// <summary>The batch's history, newest first.</summary>
+    public static ValueTask<List<BatchEvent>> HistoryAsync(PgTransaction tx, long batchId, CancellationToken ct) => tx.ListAsync(
+        "SELECT kind, message, created_at FROM {s}.batch_event WHERE batch_id = @id ORDER BY id DESC;",
+        r => new BatchEvent(r.GetString(0), r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))), ct, ("id", batchId));
+
+    /// <summary>Adds an entry to the batch's history.</summary>
+    public static ValueTask<int> RecordAsync(PgTransaction tx, long batchId, string kind, string message, CancellationToken ct) => tx.ExecuteAsync(
+        "INSERT INTO {s}.batch_event (batch_id, kind, message, created_at) VALUES (@id, @kind, @message, {now});", ct,
+        ("id", batchId), ("kind", kind), ("message", message));
+
+    /// <summary>Tasks of the batch run again: it is not complete any more, whatever happens next.</summary>
+    public static ValueTask<int> ReopenAsync(PgTransaction tx, long batchId, CancellationToken ct)
+        => tx.ExecuteAsync("UPDATE {s}.batch SET completed_at = NULL WHERE id = @id AND status = 'active';", ct, ("id", batchId));
 
     /// <summary>Checks that the batch exists; returns its status. With <paramref name="lockRow"/>, holds the row until the transaction ends.</summary>
     public static async ValueTask<BatchStatus> RequireAsync(PgTransaction tx, long batchId, CancellationToken ct, bool lockRow = false)
@@ -83,19 +98,24 @@ internal static class PgBatchStatements
     public static ValueTask<int> ReactivateAsync(PgTransaction tx, long batchId, CancellationToken ct)
         => tx.ExecuteAsync("UPDATE {s}.batch SET status = 'active', completed_at = NULL WHERE id = @id AND status = 'completed';", ct, ("id", batchId));
 
-    /// <summary>Makes the batch active with fresh interruption counters (resume, retry-failed). A cancelled batch stays cancelled.</summary>
-    public static async ValueTask RestartAsync(PgTransaction tx, long batchId, CancellationToken ct)
+    /// <summary>
+    /// Makes the batch active with fresh interruption counters (resume, retry-failed) and returns the status it had.
+    /// A cancelled batch stays cancelled. A completed batch keeps its completion time until a task is really returned.
+    /// </summary>
+    public static async ValueTask<BatchStatus> RestartAsync(PgTransaction tx, long batchId, CancellationToken ct)
     {
-        if (await RequireAsync(tx, batchId, ct).ConfigureAwait(false) == BatchStatus.Cancelled)
+        var status = await RequireAsync(tx, batchId, ct, lockRow: true).ConfigureAwait(false);
+        if (status == BatchStatus.Cancelled)
         {
             throw new BatchNotActiveException($"Batch {batchId} is cancelled and cannot be resumed or retried. Create a new batch and enqueue its tasks again.");
         }
 
         await tx.ExecuteAsync("""
-            UPDATE {s}.batch SET status = 'active', completed_at = NULL, started_at = NULL,
+            UPDATE {s}.batch SET status = 'active', started_at = NULL,
                 run_completed = 0, run_failed = 0, consecutive_failures = 0
             WHERE id = @id;
             """, ct, ("id", batchId)).ConfigureAwait(false);
+        return status;
     }
 
     /// <summary>Tasks first, then the batch row: the order outcome writes lock them in, so the two never deadlock.</summary>
@@ -107,12 +127,13 @@ internal static class PgBatchStatements
             WHERE batch_id = @id AND status IN ('pending', 'running');
             """, ct, ("id", batchId)).ConfigureAwait(false);
         await tx.ExecuteAsync("UPDATE {s}.batch SET status = 'cancelled', completed_at = {now} WHERE id = @id;", ct, ("id", batchId)).ConfigureAwait(false);
+        await RecordAsync(tx, batchId, "cancelled", $"Cancelled; {cancelled} pending or running tasks were cancelled.", ct).ConfigureAwait(false);
         tx.Notify(PgNotifications.Cancelled(batchId));
         return cancelled;
     }
 
     /// <summary>Active batch → interrupted, with a record of the reason and the stats. False when it was not active.</summary>
-    public static async ValueTask<bool> InterruptAsync(PgTransaction tx, long batchId, string reason, CancellationToken ct)
+    public static async ValueTask<bool> InterruptAsync(PgTransaction tx, long batchId, InterruptionKind kind, string reason, CancellationToken ct)
     {
         if (await tx.ExecuteAsync("UPDATE {s}.batch SET status = 'interrupted' WHERE id = @id AND status = 'active';", ct, ("id", batchId)).ConfigureAwait(false) == 0)
         {
@@ -121,10 +142,11 @@ internal static class PgBatchStatements
 
         var stats = await StatsAsync(tx, batchId, ct).ConfigureAwait(false);
         await tx.ExecuteAsync("""
-            INSERT INTO {s}.batch_interruption (batch_id, reason, created_at, pending, running, completed, failed, cancelled)
-            VALUES (@id, @reason, {now}, @pending, @running, @completed, @failed, @cancelled);
+            INSERT INTO {s}.batch_interruption (batch_id, reason, created_at, pending, running, completed, failed, cancelled, kind)
+            VALUES (@id, @reason, {now}, @pending, @running, @completed, @failed, @cancelled, @kind);
             """, ct, ("id", batchId), ("reason", reason), ("pending", stats.Pending), ("running", stats.Running),
-            ("completed", stats.Completed), ("failed", stats.Failed), ("cancelled", stats.Cancelled)).ConfigureAwait(false);
+            ("completed", stats.Completed), ("failed", stats.Failed), ("cancelled", stats.Cancelled), ("kind", InterruptionNames.ToText(kind))).ConfigureAwait(false);
+        await RecordAsync(tx, batchId, "interrupted", reason, ct).ConfigureAwait(false);
         tx.Notify(PgNotifications.Changed);
         return true;
     }
@@ -139,7 +161,7 @@ internal static class PgBatchStatements
         var interrupted = 0;
         foreach (var batch in candidates)
         {
-            if (BatchRules.OverdueReason(batch.Criteria, batch.StartedAt, batch.Now) is { } reason && await InterruptAsync(tx, batch.Id, reason, ct).ConfigureAwait(false))
+            if (BatchRules.OverdueReason(batch.Criteria, batch.StartedAt, batch.Now) is { } reason && await InterruptAsync(tx, batch.Id, reason.Kind, reason.Reason, ct).ConfigureAwait(false))
             {
                 interrupted++;
             }
@@ -175,12 +197,43 @@ internal static class PgBatchStatements
                 (verdict, reason) = BatchRules.Judge(rows[0].Counters, rows[0].Now, _ => tasks);
             }
 
-            if (verdict == BatchVerdict.Interrupt && await InterruptAsync(tx, batchId, reason!, ct).ConfigureAwait(false))
+            if (verdict == BatchVerdict.Interrupt && await InterruptAsync(tx, batchId, reason!.Value.Kind, reason.Value.Reason, ct).ConfigureAwait(false))
             {
                 continue;
             }
 
             await CompleteIfDoneAsync(tx, batchId, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Interrupts each active batch whose refusals in this write trip its provider-trouble criteria. The rules ask for
+    /// counts synchronously: a first pass learns which, they are counted, a second pass judges (the rules are pure).
+    /// </summary>
+    public static async ValueTask JudgeRefusalsAsync(PgTransaction tx, IEnumerable<long> batchIds, CancellationToken ct)
+    {
+        foreach (var batchId in batchIds.Order())
+        {
+            var criteria = (await tx.ListAsync("SELECT interruption_criteria FROM {s}.batch WHERE id = @id AND status = 'active';",
+                r => r.IsDBNull(0) ? null : r.GetString(0), ct, ("id", batchId)).ConfigureAwait(false)).FirstOrDefault();
+            var wanted = new List<(string Outcome, TimeSpan Window)>();
+            BatchRules.ProviderTrouble(criteria, (outcome, window) =>
+            {
+                wanted.Add((outcome, window));
+                return 0;
+            });
+            var counts = new Dictionary<(string, TimeSpan), long>();
+            foreach (var (outcome, window) in wanted)
+            {
+                counts[(outcome, window)] = (long)(await tx.ScalarAsync(
+                    "SELECT COUNT(*) FROM {s}.task_attempt WHERE batch_id = @id AND outcome = @outcome AND ended_at > {now} - @window;", ct,
+                    ("id", batchId), ("outcome", outcome), ("window", (long)window.TotalMilliseconds)).ConfigureAwait(false))!;
+            }
+
+            if (BatchRules.ProviderTrouble(criteria, (outcome, window) => counts.GetValueOrDefault((outcome, window))) is { } trip)
+            {
+                await InterruptAsync(tx, batchId, trip.Kind, trip.Reason, ct).ConfigureAwait(false);
+            }
         }
     }
 
@@ -193,7 +246,7 @@ internal static class PgBatchStatements
     public static async ValueTask CompleteIfDoneAsync(PgTransaction tx, long batchId, CancellationToken ct)
     {
         var completed = await tx.ExecuteAsync("""
-            UPDATE {s}.batch SET status = 'completed', completed_at = {now}
+            UPDATE {s}.batch SET status = 'completed', completed_at = COALESCE(completed_at, {now})
             WHERE id = @id AND status = 'active'
               AND EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status <> 'staged')
               AND NOT EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status IN ('pending', 'running'));

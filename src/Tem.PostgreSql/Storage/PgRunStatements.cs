@@ -15,7 +15,9 @@ internal static class PgRunStatements
               AND t.type = ANY(@types)
               -- An array computed once, not a join: a join makes the planner sort every pending row instead of
               -- walking task_claimable in order and stopping at the limit.
-              AND t.batch_id = ANY(ARRAY(SELECT b.id FROM {s}.batch b WHERE b.status = 'active'))
+              AND t.batch_id = ANY(ARRAY(SELECT b.id FROM {s}.batch b WHERE b.status = 'active'
+                  AND (@batchIds::bigint[] IS NULL OR b.id = ANY(@batchIds::bigint[]))
+                  AND (@batchTypes::text[] IS NULL OR b.type = ANY(@batchTypes::text[]))))
             ORDER BY t.priority DESC, t.id
             LIMIT @limit
             FOR UPDATE OF t SKIP LOCKED),
@@ -73,12 +75,22 @@ internal static class PgRunStatements
         RETURNING t.id, o.version;
         """;
 
-    public static async ValueTask<List<ClaimedTask>> ClaimAsync(PgTransaction tx, string owner, string[] types, int limit, TimeSpan lease, CancellationToken ct)
+    /// <summary>Kept before a group's transition, while the rows still show the attempt that ran; nothing for a claim that is gone.</summary>
+    private const string History = """
+        INSERT INTO {s}.task_attempt (task_id, batch_id, attempt, outcome, error, detail, claimed_at, ended_at)
+        SELECT t.id, t.batch_id, t.attempt, o.outcome, o.error, o.detail, t.claimed_at, {now}
+        FROM unnest(@ids::bigint[], @versions::bigint[], @outcomes::text[], @errors::text[], @details::text[]) AS o (id, version, outcome, error, detail)
+        JOIN {s}.task t ON t.id = o.id AND t.status = 'running' AND t.version = o.version;
+        """;
+
+    public static async ValueTask<List<ClaimedTask>> ClaimAsync(PgTransaction tx, string owner, string[] types, ClaimScope scope, int limit, TimeSpan lease, CancellationToken ct)
     {
         var claimed = await tx.ListAsync(Claim, r => new ClaimedTask(
                 r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
                 r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9)),
-            ct, ("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("types", types), ("limit", limit)).ConfigureAwait(false);
+            ct, ("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("types", types), ("limit", limit),
+            ("batchIds", scope.BatchIdsJson is { } ids ? System.Text.Json.JsonSerializer.Deserialize(ids, TemCoreJsonContext.Default.Int64Array) : null),
+            ("batchTypes", scope.BatchTypesJson is { } bt ? System.Text.Json.JsonSerializer.Deserialize(bt, TemCoreJsonContext.Default.StringArray) : null)).ConfigureAwait(false);
         if (claimed.Count > 0)
         {
             // RETURNING gives no order; hand tasks out in claim order.
@@ -91,6 +103,14 @@ internal static class PgRunStatements
     /// <summary>Writes a group's outcomes, one statement per kind present; returns those whose claim was gone (recovered, resumed or cancelled elsewhere).</summary>
     public static async ValueTask<List<TaskOutcome>> WriteOutcomesAsync(PgTransaction tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken ct)
     {
+        var history = outcomes.Where(o => o.Kind is OutcomeKind.Retry or OutcomeKind.Failed or OutcomeKind.Deferred).OrderBy(o => o.TaskId).ToArray();
+        if (history.Length > 0)
+        {
+            await tx.ExecuteAsync(History, ct, ("ids", history.Select(o => o.TaskId).ToArray()), ("versions", history.Select(o => o.Version).ToArray()),
+                ("outcomes", history.Select(o => AttemptNames.ToText(o.Kind, o.Overloaded)).ToArray()), ("errors", history.Select(o => o.Error).ToArray()),
+                ("details", history.Select(o => o.Detail).ToArray())).ConfigureAwait(false);
+        }
+
         var applied = new HashSet<(long Id, long Version)>();
         foreach (var group in outcomes.GroupBy(o => o.Kind))
         {
@@ -124,9 +144,10 @@ internal static class PgRunStatements
     {
         var leaseMs = (long)lease.TotalMilliseconds;
         await tx.ExecuteAsync("""
-            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease)
-            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at;
-            """, ct, ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs)).ConfigureAwait(false);
+            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease, @types)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types;
+            """, ct, ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs),
+            ("types", System.Text.Json.JsonSerializer.Serialize(worker.TaskTypes.ToArray(), TemCoreJsonContext.Default.StringArray))).ConfigureAwait(false);
         if (taskIds.Count == 0)
         {
             return 0;
@@ -142,8 +163,24 @@ internal static class PgRunStatements
         => tx.ExecuteAsync("DELETE FROM {s}.worker WHERE owner = @owner;", ct, ("owner", owner));
 
     public static ValueTask<List<WorkerIdentity>> LiveWorkersAsync(PgTransaction tx, CancellationToken ct) => tx.ListAsync(
-        "SELECT owner, machine, pid FROM {s}.worker WHERE expires_at >= {now} ORDER BY owner;",
-        r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2)), ct);
+        "SELECT owner, machine, pid, task_types FROM {s}.worker WHERE expires_at >= {now} ORDER BY owner;",
+        r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2))
+        {
+            TaskTypes = System.Text.Json.JsonSerializer.Deserialize(r.GetString(3), TemCoreJsonContext.Default.StringArray) ?? [],
+        }, ct);
+
+    /// <summary>The batch's pending tasks per type.</summary>
+    public static ValueTask<List<(string Type, long Count)>> PendingTypesAsync(PgTransaction tx, long batchId, CancellationToken ct) => tx.ListAsync(
+        "SELECT type, COUNT(*) FROM {s}.task WHERE batch_id = @id AND status = 'pending' GROUP BY type ORDER BY type;",
+        r => (r.GetString(0), r.GetInt64(1)), ct, ("id", batchId));
+
+    /// <summary>The task's earlier attempts, oldest first.</summary>
+    public static ValueTask<List<TaskAttempt>> AttemptsAsync(PgTransaction tx, long taskId, CancellationToken ct) => tx.ListAsync(
+        "SELECT attempt, outcome, error, detail, result, claimed_at, ended_at FROM {s}.task_attempt WHERE task_id = @id ORDER BY id;",
+        r => new TaskAttempt(r.GetInt32(0), AttemptNames.Parse(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2),
+            r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
+            r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))),
+        ct, ("id", taskId));
 
     /// <summary>Running tasks whose lease expired, and heartbeats an hour past expiry.</summary>
     public static async ValueTask<int> RecoverExpiredAsync(PgTransaction tx, TimeSpan lostRunDelay, CancellationToken ct)
@@ -163,6 +200,11 @@ internal static class PgRunStatements
     /// </summary>
     private static async ValueTask<int> ReturnLostRunsAsync(PgTransaction tx, string where, TimeSpan lostRunDelay, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
+        await tx.ExecuteAsync($$"""
+            INSERT INTO {s}.task_attempt (task_id, batch_id, attempt, outcome, error, claimed_at, ended_at)
+            SELECT id, batch_id, attempt, 'lost', 'The process running this attempt stopped (crashed, was killed or froze) before reporting an outcome.', claimed_at, {now}
+            FROM {s}.task WHERE {{where}};
+            """, ct, parameters).ConfigureAwait(false);
         var rows = await tx.ListAsync($$"""
             UPDATE {s}.task SET
                 status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,

@@ -76,8 +76,20 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
         => _db.RunAsync(async tx =>
         {
-            await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            var was = await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
             var reset = await PgRunStatements.ResumeLostAsync(tx, batchId, liveOwners.ToArray(), lostRunDelay, cancellationToken).ConfigureAwait(false);
+            if (reset > 0)
+            {
+                await PgBatchStatements.ReopenAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (was == BatchStatus.Interrupted || reset > 0)
+            {
+                await PgBatchStatements.RecordAsync(tx, batchId, "resumed",
+                    (was == BatchStatus.Interrupted ? "Resumed after an interruption; the criteria's counters start again. " : "Resumed. ") +
+                    $"{reset} tasks of dead workers were returned.", cancellationToken).ConfigureAwait(false);
+            }
+
             await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
             tx.Notify(PgNotifications.Work(TimeSpan.Zero)); // the batch's pending tasks are claimable again
             return reset;
@@ -87,9 +99,15 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     {
         await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
         var reset = await tx.ExecuteAsync("""
-            UPDATE {s}.task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, run_after = {now}, completed_at = NULL, version = version + 1
+            UPDATE {s}.task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, error = NULL, run_after = {now}, completed_at = NULL, version = version + 1
             WHERE batch_id = @id AND status = 'failed';
             """, cancellationToken, ("id", batchId)).ConfigureAwait(false);
+        if (reset > 0)
+        {
+            await PgBatchStatements.ReopenAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            await PgBatchStatements.RecordAsync(tx, batchId, "retry-failed", $"{reset} failed tasks were returned to pending with fresh attempts.", cancellationToken).ConfigureAwait(false);
+        }
+
         await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
         tx.Notify(PgNotifications.Work(TimeSpan.Zero));
         return reset;
@@ -98,11 +116,26 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
         => _db.RunAsync(tx => PgBatchStatements.CancelAsync(tx, batchId, cancellationToken), cancellationToken);
 
-    public ValueTask<bool> InterruptBatchAsync(long batchId, string reason, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    public ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
     {
         await PgBatchStatements.RequireAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-        return await PgBatchStatements.InterruptAsync(tx, batchId, reason, cancellationToken).ConfigureAwait(false);
+        return await PgBatchStatements.InterruptAsync(tx, batchId, kind, reason, cancellationToken).ConfigureAwait(false);
     }, cancellationToken);
+
+    public async ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgBatchStatements.HistoryAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgRunStatements.AttemptsAsync(tx, taskId, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RetryAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.CancelAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RerunAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<(string Type, long Count)>> GetPendingTypesAsync(long batchId, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgRunStatements.PendingTypesAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
 
     public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
         => _db.RunAsync(tx => PgBatchStatements.InterruptOverdueAsync(tx, cancellationToken), cancellationToken);
@@ -170,10 +203,10 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
 
     // ---- runs ----
 
-    public async ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
         var types = taskTypes.ToArray();
-        return await _db.RunStatementAsync(tx => PgRunStatements.ClaimAsync(tx, owner, types, limit, lease, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await _db.RunStatementAsync(tx => PgRunStatements.ClaimAsync(tx, owner, types, scope, limit, lease, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
@@ -181,15 +214,30 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
         {
             var rejected = await PgRunStatements.WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
             var ended = new Dictionary<long, BatchTally>();
+            HashSet<long>? refused = null;
             foreach (var outcome in outcomes)
             {
-                if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed && !rejected.Contains(outcome))
+                if (rejected.Contains(outcome))
+                {
+                    continue;
+                }
+
+                if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
                 {
                     BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
+                }
+                else if (outcome.Kind == OutcomeKind.Deferred)
+                {
+                    (refused ??= []).Add(outcome.BatchId);
                 }
             }
 
             await PgBatchStatements.ApplyTalliesAsync(tx, ended, cancellationToken).ConfigureAwait(false);
+            if (refused is not null)
+            {
+                await PgBatchStatements.JudgeRefusalsAsync(tx, refused, cancellationToken).ConfigureAwait(false);
+            }
+
             return rejected;
         }, cancellationToken).ConfigureAwait(false);
 
