@@ -23,7 +23,7 @@ internal static class Bench
         var none = CancellationToken.None;
         while (true)
         {
-            var claimed = await store.ClaimAsync(owner, ["noop"], 64, TimeSpan.FromMinutes(1), none);
+            var claimed = await store.ClaimAsync(owner, ["noop"], default, 64, TimeSpan.FromMinutes(1), none);
             if (claimed.Count == 0)
             {
                 return done;
