@@ -5,8 +5,7 @@ namespace Tem.Core.Tests;
 /// <summary>Steering batches and single tasks, and the history that says what happened.</summary>
 public class SteeringTests
 {
-    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler)
-        => TemHandlerRegistry.Create(w => w.Register(Types.Echo, handler));
+    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler) => Types.EchoRegistry(handler);
 
     [Fact]
     public async Task Every_failed_attempt_keeps_its_stack_trace_and_retry_failed_clears_the_current_error()
