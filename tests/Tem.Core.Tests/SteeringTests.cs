@@ -5,8 +5,7 @@ namespace Tem.Core.Tests;
 /// <summary>Steering batches and single tasks, and the history that says what happened.</summary>
 public class SteeringTests
 {
-    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler)
-        => TemHandlerRegistry.Create(w => w.Register(Types.Echo, handler));
+    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler) => Types.EchoRegistry(handler);
 
     [Fact]
     public async Task Every_failed_attempt_keeps_its_stack_trace_and_retry_failed_clears_the_current_error()
@@ -199,5 +198,20 @@ public class SteeringTests
         Assert.Matches(@"^The provider refused \d+ runs with a rate limit within 60 s, reaching MaxRateLimitHits = 5\.$", interruption.Reason);
         var task = (await tem.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id })).First();
         Assert.All(await tem.Tasks.GetAttemptsAsync(task.Id), a => Assert.Equal(TaskAttemptOutcome.Deferred, a.Outcome));
+    }
+
+    [Fact]
+    public async Task Two_reads_of_a_batch_are_equal_and_lookups_say_null_or_throw_consistently()
+    {
+        using var db = new TempDatabase();
+        await using var tem = db.Open();
+        var batch = await tem.Batches.CreateAsync("b", "t", new Dictionary<string, string> { ["owner"] = "ops" });
+        Assert.Equal(await tem.Batches.GetAsync(batch.Id), await tem.Batches.GetByCodeAsync("b"));
+        Assert.True(await tem.Batches.GetAsync(batch.Id) == await tem.Batches.GetAsync(batch.Id));
+        Assert.Null(await tem.Batches.TryGetAsync(404));
+        await Assert.ThrowsAsync<BatchNotFoundException>(() => tem.Batches.GetAsync(404));
+        Assert.Null(await tem.Tasks.TryGetAsync(404));
+        var id = await tem.Tasks.EnqueueAsync(batch.Id, Types.Echo, new EchoPayload(1));
+        Assert.Equal(id, Assert.Single(await tem.Tasks.ListAsync(batch.Id)).Id);
     }
 }
