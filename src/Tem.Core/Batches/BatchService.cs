@@ -11,6 +11,9 @@ public sealed class BatchService
     private readonly TemWorker _worker;
     private readonly TimeProvider _time;
 
+    /// <summary>For reads kept in files of their own (BatchActivityReads).</summary>
+    internal ITemStore Store => _store;
+
     internal BatchService(ITemStore store, TemWorker worker, TimeProvider time)
     {
         _store = store;

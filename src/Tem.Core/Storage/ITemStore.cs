@@ -19,6 +19,10 @@ internal interface ITemStore : IDisposable
 
     BatchStats GetStats(long batchId);
 
+    // Live-view reads (tem watch; issue 18): SqliteTemStore.Activity.cs.
+    IReadOnlyList<TaskTypeActivity> GetTypeActivity(long batchId, long sinceMs, long nowMs);
+    IReadOnlyList<TaskErrorSighting> GetRecentErrors(long batchId, long sinceMs, int limit);
+
     /// <summary>Whether the batch has any pending and any running task: cheap at any backlog, since each stops at the first index entry.</summary>
     (bool Pending, bool Running) HasUnfinished(long batchId);
 
