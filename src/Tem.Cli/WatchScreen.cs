@@ -16,6 +16,11 @@ internal static class WatchScreen
     {
         var errors = new Queue<TaskErrorSighting>();
         WatchSample? last = null;
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 160; // no terminal to fit: do not wrap table cells at Spectre's default 80
+        }
+
         await AnsiConsole.Live(new Text("reading the batch…")).AutoClear(false).Overflow(VerticalOverflow.Ellipsis).StartAsync(async context =>
         {
             await foreach (var sample in samples)
@@ -46,7 +51,7 @@ internal static class WatchScreen
         var progress = new Markup(string.Create(CultureInfo.InvariantCulture,
             $"{Bar(stats, 40)}  {s.Done}/{stats.Total}  {WatchSample.Rate(s.Activity.RatePerSecond)} [grey](last {WatchView.RateWindow.TotalSeconds:0} s)[/]  ETA {s.Eta}"));
 
-        var table = new Table().Border(TableBorder.Rounded).Expand();
+        var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("TYPE");
         foreach (var name in new[] { "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "RATE", "ETA" })
         {
@@ -68,10 +73,13 @@ internal static class WatchScreen
         if (shown.Count > 0)
         {
             rows.Add(new Markup("[bold]Latest errors[/]"));
+            var room = Math.Max(20, AnsiConsole.Profile.Width - 10); // one line each: the full text is in `tem show`
             foreach (var error in shown)
             {
+                var text = WatchSample.Describe(error);
+                text = text.Length <= room ? text : text[..(room - 1)] + "…";
                 rows.Add(new Markup(string.Create(CultureInfo.InvariantCulture,
-                    $"[grey]{error.At.ToLocalTime():HH:mm:ss}[/] [{(error.Status == TemTaskStatus.Failed ? "red" : "yellow")}]{Markup.Escape(WatchSample.Describe(error))}[/]")).Overflow(Overflow.Ellipsis));
+                    $"[grey]{error.At.ToLocalTime():HH:mm:ss}[/] [{(error.Status == TemTaskStatus.Failed ? "red" : "yellow")}]{Markup.Escape(text)}[/]")));
             }
         }
 
@@ -88,7 +96,7 @@ internal static class WatchScreen
         }
 
         var completed = (int)(width * stats.Completed / stats.Total);
-        var failed = (int)(width * (stats.Failed + stats.Cancelled) / stats.Total);
+        var failed = (int)(width * (stats.Completed + stats.Failed + stats.Cancelled) / stats.Total) - completed; // full when all ended
         return $"[green]{new string('█', completed)}[/][red]{new string('█', failed)}[/][grey]{new string('░', width - completed - failed)}[/]";
     }
 }
