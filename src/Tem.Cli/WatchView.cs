@@ -32,14 +32,14 @@ internal static class WatchView
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var seen = new HashSet<(long TaskId, int Attempt, DateTimeOffset At)>();
-        var errorsSince = DateTimeOffset.UtcNow - RateWindow; // errors of the last window first, then as they arrive
+        var errorWindow = RateWindow; // errors of the last window first, then as they arrive
         while (true)
         {
             var at = DateTimeOffset.UtcNow;
             var batch = await tem.Batches.GetAsync(batchId, cancellationToken);
-            var activity = await tem.Batches.GetActivityAsync(batchId, RateWindow, errorsSince, cancellationToken);
+            var activity = await tem.Batches.GetActivityAsync(batchId, RateWindow, errorWindow, cancellationToken);
             var fresh = activity.RecentErrors.Where(e => seen.Add((e.TaskId, e.Attempt, e.At))).ToList();
-            errorsSince = at - interval - TimeSpan.FromSeconds(2); // overlap: outcomes are written in groups, a little late
+            errorWindow = interval + TimeSpan.FromSeconds(2); // overlap: outcomes are written in groups, a little late
             var sample = new WatchSample(batch, activity, fresh, at);
             yield return sample;
             if (sample.IsFinished)

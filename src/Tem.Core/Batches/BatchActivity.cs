@@ -54,24 +54,22 @@ public static class BatchActivityReads
 {
     /// <summary>
     /// The batch's counts per task type, with what ended and how many ran at once over the last <paramref name="window"/>,
-    /// and the errors of attempts since <paramref name="errorsSince"/> (default: the window's start), at most 20.
+    /// and the errors of attempts within the last <paramref name="errorWindow"/> (default: <paramref name="window"/>), at most 20.
+    /// Times come from the store's clock.
     /// </summary>
     /// <param name="batches">The engine's batch service.</param>
     /// <param name="batchId">The batch.</param>
     /// <param name="window">How far back rates and averages look; 10 s suits a live view.</param>
-    /// <param name="errorsSince">Errors of attempts from this time on.</param>
+    /// <param name="errorWindow">How far back to look for errors; a live view asks for a little more than its interval.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The activity; an unknown batch id gives no types.</returns>
-    public static Task<BatchActivity> GetActivityAsync(this BatchService batches, long batchId, TimeSpan window, DateTimeOffset? errorsSince = null,
+    public static async Task<BatchActivity> GetActivityAsync(this BatchService batches, long batchId, TimeSpan window, TimeSpan? errorWindow = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batches);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
-        cancellationToken.ThrowIfCancellationRequested();
-        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var sinceMs = nowMs - (long)window.TotalMilliseconds;
-        var types = batches.Store.GetTypeActivity(batchId, sinceMs, nowMs);
-        var errors = batches.Store.GetRecentErrors(batchId, errorsSince?.ToUnixTimeMilliseconds() ?? sinceMs, 20);
-        return Task.FromResult(new BatchActivity(types, errors));
+        var types = await batches.Store.GetTypeActivityAsync(batchId, window, cancellationToken).ConfigureAwait(false);
+        var errors = await batches.Store.GetRecentErrorsAsync(batchId, errorWindow ?? window, 20, cancellationToken).ConfigureAwait(false);
+        return new BatchActivity(types, errors);
     }
 }
