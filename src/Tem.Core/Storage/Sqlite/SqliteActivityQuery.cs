@@ -56,11 +56,12 @@ internal static class SqliteActivityQuery
     public static IReadOnlyList<TaskErrorSighting> Errors(SqliteRead read, long batchId, long sinceMs, int limit)
     {
         // A failed attempt leaves its error on the row: 'failed' with completed_at, or back in 'pending' (a retry
-        // waiting out its backoff) with the attempt's claimed_at.
+        // waiting out its backoff) with the attempt's claimed_at. Attempt 0 is a task RetryFailed reset: its error is
+        // from before, not a new one.
         var errors = read.List("""
             SELECT id, type, status, attempt, error, COALESCE(completed_at, claimed_at) AS at
             FROM task
-            WHERE batch_id = $id AND status IN ('pending', 'failed') AND error IS NOT NULL AND COALESCE(completed_at, claimed_at) >= $since
+            WHERE batch_id = $id AND status IN ('pending', 'failed') AND attempt > 0 AND error IS NOT NULL AND COALESCE(completed_at, claimed_at) >= $since
             ORDER BY at DESC, id DESC LIMIT $limit;
             """,
             r => new TaskErrorSighting(r.GetInt64(0), r.GetString(1), StatusNames.ParseTask(r.GetString(2)), r.GetInt32(3), r.GetString(4),
