@@ -14,8 +14,8 @@ var builder = Host.CreateApplicationBuilder(args);
 var databasePath = builder.Configuration["db"] ?? "tem-hosting.db";
 
 builder.Services.AddSingleton<IModelClient, SimulatedModelClient>();
-// Transient: a fresh handler per task, as the registry asks for one per task; it holds nothing to dispose, so the
-// root container does not accumulate instances.
+// Scoped or transient: the generated registry resolves it in a DI scope of its own per task, disposed when the task's
+// handler ends (scoped dependencies work, disposable handlers are disposed).
 builder.Services.AddTransient<SummarizeHandler>();
 builder.Services.AddTem(
     options =>

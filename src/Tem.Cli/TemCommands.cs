@@ -50,6 +50,12 @@ internal static class TemCommands
                 return 0;
             }
 
+            if (rows.Count == 0)
+            {
+                Console.WriteLine($"{tem.DatabasePath}: no batches yet.");
+                return 0;
+            }
+
             var table = new TextTable("CODE", "TYPE", "STATUS", "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TOTAL", "CREATED", "ELAPSED");
             foreach (var (batch, stats) in rows)
             {
@@ -158,20 +164,26 @@ internal static class TemCommands
 
     private static Command List()
     {
-        var batchOption = new Option<string>("--batch") { Description = "The batch code.", Required = true };
+        // Not Required: a missing --batch gets one line that says what to type, not the parser's error and the whole help.
+        var batchOption = new Option<string?>("--batch") { Description = "The batch code (required).", HelpName = "code" };
         var statusOption = new Option<string?>("--status") { Description = "Only tasks in this status: pending, running, completed, failed, cancelled." };
         var typeOption = new Option<string?>("--type") { Description = "Only tasks of this type." };
         var limitOption = new Option<int>("--limit") { Description = "At most this many tasks.", DefaultValueFactory = _ => 50 };
         var command = new Command("list", "List a batch's tasks with their errors.") { Database, batchOption, statusOption, typeOption, limitOption, Json };
         command.SetAction(async (parse, ct) =>
         {
-            await using var tem = CliDatabase.Open(parse.GetValue(Database)!);
-            var batch = await CliDatabase.BatchByCodeAsync(tem, parse.GetValue(batchOption)!);
+            var database = parse.GetValue(Database)!;
+            var code = parse.GetValue(batchOption)
+                ?? throw new CliException($"name the batch: tem list {database} --batch CODE (`tem batches {database}` lists the codes).");
+            await using var tem = CliDatabase.Open(database);
+            var batch = await CliDatabase.BatchByCodeAsync(tem, code);
+            var status = ParseStatus(parse.GetValue(statusOption));
+            var type = parse.GetValue(typeOption);
             var tasks = await tem.Tasks.ListAsync(new TaskQuery
             {
                 BatchId = batch.Id,
-                Status = ParseStatus(parse.GetValue(statusOption)),
-                Type = parse.GetValue(typeOption),
+                Status = status,
+                Type = type,
                 Limit = Math.Clamp(parse.GetValue(limitOption), 1, 10_000),
             }, ct);
             if (parse.GetValue(Json))
@@ -182,6 +194,13 @@ internal static class TemCommands
                     foreach (var task in tasks) JsonOutput.WriteTask(w, task, withPayload: false);
                     w.WriteEndArray();
                 });
+                return 0;
+            }
+
+            if (tasks.Count == 0)
+            {
+                var which = string.Join(" ", new[] { status is { } st ? Lower(st) : null, type is null ? null : $"'{type}'" }.Where(w => w is not null));
+                Console.WriteLine($"{batch.Code}: no {(which.Length > 0 ? which + " " : "")}tasks.");
                 return 0;
             }
 
@@ -256,10 +275,15 @@ internal static class TemCommands
 
     private static Command Watch()
     {
-        var codeArgument = new Argument<string?>("code") { Description = "The batch code (or --latest).", Arity = ArgumentArity.ZeroOrOne };
+        var codeArgument = new Argument<string?>("code") { Description = "Optional: the batch code; without it, pass --latest.", Arity = ArgumentArity.ZeroOrOne };
         var latestOption = new Option<bool>("--latest") { Description = "Watch the newest batch." };
         var intervalOption = new Option<int>("--interval") { Description = "Milliseconds between updates.", DefaultValueFactory = _ => 1000 };
-        var command = new Command("watch", "Show a batch's progress with rate and ETA until it ends.") { Database, codeArgument, latestOption, intervalOption };
+        var viewOption = new Option<string>("--view") { Description = "live (redrawn screen), lines (one line per interval), or auto: live on a terminal, lines when redirected.", DefaultValueFactory = _ => "auto" };
+        viewOption.AcceptOnlyFromAmong("auto", "live", "lines");
+        var command = new Command("watch", "Show a batch live until it ends: elapsed, rate over the last 10 s, ETA, a row per task type, errors as they arrive.")
+        {
+            Database, codeArgument, latestOption, intervalOption, viewOption,
+        };
         command.SetAction(async (parse, ct) =>
         {
             await using var tem = CliDatabase.Open(parse.GetValue(Database)!);
@@ -278,7 +302,8 @@ internal static class TemCommands
                 throw new CliException("name a batch code, or pass --latest.");
             }
 
-            return await ProgressView.RunAsync(tem, batch, TimeSpan.FromMilliseconds(Math.Max(100, parse.GetValue(intervalOption))), ct);
+            var live = parse.GetValue(viewOption) switch { "live" => true, "lines" => false, _ => !Console.IsOutputRedirected };
+            return await WatchView.RunAsync(tem, batch, TimeSpan.FromMilliseconds(Math.Max(100, parse.GetValue(intervalOption))), live, ct);
         });
         return command;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
@@ -36,9 +37,13 @@ public sealed class TemHandlerGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.AssemblySettings);
         context.RegisterSourceOutput(settings, static (spc, s) => Report(spc, s.Diagnostics));
 
+        // Emission reads handler models only, which hold no source locations: inserting a line above a handler changes
+        // its parse result (the sites) but not its model, so the steps below stay Cached and nothing is emitted again.
         var allHandlers = parsed
+            .Select(static (result, _) => result.Handler)
+            .WithTrackingName(TrackingNames.HandlerModels)
             .Collect()
-            .Select(static (results, _) => results.ToEquatableArray())
+            .Select(static (models, _) => new HandlerSet(models.Where(static m => m is not null).Select(static m => m!).ToEquatableArray(), models.Length > 0))
             .WithTrackingName(TrackingNames.AllHandlers);
 
         var generation = allHandlers
@@ -46,8 +51,12 @@ public sealed class TemHandlerGenerator : IIncrementalGenerator
             .Select(static (input, ct) => GenerationBuilder.Build(input, ct))
             .WithTrackingName(TrackingNames.Generation);
 
-        var generationDiagnostics = generation
-            .Select(static (model, _) => model.Diagnostics)
+        // Diagnostics that need every handler read the sites too; they re-run when code moves, and only report.
+        var generationDiagnostics = parsed
+            .Collect()
+            .Select(static (results, _) => results.ToEquatableArray())
+            .Combine(settings)
+            .Select(static (input, ct) => GenerationChecks.Diagnose(input, ct))
             .WithTrackingName(TrackingNames.GenerationDiagnostics);
         context.RegisterSourceOutput(generationDiagnostics, static (spc, diagnostics) => Report(spc, diagnostics));
 

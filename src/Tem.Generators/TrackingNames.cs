@@ -9,7 +9,10 @@ public static class TrackingNames
     /// <summary>Diagnostics of single handler methods.</summary>
     public const string HandlerDiagnostics = nameof(HandlerDiagnostics);
 
-    /// <summary>Every parsed handler, collected.</summary>
+    /// <summary>One handler's model without source locations (what emission reads).</summary>
+    public const string HandlerModels = nameof(HandlerModels);
+
+    /// <summary>Every handler model, collected.</summary>
     public const string AllHandlers = nameof(AllHandlers);
 
     /// <summary>Assembly-level settings: generated namespace and named JSON contexts.</summary>

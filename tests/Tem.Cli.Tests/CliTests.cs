@@ -161,7 +161,7 @@ public sealed class CliTests : IDisposable
         await SeedAsync();
         var (exit, text, _) = await Tem("watch", DbPath, "nightly", "--interval", "100");
         Assert.Equal(0, exit);
-        Assert.Contains("10/10 (2 failed, 0 running)", text);
+        Assert.Contains("10/10 (2 failed, 0 running, avg ", text);
         Assert.EndsWith("nightly: completed.", text.Trim());
     }
 

@@ -211,8 +211,8 @@ public sealed class DiagnosticTests
                 public static [|Task<Unknown>|] Make(P payload) => Task.FromResult<Unknown>(null!);
             }
             """,
-            ("TEM008", "The payload type 'App.Unknown' of handler 'App.A.Run' has no JSON metadata: Tem describes records and classes of common types itself, but not this one (abstract, custom converter, polymorphic, no usable constructor, or an unsupported member); add [JsonSerializable(typeof(App.Unknown))] to a JsonSerializerContext and name that context with [assembly: Tem.TemJsonContext(typeof(YourContext))]"),
-            ("TEM008", "The result type 'App.Unknown' of handler 'App.A.Make' has no JSON metadata: Tem describes records and classes of common types itself, but not this one (abstract, custom converter, polymorphic, no usable constructor, or an unsupported member); add [JsonSerializable(typeof(App.Unknown))] to a JsonSerializerContext and name that context with [assembly: Tem.TemJsonContext(typeof(YourContext))]"));
+            ("TEM008", "The payload type 'App.Unknown' of handler 'App.A.Run' has no JSON metadata: type 'App.Unknown' is abstract, so no serializer can create one; make it concrete, or add [JsonPolymorphic] and a [JsonDerivedType] for each derived type and name a JsonSerializerContext that covers it"),
+            ("TEM008", "The result type 'App.Unknown' of handler 'App.A.Make' has no JSON metadata: type 'App.Unknown' is abstract, so no serializer can create one; make it concrete, or add [JsonPolymorphic] and a [JsonDerivedType] for each derived type and name a JsonSerializerContext that covers it"));
     }
 
     [Fact]

@@ -49,6 +49,20 @@ public sealed class DispatchTests
                 public JsonTypeInfo<TResult> ResultTypeInfo { get; } = resultTypeInfo;
             }
 
+            // Tem.Core's TemHandlerScope opens a DI scope per task; these reference assemblies have no DI, and
+            // Tem.Core's falls back to the provider itself when it offers no IServiceScopeFactory, as here.
+            public static class TemHandlerScope
+            {
+                public static ValueTask RunAsync<THandler>(IServiceProvider services, Func<THandler, ValueTask> run) => run(Resolve<THandler>(services));
+
+                public static ValueTask<TResult> RunAsync<THandler, TResult>(IServiceProvider services, Func<THandler, ValueTask<TResult>> run) => run(Resolve<THandler>(services));
+
+                private static THandler Resolve<THandler>(IServiceProvider services)
+                    => services.GetService(typeof(THandler)) is THandler handler
+                        ? handler
+                        : throw new InvalidOperationException($"The service provider has no {typeof(THandler).FullName} to run its [TemHandler] methods.");
+            }
+
             public interface ITemHandlerRegistry
             {
                 void RegisterWith(TemWorker worker);
@@ -160,7 +174,7 @@ public sealed class DispatchTests
         var context = Activator.CreateInstance(assembly.GetType("Tem.TaskContext")!, 1L, 1)!;
 
         var error = Assert.Throws<InvalidOperationException>(() => count(payload, context, CancellationToken.None).GetAwaiter().GetResult());
-        Assert.Equal("The service provider has no App.Counter to run its [TemHandler] methods; register it, or pass a factory to TemHandlers.CreateRegistry.", error.Message);
+        Assert.Equal("The service provider has no App.Counter to run its [TemHandler] methods.", error.Message); // the real message: Tem.Hosting.Tests
     }
 
     private sealed class RecordingServices(List<Type> requested, Type provides) : IServiceProvider

@@ -33,7 +33,8 @@ public sealed class FuzzRegressionTests
         Assert.Empty(GeneratorHarness.TemDiagnostics(result));
         Assert.Empty(result.CompilationProblems);
         Assert.Contains("global::App.Handlers.@event(payload)", result.Sources["TemHandlers.g.cs"], StringComparison.Ordinal);
-        Assert.Contains("_instances().@class(payload)", result.Sources["TemHandlers.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("_instances!().@class(payload)", result.Sources["TemHandlers.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("handler.@class(payload)", result.Sources["TemHandlers.g.cs"], StringComparison.Ordinal);
     }
 
     [Fact]

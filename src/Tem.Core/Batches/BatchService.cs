@@ -12,6 +12,9 @@ public sealed class BatchService
     private readonly TemOptions _options;
     private readonly EngineSignals _signals;
 
+    /// <summary>For reads kept in files of their own (BatchActivityReads).</summary>
+    internal ITemStore Store => _store;
+
     internal BatchService(ITemStore store, TemOptions options, EngineSignals signals)
     {
         _store = store;

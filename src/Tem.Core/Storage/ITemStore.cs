@@ -25,6 +25,12 @@ internal interface ITemStore : IAsyncDisposable
 
     ValueTask<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken);
 
+    /// <summary>Per task type: counts, tasks ended and busy time within the last <paramref name="window"/> (tem watch).</summary>
+    ValueTask<IReadOnlyList<TaskTypeActivity>> GetTypeActivityAsync(long batchId, TimeSpan window, CancellationToken cancellationToken);
+
+    /// <summary>Errors of attempts that ended within the last <paramref name="window"/>, oldest first; at most <paramref name="limit"/>, the newest.</summary>
+    ValueTask<IReadOnlyList<TaskErrorSighting>> GetRecentErrorsAsync(long batchId, TimeSpan window, int limit, CancellationToken cancellationToken);
+
     /// <summary>Whether the batch has any pending and any running task: cheap at any backlog.</summary>
     ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(long batchId, CancellationToken cancellationToken);
 

@@ -75,7 +75,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UndescribableType = new(
         id: "TEM008",
         title: "Payload or result type has no JSON metadata",
-        messageFormat: "The {0} type '{1}' of handler '{2}' has no JSON metadata: Tem describes records and classes of common types itself, but not this one (abstract, custom converter, polymorphic, no usable constructor, or an unsupported member); add [JsonSerializable(typeof({1}))] to a JsonSerializerContext and name that context with [assembly: Tem.TemJsonContext(typeof(YourContext))]",
+        messageFormat: "The {0} type '{1}' of handler '{2}' has no JSON metadata: {3}",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);

@@ -139,22 +139,13 @@ internal static class Emitter
             writer.Line($"return new GeneratedRegistry({string.Join(", ", instanceTypes.Select(t => t.ParameterName))});");
             writer.Close();
             writer.Line();
-            writer.Line("/// <summary>Creates the registry of this assembly's handlers, resolving each handler's instance from <paramref name=\"services\"/> once per task.</summary>");
+            writer.Line("/// <summary>Creates the registry of this assembly's handlers, resolving each handler's instance from <paramref name=\"services\"/> in a new scope per task (disposed when the task's handler ends), so scoped and disposable handlers work.</summary>");
             writer.Line("/// <param name=\"services\">The service provider that supplies handler instances.</param>");
             writer.Line("/// <returns>A registry to pass to <c>TemEngine.Open</c>.</returns>");
             writer.Open("public static global::Tem.ITemHandlerRegistry CreateRegistry(global::System.IServiceProvider services)");
             writer.Line("global::System.ArgumentNullException.ThrowIfNull(services);");
-            writer.Line("return new GeneratedRegistry(" + string.Join(", ", instanceTypes.Select(t => $"() => Resolve<{t.TypeName}>(services)")) + ");");
+            writer.Line("return new GeneratedRegistry(services);");
             writer.Close();
-            writer.Line();
-            writer.Line("private static T Resolve<T>(global::System.IServiceProvider services)");
-            writer.Indent();
-            writer.Line("=> services.GetService(typeof(T)) is T instance");
-            writer.Indent();
-            writer.Line("? instance");
-            writer.Line(": throw new global::System.InvalidOperationException(\"The service provider has no \" + typeof(T).FullName + \" to run its [TemHandler] methods; register it, or pass a factory to TemHandlers.CreateRegistry.\");");
-            writer.Outdent();
-            writer.Outdent();
         }
 
         writer.Line();
@@ -162,11 +153,14 @@ internal static class Emitter
         writer.Open("private sealed class GeneratedRegistry : global::Tem.ITemHandlerRegistry");
         if (instanceTypes.Count > 0)
         {
+            writer.Line("private readonly global::System.IServiceProvider? _services;");
             foreach (var t in instanceTypes)
             {
-                writer.Line($"private readonly global::System.Func<{t.TypeName}> _{t.ParameterName.TrimStart('@')};");
+                writer.Line($"private readonly global::System.Func<{t.TypeName}>? _{t.ParameterName.TrimStart('@')};");
             }
 
+            writer.Line();
+            writer.Line("public GeneratedRegistry(global::System.IServiceProvider services) => _services = services;");
             writer.Line();
             writer.Open($"public GeneratedRegistry({string.Join(", ", instanceTypes.Select(t => $"global::System.Func<{t.TypeName}> {t.ParameterName}"))})");
             foreach (var t in instanceTypes)
@@ -186,20 +180,25 @@ internal static class Emitter
             var h = emitted.Handler;
             // A handler may be named @event or @class; the type names are already escaped by their display format.
             var method = Parsing.JsonTypeAnalyzer.EscapeIdentifier(h.MethodName);
-            var target = h.IsStatic ? $"{h.ContainingType}.{method}" : $"{factories[h.ContainingType]}().{method}";
-            var call = $"{target}({string.Join(", ", Arguments(h))})";
-            var body = h.ReturnKind switch
-            {
-                ReturnKind.Task => $"new {ValueTask}({call})",
-                ReturnKind.TaskOfT => $"new {ValueTask}<{h.Result!.FullyQualifiedName}>({call}!)",
-                ReturnKind.ValueTaskOfT => call + "!",
-                _ => call,
-            };
             var typeArguments = h.Result is null ? h.Payload.FullyQualifiedName : $"{h.Payload.FullyQualifiedName}, {h.Result.FullyQualifiedName}";
             writer.Line($"worker.Register<{typeArguments}>(");
             writer.Indent();
             writer.Line($"global::{model.Namespace}.TemTasks.{emitted.DescriptorName},");
-            writer.Line($"{(h.IsStatic ? "static " : "")}(payload, context, cancellationToken) => {body});");
+            if (h.IsStatic)
+            {
+                writer.Line($"static (payload, context, cancellationToken) => {Body(h, $"{h.ContainingType}.{method}")});");
+            }
+            else
+            {
+                // From a container: a scope per task (TemHandlerScope); from factories: one call per task.
+                var scopeArguments = h.Result is null ? h.ContainingType : $"{h.ContainingType}, {h.Result.FullyQualifiedName}";
+                writer.Line("(payload, context, cancellationToken) => _services is { } services");
+                writer.Indent();
+                writer.Line($"? global::Tem.TemHandlerScope.RunAsync<{scopeArguments}>(services, handler => {Body(h, "handler." + method)})");
+                writer.Line($": {Body(h, $"{factories[h.ContainingType]}!().{method}")});");
+                writer.Outdent();
+            }
+
             writer.Outdent();
         }
 
@@ -208,6 +207,19 @@ internal static class Emitter
         writer.Close();
         writer.Close();
         return writer.ToString();
+    }
+
+    /// <summary>The call of the handler method on <paramref name="target"/>, as a ValueTask or ValueTask&lt;T&gt;.</summary>
+    private static string Body(HandlerModel h, string target)
+    {
+        var call = $"{target}({string.Join(", ", Arguments(h))})";
+        return h.ReturnKind switch
+        {
+            ReturnKind.Task => $"new {ValueTask}({call})",
+            ReturnKind.TaskOfT => $"new {ValueTask}<{h.Result!.FullyQualifiedName}>({call}!)",
+            ReturnKind.ValueTaskOfT => call + "!",
+            _ => call,
+        };
     }
 
     private static IEnumerable<string> Arguments(HandlerModel handler)

@@ -3,12 +3,11 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Threading;
-using Tem.Generators.Diagnostics;
 using Tem.Generators.Model;
 
 namespace Tem.Generators.Emitting;
 
-/// <summary>Combines every parsed handler with the assembly settings: duplicates, JSON coverage, names.</summary>
+/// <summary>Combines every handler model with the assembly settings into what the emitter writes: JSON sources, names.</summary>
 internal static class GenerationBuilder
 {
     private static readonly HashSet<string> ReservedMemberNames = new(StringComparer.Ordinal)
@@ -16,52 +15,20 @@ internal static class GenerationBuilder
         "TemTasks", "AllNames", "Find", "Equals", "GetHashCode", "GetType", "ToString", "ReferenceEquals", "MemberwiseClone", "Finalize",
     };
 
-    public static GenerationModel Build((EquatableArray<HandlerParseResult> Results, AssemblySettings Settings) input, CancellationToken cancellationToken)
+    public static GenerationModel Build((HandlerSet Set, AssemblySettings Settings) input, CancellationToken cancellationToken)
     {
-        var (results, settings) = input;
-        var diagnostics = new List<DiagnosticInfo>();
-        var handlers = results
-            .Select(r => r.Handler)
-            .Where(h => h is not null)
-            .Select(h => h!)
-            .OrderBy(h => h.TaskType, StringComparer.Ordinal)
-            .ThenBy(h => h.AttributeLocation?.FilePath ?? "", StringComparer.Ordinal)
-            .ThenBy(h => h.AttributeLocation?.TextSpan.Start ?? 0)
-            .ToList();
-
+        var (set, settings) = input;
         var emitted = new List<EmittedHandler>();
         var temTypes = new Dictionary<string, JsonTypeModel>(StringComparer.Ordinal);
         var usedNames = new HashSet<string>(ReservedMemberNames, StringComparer.Ordinal);
-        foreach (var group in handlers.GroupBy(h => h.TaskType, StringComparer.Ordinal))
+        foreach (var group in InTaskTypeOrder(set.Handlers, h => h))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var members = group.ToList();
-            if (members.Count > 1)
-            {
-                for (var i = 0; i < members.Count; i++)
-                {
-                    var other = i == 0 ? members[1] : members[0];
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateTaskType, members[i].AttributeLocation, group.Key, members[i].DisplayName, other.DisplayName));
-                }
-            }
 
-            var handler = members[0];
+            // Duplicates are TEM001 (reported by GenerationChecks); the first in order still gets emitted.
+            var handler = group[0];
             var payloadJson = Resolve(handler.Payload, handler.PayloadJson, settings, temTypes);
-            if (payloadJson is null)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, handler.PayloadLocation, "payload", handler.Payload.DisplayName, handler.DisplayName));
-            }
-
-            JsonSource? resultJson = null;
-            if (handler.Result is { } result)
-            {
-                resultJson = Resolve(result, handler.ResultJson, settings, temTypes);
-                if (resultJson is null)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, handler.ReturnLocation, "result", result.DisplayName, handler.DisplayName));
-                }
-            }
-
+            JsonSource? resultJson = handler.Result is { } result ? Resolve(result, handler.ResultJson, settings, temTypes) : null;
             if (payloadJson is null || (handler.Result is not null && resultJson is null))
             {
                 continue;
@@ -99,12 +66,24 @@ internal static class GenerationBuilder
             .Select(g => new InstanceType(g.Key, UniqueName(ParameterName(g.First().Handler.ContainingTypeDisplay), parameterNames), g.First().Handler.ContainingTypeIsEffectivelyPublic))
             .ToEquatableArray();
 
-        return new GenerationModel(settings.Namespace, results.Count > 0, jsonTypes.ToEquatableArray(), emitted.ToEquatableArray(), instanceTypes, diagnostics.ToEquatableArray());
+        return new GenerationModel(settings.Namespace, set.HasAnyHandlerAttribute, jsonTypes.ToEquatableArray(), emitted.ToEquatableArray(), instanceTypes);
     }
+
+    /// <summary>
+    /// Handlers grouped by task type in ordinal order; within a type (duplicates) by containing type and method name,
+    /// never by position, so that moving code leaves the emitted output as it was.
+    /// </summary>
+    public static IEnumerable<List<T>> InTaskTypeOrder<T>(IEnumerable<T> items, Func<T, HandlerModel> handler)
+        => items
+            .OrderBy(i => handler(i).TaskType, StringComparer.Ordinal)
+            .ThenBy(i => handler(i).ContainingType, StringComparer.Ordinal)
+            .ThenBy(i => handler(i).MethodName, StringComparer.Ordinal)
+            .GroupBy(i => handler(i).TaskType, StringComparer.Ordinal)
+            .Select(g => g.ToList());
 
     private static JsonSource? Resolve(TypeRef type, JsonClosure? closure, AssemblySettings settings, Dictionary<string, JsonTypeModel> temTypes)
     {
-        var named = ResolveNamed(type, settings);
+        var named = JsonCoverage.FromNamedContext(type, settings);
         if (named is not null || closure is null)
         {
             return named;
@@ -117,24 +96,6 @@ internal static class GenerationBuilder
 
         // Placeholder: the type name, turned into the context property once names are assigned.
         return new JsonSource(closure.RootType, IsTemContext: true);
-    }
-
-    private static JsonSource? ResolveNamed(TypeRef type, AssemblySettings settings)
-    {
-        foreach (var context in settings.JsonContexts)
-        {
-            foreach (var covered in context.CoveredTypes)
-            {
-                if (covered.TypeName == type.FullyQualifiedName)
-                {
-                    return covered.PropertyName is { } property
-                        ? new JsonSource($"{context.TypeName}.Default.{Parsing.JsonTypeAnalyzer.EscapeIdentifier(property)}")
-                        : new JsonSource($"((global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<{type.FullyQualifiedName}>){context.TypeName}.Default.GetTypeInfo(typeof({type.FullyQualifiedName}))!)");
-                }
-            }
-        }
-
-        return null;
     }
 
     /// <summary>"docs.summarize-v2" becomes "DocsSummarizeV2".</summary>

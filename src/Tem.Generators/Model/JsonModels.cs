@@ -63,3 +63,10 @@ internal sealed record JsonTypeModel(
 
 /// <summary>A payload or result type together with every type its JSON metadata needs.</summary>
 internal sealed record JsonClosure(string RootType, EquatableArray<JsonTypeModel> Types);
+
+/// <summary>Why Tem could not describe a type: the member path where it stopped, what is wrong there, and whether
+/// naming a JsonSerializerContext that covers the type would be a fix that runs.</summary>
+internal sealed record JsonRefusal(string Member, string Reason, bool ContextCanHelp);
+
+/// <summary>What describing a payload or result type gave: its closure, or why there is none.</summary>
+internal sealed record JsonDescription(JsonClosure? Closure, JsonRefusal? Refusal);

@@ -24,7 +24,11 @@ internal enum ExtraParameter
 /// <param name="IsEffectivelyPublic">Whether code in another assembly can name the type.</param>
 internal sealed record TypeRef(string FullyQualifiedName, string DisplayName, bool IsEffectivelyPublic);
 
-/// <summary>A [TemHandler] method the emitter can register.</summary>
+/// <summary>
+/// A [TemHandler] method the emitter can register. It holds no source location: inserting a line above a handler must
+/// leave this model equal, so the registry and JSON context are not emitted again (locations live in <see cref="HandlerSites"/>,
+/// which only the diagnostics pipeline reads).
+/// </summary>
 internal sealed record HandlerModel(
     string TaskType,
     int MaxAttempts,
@@ -39,17 +43,19 @@ internal sealed record HandlerModel(
     TypeRef? Result,
     JsonClosure? PayloadJson,
     JsonClosure? ResultJson,
+    JsonRefusal? PayloadRefusal,
+    JsonRefusal? ResultRefusal,
     ReturnKind ReturnKind,
-    EquatableArray<ExtraParameter> ExtraParameters,
-    LocationInfo? AttributeLocation,
-    LocationInfo? PayloadLocation,
-    LocationInfo? ReturnLocation)
+    EquatableArray<ExtraParameter> ExtraParameters)
 {
     public string DisplayName => ContainingTypeDisplay + "." + MethodName;
 }
 
-/// <summary>What parsing one attributed method produced: a model, diagnostics, or both.</summary>
-internal sealed record HandlerParseResult(HandlerModel? Handler, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>Where a handler's parts are in source, for diagnostics that need every handler (duplicates, JSON coverage).</summary>
+internal sealed record HandlerSites(LocationInfo? Attribute, LocationInfo? Payload, LocationInfo? Return);
+
+/// <summary>What parsing one attributed method produced: a model and its sites, or diagnostics.</summary>
+internal sealed record HandlerParseResult(HandlerModel? Handler, HandlerSites? Sites, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>A type a named JsonSerializerContext covers with a [JsonSerializable] attribute.</summary>
 /// <param name="TypeName">The covered type's <c>global::</c> name without nullable annotations.</param>
@@ -81,11 +87,15 @@ internal sealed record EmittedHandler(
 /// <summary>A containing type whose instances come from a factory.</summary>
 internal sealed record InstanceType(string TypeName, string ParameterName, bool IsPublic);
 
+/// <summary>Every handler model of the compilation, without source locations (the emission pipeline's input).</summary>
+/// <param name="Handlers">The handlers that parsed into a model.</param>
+/// <param name="HasAnyHandlerAttribute">Whether any method carries [TemHandler], even one that did not parse.</param>
+internal sealed record HandlerSet(EquatableArray<HandlerModel> Handlers, bool HasAnyHandlerAttribute);
+
 /// <summary>Everything the emitter needs for one compilation.</summary>
 internal sealed record GenerationModel(
     string Namespace,
     bool HasAnyHandlerAttribute,
     EquatableArray<JsonTypeModel> JsonTypes,
     EquatableArray<EmittedHandler> Handlers,
-    EquatableArray<InstanceType> InstanceTypes,
-    EquatableArray<DiagnosticInfo> Diagnostics);
+    EquatableArray<InstanceType> InstanceTypes);

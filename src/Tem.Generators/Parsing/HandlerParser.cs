@@ -5,6 +5,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Tem.Generators.Diagnostics;
+using Tem.Generators.Emitting;
 using Tem.Generators.Model;
 
 namespace Tem.Generators.Parsing;
@@ -18,7 +19,7 @@ internal static class HandlerParser
     {
         if (context.TargetSymbol is not IMethodSymbol method || context.Attributes.IsDefaultOrEmpty)
         {
-            return new HandlerParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
+            return new HandlerParseResult(null, null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -32,7 +33,7 @@ internal static class HandlerParser
         // The attribute: task type name and options. A missing argument is the compiler's error, not ours.
         if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Kind == TypedConstantKind.Error)
         {
-            return new HandlerParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
+            return new HandlerParseResult(null, null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
         var taskType = attribute.ConstructorArguments[0].Value as string;
@@ -96,7 +97,7 @@ internal static class HandlerParser
         var returnType = method.ReturnType;
         if (SymbolHelpers.ContainsErrors(returnType) || !SymbolHelpers.IsWellFormed(returnType))
         {
-            return new HandlerParseResult(null, diagnostics.ToEquatableArray());
+            return new HandlerParseResult(null, null, diagnostics.ToEquatableArray());
         }
 
         if (SymbolHelpers.Is(returnType, "System.Threading.Tasks", "Task"))
@@ -113,7 +114,7 @@ internal static class HandlerParser
             returnKind = returnType.MetadataName == "Task`1" ? ReturnKind.TaskOfT : ReturnKind.ValueTaskOfT;
             if (resultType is IPointerTypeSymbol or IFunctionPointerTypeSymbol || resultType.IsRefLikeType)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, returnLocation, "result", SymbolHelpers.DisplayName(resultType), display));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, returnLocation, "result", SymbolHelpers.DisplayName(resultType), display, JsonCoverage.RefusalText(null, SymbolHelpers.DisplayName(resultType))));
             }
             else
             {
@@ -140,7 +141,7 @@ internal static class HandlerParser
             payloadLocation = ParameterTypeLocation(first, cancellationToken) ?? methodLocation;
             if (SymbolHelpers.ContainsErrors(first.Type) || !SymbolHelpers.IsWellFormed(first.Type))
             {
-                return new HandlerParseResult(null, diagnostics.ToEquatableArray());
+                return new HandlerParseResult(null, null, diagnostics.ToEquatableArray());
             }
 
             // The registration passes the payload as a plain argument: fine for 'in', a warning for 'ref readonly'.
@@ -150,7 +151,7 @@ internal static class HandlerParser
             }
             else if (first.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol || first.Type.IsRefLikeType)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, payloadLocation, "payload", SymbolHelpers.DisplayName(first.Type), display));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, payloadLocation, "payload", SymbolHelpers.DisplayName(first.Type), display, JsonCoverage.RefusalText(null, SymbolHelpers.DisplayName(first.Type))));
             }
             else
             {
@@ -171,7 +172,7 @@ internal static class HandlerParser
                 reason = SymbolHelpers.ContainsErrors(parameter.Type) ? null : $"its type '{SymbolHelpers.DisplayName(parameter.Type)}' is neither TaskContext nor CancellationToken";
                 if (reason is null)
                 {
-                    return new HandlerParseResult(null, diagnostics.ToEquatableArray());
+                    return new HandlerParseResult(null, null, diagnostics.ToEquatableArray());
                 }
             }
             else if (parameter.RefKind is not RefKind.None and not RefKind.In)
@@ -202,16 +203,18 @@ internal static class HandlerParser
 
         if (diagnostics.Count > 0 || payload is null || returnKind is null || taskType is null || method.ContainingType is null)
         {
-            return new HandlerParseResult(null, diagnostics.ToEquatableArray());
+            return new HandlerParseResult(null, null, diagnostics.ToEquatableArray());
         }
 
         // Code being typed can leave a method without a name or in a type generated code cannot name; the compiler
         // already reports it, and emitting the call would only add unparseable generated code to the errors.
         if (!SymbolHelpers.IsValidMemberName(method.Name) || !SymbolHelpers.IsWellFormed(method.ContainingType))
         {
-            return new HandlerParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
+            return new HandlerParseResult(null, null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
+        var payloadJson = JsonTypeAnalyzer.Describe(parameters[0].Type, context.SemanticModel.Compilation);
+        var resultJson = result is null ? null : JsonTypeAnalyzer.Describe(((INamedTypeSymbol)returnType).TypeArguments[0], context.SemanticModel.Compilation);
         var model = new HandlerModel(
             taskType,
             maxAttempts,
@@ -224,14 +227,13 @@ internal static class HandlerParser
             method.IsStatic,
             payload,
             result,
-            JsonTypeAnalyzer.Describe(parameters[0].Type, context.SemanticModel.Compilation),
-            result is null ? null : JsonTypeAnalyzer.Describe(((INamedTypeSymbol)returnType).TypeArguments[0], context.SemanticModel.Compilation),
+            payloadJson.Closure,
+            resultJson?.Closure,
+            payloadJson.Refusal,
+            resultJson?.Refusal,
             returnKind.Value,
-            extras.ToEquatableArray(),
-            nameLocation,
-            payloadLocation,
-            returnLocation);
-        return new HandlerParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
+            extras.ToEquatableArray());
+        return new HandlerParseResult(model, new HandlerSites(nameLocation, payloadLocation, returnLocation), EquatableArray<DiagnosticInfo>.Empty);
     }
 
     private static bool IsTaskContext(ITypeSymbol type) => SymbolHelpers.Is(type, "Tem", "TaskContext");

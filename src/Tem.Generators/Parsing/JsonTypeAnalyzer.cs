@@ -27,27 +27,29 @@ internal static class JsonTypeAnalyzer
         "JsonPropertyOrderAttribute", "JsonObjectCreationHandlingAttribute",
     };
 
-    /// <summary>The closure of <paramref name="type"/>, or null when Tem cannot describe it.</summary>
-    public static JsonClosure? Describe(ITypeSymbol type, Compilation compilation)
+    /// <summary>The closure of <paramref name="type"/>, or why Tem cannot describe it.</summary>
+    public static JsonDescription Describe(ITypeSymbol type, Compilation compilation)
     {
         var collected = new Dictionary<string, JsonTypeModel>(StringComparer.Ordinal);
         var order = new List<string>();
+        var blame = new JsonRefusalTracker();
+        blame.Enter(SymbolHelpers.DisplayName(type));
         try
         {
-            if (!Visit(type, compilation, collected, order, new HashSet<string>(StringComparer.Ordinal)))
+            if (!Visit(type, compilation, collected, order, new HashSet<string>(StringComparer.Ordinal), blame))
             {
-                return null;
+                return new JsonDescription(null, blame.Refusal);
             }
         }
         catch (InvalidOperationException)
         {
-            return null;
+            return new JsonDescription(null, blame.Refusal);
         }
 
-        return new JsonClosure(SymbolHelpers.FullName(type), order.Select(n => collected[n]).ToEquatableArray());
+        return new JsonDescription(new JsonClosure(SymbolHelpers.FullName(type), order.Select(n => collected[n]).ToEquatableArray()), null);
     }
 
-    private static bool Visit(ITypeSymbol type, Compilation compilation, Dictionary<string, JsonTypeModel> collected, List<string> order, HashSet<string> inProgress)
+    private static bool Visit(ITypeSymbol type, Compilation compilation, Dictionary<string, JsonTypeModel> collected, List<string> order, HashSet<string> inProgress, JsonRefusalTracker blame)
     {
         var name = SymbolHelpers.FullName(type);
         if (collected.ContainsKey(name) || inProgress.Contains(name))
@@ -61,10 +63,11 @@ internal static class JsonTypeAnalyzer
         }
 
         inProgress.Add(name);
-        var model = Build(type, name, compilation, collected, order, inProgress);
+        var model = Build(type, name, compilation, collected, order, inProgress, blame);
         inProgress.Remove(name);
         if (model is null)
         {
+            blame.Refuse($"type '{SymbolHelpers.DisplayName(type)}' is not a shape Tem describes");
             return false;
         }
 
@@ -73,9 +76,10 @@ internal static class JsonTypeAnalyzer
         return true;
     }
 
-    private static JsonTypeModel? Build(ITypeSymbol type, string name, Compilation compilation, Dictionary<string, JsonTypeModel> collected, List<string> order, HashSet<string> inProgress)
+    private static JsonTypeModel? Build(ITypeSymbol type, string name, Compilation compilation, Dictionary<string, JsonTypeModel> collected, List<string> order, HashSet<string> inProgress, JsonRefusalTracker blame)
     {
-        bool Need(ITypeSymbol t) => Visit(t, compilation, collected, order, inProgress);
+        bool Need(ITypeSymbol t) => Visit(t, compilation, collected, order, inProgress, blame);
+        var display = SymbolHelpers.DisplayName(type);
         JsonTypeModel Simple(JsonKind kind, string member, string? converter = null, string? element = null, string? create = null, string? creator = null)
             => new(name, member, kind, converter, element, create, creator, EquatableArray<JsonPropertyModel>.Empty, EquatableArray<JsonParameterModel>.Empty, false);
 
@@ -86,14 +90,27 @@ internal static class JsonTypeAnalyzer
 
         if (type is IArrayTypeSymbol array)
         {
-            return array.IsSZArray && Need(array.ElementType)
-                ? Simple(JsonKind.Array, MemberName(array.ElementType) + "Array", element: SymbolHelpers.FullName(array.ElementType))
-                : null;
+            if (!array.IsSZArray)
+            {
+                return blame.Refuse($"'{display}' is a multi-dimensional array");
+            }
+
+            return Need(array.ElementType) ? Simple(JsonKind.Array, MemberName(array.ElementType) + "Array", element: SymbolHelpers.FullName(array.ElementType)) : null;
         }
 
-        if (type is not INamedTypeSymbol named || !IsAccessible(named) || HasRefusedAttribute(named.GetAttributes(), RefusedTypeAttributes))
+        if (type is not INamedTypeSymbol named)
         {
-            return null;
+            return blame.Refuse($"type '{display}' is not a class, struct, enum or collection");
+        }
+
+        if (!IsAccessible(named))
+        {
+            return blame.Refuse($"type '{display}' is private or protected");
+        }
+
+        if (RefusedAttribute(named.GetAttributes(), RefusedTypeAttributes) is { } typeAttribute)
+        {
+            return blame.Refuse($"type '{display}' has [{typeAttribute}]");
         }
 
         if (named.TypeKind == TypeKind.Enum)
@@ -109,10 +126,18 @@ internal static class JsonTypeAnalyzer
 
         if (named.IsGenericType)
         {
-            return BuildGeneric(named, name, Need, Simple);
+            return BuildGeneric(named, name, Need, Simple) ?? blame.Refuse($"generic type '{display}' is not one of the collections Tem describes (List, HashSet, Dictionary with string keys, and their interfaces)");
         }
 
-        return named.TypeKind is TypeKind.Class or TypeKind.Struct && !named.IsRefLikeType ? BuildObject(named, name, Need) : null;
+        if (named.SpecialType == SpecialType.System_Object)
+        {
+            // System.Text.Json writes an object's runtime type, which only a context that knows those types can do.
+            return blame.Refuse("type 'object' has no fixed shape");
+        }
+
+        return named.TypeKind is TypeKind.Class or TypeKind.Struct && !named.IsRefLikeType
+            ? BuildObject(named, name, Need, blame)
+            : blame.Refuse($"type '{display}' is {(named.TypeKind == TypeKind.Interface ? "an interface" : named.IsRefLikeType ? "a ref struct" : "a " + named.TypeKind.ToString().ToLowerInvariant())}");
     }
 
     private static JsonTypeModel? BuildGeneric(INamedTypeSymbol named, string name, Func<ITypeSymbol, bool> need, Func<JsonKind, string, string?, string?, string?, string?, JsonTypeModel> simple)
@@ -160,11 +185,16 @@ internal static class JsonTypeAnalyzer
         }
     }
 
-    private static JsonTypeModel? BuildObject(INamedTypeSymbol type, string name, Func<ITypeSymbol, bool> need)
+    private static JsonTypeModel? BuildObject(INamedTypeSymbol type, string name, Func<ITypeSymbol, bool> need, JsonRefusalTracker blame)
     {
+        var display = SymbolHelpers.DisplayName(type);
         if (type.IsAbstract || type.IsStatic || type.IsFileLocal)
         {
-            return null;
+            // An abstract type without [JsonPolymorphic] (refused earlier, where a context helps) cannot be created by
+            // System.Text.Json either: a context would compile and then fail every read.
+            return type.IsAbstract && !type.IsStatic
+                ? blame.Refuse($"type '{display}' is abstract, so no serializer can create one; make it concrete, or add [JsonPolymorphic] and a [JsonDerivedType] for each derived type and name a JsonSerializerContext that covers it", contextCanHelp: false)
+                : blame.Refuse($"type '{display}' is {(type.IsFileLocal ? "file-local" : "static")}");
         }
 
         // System.Text.Json lists the most derived type's properties first, then each base type's.
@@ -173,7 +203,7 @@ internal static class JsonTypeAnalyzer
         {
             if (current.IsGenericType || (!SymbolEqualityComparer.Default.Equals(current, type) && (HasRefusedAttribute(current.GetAttributes(), RefusedTypeAttributes) || !IsAccessible(current))))
             {
-                return null;
+                return blame.Refuse($"type '{SymbolHelpers.DisplayName(current)}' in the hierarchy of '{display}' is generic, inaccessible or has a JSON attribute Tem does not emulate");
             }
 
             hierarchy.Add(current);
@@ -197,7 +227,7 @@ internal static class JsonTypeAnalyzer
                 // Fields are skipped by default; any JSON attribute on one means a shape Tem does not emulate.
                 if (field.GetAttributes().Any(a => a.AttributeClass?.ContainingNamespace?.ToDisplayString() == JsonNamespace))
                 {
-                    return null;
+                    return blame.Refuse($"field '{field.Name}' of '{display}' has a JSON attribute");
                 }
 
                 continue;
@@ -209,9 +239,9 @@ internal static class JsonTypeAnalyzer
             }
 
             var attributes = property.GetAttributes();
-            if (HasRefusedAttribute(attributes, RefusedMemberAttributes))
+            if (RefusedAttribute(attributes, RefusedMemberAttributes) is { } memberAttribute)
             {
-                return null;
+                return blame.Refuse($"property '{property.Name}' of '{display}' has [{memberAttribute}]");
             }
 
             if (property.DeclaredAccessibility != Accessibility.Public || property.GetMethod is null || property.GetMethod.DeclaredAccessibility != Accessibility.Public)
@@ -220,7 +250,7 @@ internal static class JsonTypeAnalyzer
                 // non-public getter would be write-only: refuse rather than guess.
                 if (property.DeclaredAccessibility == Accessibility.Public)
                 {
-                    return null;
+                    return blame.Refuse($"property '{property.Name}' of '{display}' has a non-public getter");
                 }
 
                 continue;
@@ -228,7 +258,7 @@ internal static class JsonTypeAnalyzer
 
             if (property.IsOverride || property.IsVirtual || property.IsAbstract)
             {
-                return null;
+                return blame.Refuse($"property '{property.Name}' of '{display}' is virtual, abstract or an override");
             }
 
             string? jsonName = null;
@@ -258,7 +288,7 @@ internal static class JsonTypeAnalyzer
 
                         if (ignore == "?")
                         {
-                            return null;
+                            return blame.Refuse($"property '{property.Name}' of '{display}' has a [JsonIgnore] condition Tem does not know");
                         }
 
                         break;
@@ -266,7 +296,7 @@ internal static class JsonTypeAnalyzer
                         required = true;
                         break;
                     default:
-                        return null;
+                        return blame.Refuse($"property '{property.Name}' of '{display}' has [{attribute.AttributeClass.Name}]");
                 }
             }
 
@@ -281,7 +311,10 @@ internal static class JsonTypeAnalyzer
                 return null;
             }
 
-            if (!need(property.Type))
+            blame.Enter(property.Name);
+            var described = need(property.Type);
+            blame.Leave();
+            if (!described)
             {
                 return null;
             }
@@ -291,13 +324,13 @@ internal static class JsonTypeAnalyzer
                 : property.SetMethod.IsInitOnly ? SetterKind.Init : SetterKind.Set;
             if (property.SetMethod is not null && property.SetMethod.DeclaredAccessibility != Accessibility.Public && property.IsRequired)
             {
-                return null;
+                return blame.Refuse($"required property '{property.Name}' of '{display}' has a non-public setter");
             }
 
             if (properties.Any(p => p.Model.Name == property.Name))
             {
                 // A property hiding a base one ('new'): System.Text.Json's rules for that are not emulated.
-                return null;
+                return blame.Refuse($"property '{property.Name}' of '{display}' hides a base property");
             }
 
             properties.Add((new JsonPropertyModel(property.Name, jsonName, SymbolHelpers.FullName(property.Type), setter, ignore, required, SymbolHelpers.FullName(property.ContainingType), type.IsValueType), property));
@@ -307,13 +340,17 @@ internal static class JsonTypeAnalyzer
         var constructors = type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
         if (type.InstanceConstructors.Any(c => c.GetAttributes().Any(a => a.AttributeClass?.Name == "JsonConstructorAttribute")))
         {
-            return null;
+            return blame.Refuse($"type '{display}' has a [JsonConstructor]");
         }
 
         var constructor = constructors.FirstOrDefault(c => c.Parameters.Length == 0) ?? (constructors.Count == 1 ? constructors[0] : null);
         if (constructor is null)
         {
-            return null;
+            // System.Text.Json's generator compiles such a type but cannot deserialize it: a context is no fix.
+            return blame.Refuse(
+                $"type '{display}' has {(constructors.Count == 0 ? "no public constructor" : "several public constructors and no parameterless one")}; " +
+                "give it a public parameterless constructor, or exactly one public constructor, or mark one [JsonConstructor] and name a JsonSerializerContext that covers it",
+                contextCanHelp: false);
         }
 
         var parameters = new List<JsonParameterModel>();
@@ -323,7 +360,11 @@ internal static class JsonTypeAnalyzer
             var match = properties.FirstOrDefault(p => string.Equals(p.Model.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
             if (match.Model is null || !SymbolEqualityComparer.Default.Equals(match.Symbol.Type, parameter.Type) || parameter.RefKind != RefKind.None)
             {
-                return null;
+                // System.Text.Json's generator compiles this too, and then every read fails at run time.
+                return blame.Refuse(
+                    $"constructor parameter '{parameter.Name}' of '{display}' matches no public property of the same name (ignoring case) and type, " +
+                    "so System.Text.Json cannot deserialize it, with or without a JsonSerializerContext; rename the parameter or the property so they match",
+                    contextCanHelp: false);
             }
 
             string? defaultValue = null;
@@ -332,7 +373,7 @@ internal static class JsonTypeAnalyzer
                 defaultValue = DefaultLiteral(parameter);
                 if (defaultValue is null)
                 {
-                    return null;
+                    return blame.Refuse($"constructor parameter '{parameter.Name}' of '{display}' has a default value Tem does not copy");
                 }
             }
 
@@ -404,7 +445,14 @@ internal static class JsonTypeAnalyzer
     }
 
     private static bool HasRefusedAttribute(IEnumerable<AttributeData> attributes, HashSet<string> refused)
-        => attributes.Any(a => a.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == JsonNamespace && refused.Contains(c.Name));
+        => RefusedAttribute(attributes, refused) is not null;
+
+    /// <summary>The name (without "Attribute") of the first System.Text.Json attribute Tem does not emulate, or null.</summary>
+    private static string? RefusedAttribute(IEnumerable<AttributeData> attributes, HashSet<string> refused)
+        => attributes
+            .Select(a => a.AttributeClass)
+            .FirstOrDefault(c => c is not null && c.ContainingNamespace?.ToDisplayString() == JsonNamespace && refused.Contains(c.Name))
+            ?.Name is { } name ? name.Substring(0, name.Length - "Attribute".Length) : null;
 
     private static string? ValueConverter(ITypeSymbol type)
     {

@@ -50,6 +50,12 @@ internal sealed class SqliteTemStore : ITemStore
     public ValueTask<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken)
         => Done(_db.Read(read => SqliteBatchStatements.Stats(read, batchId)));
 
+    public ValueTask<IReadOnlyList<TaskTypeActivity>> GetTypeActivityAsync(long batchId, TimeSpan window, CancellationToken cancellationToken)
+        => Done(_db.Read(read => SqliteActivityQuery.Types(read, batchId, _db.NowMs() - (long)window.TotalMilliseconds, _db.NowMs())));
+
+    public ValueTask<IReadOnlyList<TaskErrorSighting>> GetRecentErrorsAsync(long batchId, TimeSpan window, int limit, CancellationToken cancellationToken)
+        => Done(_db.Read(read => SqliteActivityQuery.Errors(read, batchId, _db.NowMs() - (long)window.TotalMilliseconds, limit)));
+
     public ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(long batchId, CancellationToken cancellationToken)
         => Done(_db.Read(read => SqliteBatchStatements.HasUnfinished(read, batchId)));
 
