@@ -134,6 +134,12 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
 
     public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RerunAsync(tx, taskId, cancellationToken), cancellationToken);
 
+    public async ValueTask<IReadOnlyList<TaskTypeActivity>> GetTypeActivityAsync(long batchId, TimeSpan window, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgActivityQuery.TypesAsync(tx, batchId, window, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<TaskErrorSighting>> GetRecentErrorsAsync(long batchId, TimeSpan window, int limit, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgActivityQuery.ErrorsAsync(tx, batchId, window, limit, cancellationToken), cancellationToken).ConfigureAwait(false);
+
     public async ValueTask<IReadOnlyList<(string Type, long Count)>> GetPendingTypesAsync(long batchId, CancellationToken cancellationToken)
         => await _db.RunStatementAsync(tx => PgRunStatements.PendingTypesAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
 

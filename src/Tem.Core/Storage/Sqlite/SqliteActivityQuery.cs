@@ -32,25 +32,11 @@ internal static class SqliteActivityQuery
                          ELSE 0 END)
             FROM task WHERE batch_id = $id AND status <> 'staged' GROUP BY type, status;
             """,
-            r => (Type: r.GetString(0), Status: StatusNames.ParseTask(r.GetString(1)), Count: r.GetInt64(2),
-                  Ended: r.IsDBNull(3) ? 0 : r.GetInt64(3), BusyMs: r.IsDBNull(4) ? 0 : Math.Max(0, r.GetInt64(4))),
+            r => new ActivityRow(r.GetString(0), StatusNames.ParseTask(r.GetString(1)), r.GetInt64(2),
+                r.IsDBNull(3) ? 0 : r.GetInt64(3), r.IsDBNull(4) ? 0 : Math.Max(0, r.GetInt64(4))),
             id, ("$since", sinceMs), ("$now", nowMs));
 
-        var window = TimeSpan.FromMilliseconds(Math.Max(1, nowMs - sinceMs));
-        return rows
-            .GroupBy(r => r.Type, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                long Count(TemTaskStatus status) => g.Where(r => r.Status == status).Sum(r => r.Count);
-                return new TaskTypeActivity(
-                    window,
-                    g.Key,
-                    new BatchStats(Count(TemTaskStatus.Pending), Count(TemTaskStatus.Running), Count(TemTaskStatus.Completed), Count(TemTaskStatus.Failed), Count(TemTaskStatus.Cancelled)),
-                    g.Sum(r => r.Ended),
-                    g.Sum(r => r.BusyMs) / window.TotalMilliseconds);
-            })
-            .ToList();
+        return ActivityRow.Build(rows, TimeSpan.FromMilliseconds(Math.Max(1, nowMs - sinceMs)));
     }
 
     public static IReadOnlyList<TaskErrorSighting> Errors(SqliteRead read, long batchId, long sinceMs, int limit)
