@@ -5,7 +5,7 @@ namespace Tem.Storage;
 /// another store (PostgreSQL with <c>FOR UPDATE SKIP LOCKED</c>) can serve the same services and worker.
 /// Each state change is one conditional statement; batched ones share a transaction.
 /// </summary>
-internal interface ITemStore : IDisposable
+internal partial interface ITemStore : IDisposable
 {
     string Path { get; }
 

@@ -10,7 +10,7 @@ namespace Tem.Storage;
 /// beside the writer. Write transactions begin IMMEDIATE so that processes sharing the file wait
 /// on busy_timeout instead of failing on a lock upgrade.
 /// </summary>
-internal sealed class SqliteTemStore : ITemStore
+internal sealed partial class SqliteTemStore : ITemStore
 {
     private const string TaskColumns =
         "id, batch_id, type, status, payload, result, error, attempt, max_attempts, priority, run_after, created_at, claimed_at, completed_at, idempotency_key, lease_owner";

@@ -1,0 +1,48 @@
+namespace Tem.Storage;
+
+internal sealed partial class SqliteTemStore
+{
+    public IReadOnlyList<TaskTypeStats> GetTypeStats(long batchId) => Read(() =>
+    {
+        using var command = Command(_reader, """
+            SELECT type, status, COUNT(*), SUM(rate_limit_deferrals) FROM task WHERE batch_id = $id
+            GROUP BY type, status ORDER BY type;
+            """, ("$id", batchId));
+        using var reader = command.ExecuteReader();
+        var result = new List<TaskTypeStats>();
+        string? type = null;
+        long pending = 0, running = 0, completed = 0, failed = 0, cancelled = 0, deferrals = 0;
+        void Flush()
+        {
+            if (type is not null)
+            {
+                result.Add(new TaskTypeStats(type, new BatchStats(pending, running, completed, failed, cancelled), deferrals));
+            }
+        }
+
+        while (reader.Read())
+        {
+            var rowType = reader.GetString(0);
+            if (rowType != type)
+            {
+                Flush();
+                type = rowType;
+                pending = running = completed = failed = cancelled = deferrals = 0;
+            }
+
+            var count = reader.GetInt64(2);
+            deferrals += reader.GetInt64(3);
+            switch (StatusNames.ParseTask(reader.GetString(1)))
+            {
+                case TemTaskStatus.Pending: pending = count; break;
+                case TemTaskStatus.Running: running = count; break;
+                case TemTaskStatus.Completed: completed = count; break;
+                case TemTaskStatus.Failed: failed = count; break;
+                case TemTaskStatus.Cancelled: cancelled = count; break;
+            }
+        }
+
+        Flush();
+        return result;
+    });
+}
