@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Tem.Dashboard;
+
+/// <summary>
+/// A write action a page offers as a button: its URL segment, the button and confirmation texts, and what it does.
+/// Pages render buttons from these lists and one endpoint serves them all, so a new action (a task's retry or cancel,
+/// once the engine has them — issue 14) is one more entry in <see cref="ForTasks"/>, with no new page code.
+/// </summary>
+internal sealed record SteeringAction(string Name, string Label, string Confirm, bool Danger, bool AsksReason,
+    Func<TemEngine, long, IFormCollection, CancellationToken, Task<string>> Run)
+{
+    public static readonly SteeringAction[] ForBatches =
+    [
+        new("retry-failed", "Retry failed", "Return every failed task of this batch to pending with fresh attempts?", false, false,
+            async (tem, id, _, ct) => $"Returned {await tem.Batches.RetryFailedAsync(id, ct).ConfigureAwait(false)} failed tasks to pending."),
+        new("resume", "Resume", "Make this batch active and return its running tasks to pending? Do this only after a crash, when no process is working the batch.", false, false,
+            async (tem, id, _, ct) => $"Resumed; {await tem.Batches.ResumeAsync(id, ct).ConfigureAwait(false)} running tasks returned to pending."),
+        new("interrupt", "Interrupt", "Interrupt this batch? Its pending tasks wait until it is resumed; running ones finish.", false, true,
+            async (tem, id, form, ct) => await tem.Batches.InterruptAsync(id, Reason(form), ct).ConfigureAwait(false)
+                ? "Interrupted." : "The batch was not active; nothing changed."),
+        new("cancel", "Cancel batch", "Cancel this batch and all its pending and running tasks? This cannot be undone.", true, false,
+            async (tem, id, _, ct) => $"Cancelled; {await tem.Batches.CancelAsync(id, ct).ConfigureAwait(false)} tasks cancelled."),
+    ];
+
+    /// <summary>Per-task actions: none until the engine can retry or cancel one task (issue 14).</summary>
+    public static readonly SteeringAction[] ForTasks = [];
+
+    public static SteeringAction? Find(SteeringAction[] actions, string? name) => actions.FirstOrDefault(a => a.Name == name);
+
+    private static string Reason(IFormCollection form)
+    {
+        var reason = form["reason"].ToString().Trim();
+        return reason.Length == 0 ? "interrupted from the dashboard" : reason[..Math.Min(reason.Length, 500)];
+    }
+
+    /// <summary>The action's button; the page script asks for confirmation, then posts with the page's token.</summary>
+    public string Button(string url) =>
+        $"<button type=\"button\" class=\"{(Danger ? "danger" : "secondary")}\" data-action=\"{PageLayout.Text(Name)}\" data-url=\"{PageLayout.Text(url)}\"" +
+        $" data-title=\"{PageLayout.Text(Label)}\" data-confirm=\"{PageLayout.Text(Confirm)}\"{(AsksReason ? " data-reason=\"true\"" : "")}>{PageLayout.Text(Label)}</button>";
+}
