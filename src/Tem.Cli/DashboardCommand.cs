@@ -62,7 +62,6 @@ internal static class DashboardCommand
             {
                 o.Engine = tem;
                 o.ReadOnly = readOnly;
-                o.Title = $"Tem · {Path.GetFileName(tem.DatabasePath)}";
                 // Every request that reaches the dashboard has passed the password check.
                 o.AuthorizeWrite = password is null ? null : _ => true;
             });

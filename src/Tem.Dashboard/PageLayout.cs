@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 
 namespace Tem.Dashboard;
@@ -14,7 +15,10 @@ internal static class PageLayout
     private const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-    public static string Text(string? value) => HtmlEncoder.Default.Encode(value ?? "");
+    // Every HTML-significant character is encoded; other Unicode text (names, accents, "·") stays readable in the source.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
+
+    public static string Text(string? value) => Encoder.Encode(value ?? "");
 
     public static async Task WriteAsync(HttpContext http, DashboardContext dashboard, int status, string page, string title, string main,
         string? stream = null, long? batchId = null)
