@@ -17,12 +17,14 @@ internal sealed class DashboardContext
         BasePath = basePath;
         // The host's engine opens on first use (AddTem); resolving it here, not at mapping time, keeps that promise.
         _engine = new Lazy<TemEngine>(() => options.Engine ?? services.GetService<TemEngine>()
-            ?? throw new TemConfigurationException("MapTemDashboard found no TemEngine: register one with services.AddTem(...) or set TemDashboardOptions.Engine."));
+            ?? throw new TemConfigurationException(NoEngine));
         _pacing = new Lazy<PacingRow?>(() => Dashboard.Pacing.Describe(options, services.GetService<TemOptions>()));
         Sampler = new DashboardSampler(() => _engine.Value, options.UpdateInterval, options.HistoryLength, stopping);
         Token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         Stopping = stopping;
     }
+
+    public const string NoEngine = "MapTemDashboard found no TemEngine: register one with services.AddTem(...) or set TemDashboardOptions.Engine.";
 
     public TemDashboardOptions Options { get; }
 

@@ -135,8 +135,8 @@ internal sealed class DashboardRoutes(DashboardContext dashboard)
 
     public Task NotFoundAsync(HttpContext http)
         => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
-            ? Pages.NotFoundAsync(http, dashboard, $"The dashboard has no page at {http.Request.Path}.")
-            : JsonAsync(http, 404, new ProblemResult($"The dashboard has no action at {http.Request.Path}."), DashboardJson.Default.ProblemResult);
+            ? Pages.NotFoundAsync(http, dashboard, $"The dashboard has no page at {http.Request.PathBase.Value}{http.Request.Path.Value}.")
+            : JsonAsync(http, 404, new ProblemResult($"The dashboard has no action at {http.Request.PathBase.Value}{http.Request.Path.Value}."), DashboardJson.Default.ProblemResult);
 
     /// <summary>Answers and returns true when the write must not happen: unknown action, read-only, not allowed for this client, or no valid token.</summary>
     private async Task<bool> RefuseAsync(HttpContext http, SteeringAction? action)
@@ -144,7 +144,7 @@ internal sealed class DashboardRoutes(DashboardContext dashboard)
         (int Status, string Error)? refusal = null;
         if (action is null)
         {
-            refusal = (404, $"The dashboard has no action at {http.Request.Path}.");
+            refusal = (404, $"The dashboard has no action at {http.Request.PathBase.Value}{http.Request.Path.Value}.");
         }
         else if (dashboard.Options.ReadOnly)
         {

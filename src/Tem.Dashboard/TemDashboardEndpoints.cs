@@ -35,16 +35,17 @@ public static class TemDashboardEndpoints
         configure?.Invoke(options);
         options.Validate();
         var services = endpoints.ServiceProvider;
+        if (options.Engine is null && services.GetService<IServiceProviderIsService>()?.IsService(typeof(TemEngine)) == false)
+        {
+            throw new TemConfigurationException(DashboardContext.NoEngine);
+        }
+
         var stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         var dashboard = new DashboardContext(options, services, basePath, stopping);
         var routes = new DashboardRoutes(dashboard);
 
         var group = endpoints.MapGroup(basePath.Length == 0 ? "/" : basePath);
-        group.MapGet("/", routes.OverviewAsync);
-        if (basePath.Length > 0)
-        {
-            group.MapGet("", routes.OverviewAsync);
-        }
+        group.MapGet("/", routes.OverviewAsync);   // routing matches "/tem" and "/tem/" alike
 
         group.MapGet("/batches/{id:long}", routes.BatchPageAsync);
         group.MapGet("/tasks/{id:long}", routes.TaskPageAsync);
