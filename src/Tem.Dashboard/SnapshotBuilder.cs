@@ -94,7 +94,7 @@ internal sealed class SnapshotBuilder(DashboardContext dashboard)
             }
         }
 
-        return [.. groups.OrderByDescending(g => g.Value.Count).ThenBy(g => g.Key, StringComparer.Ordinal)
+        return [.. groups.OrderByDescending(g => g.Value.Count).ThenBy(g => g.Value.Examples[0])
             .Select(g => new ErrorGroup(g.Key, g.Value.Count, [.. g.Value.Examples]))];
     }
 }
