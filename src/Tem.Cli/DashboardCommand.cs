@@ -85,13 +85,15 @@ internal static class DashboardCommand
                 Console.WriteLine($"Every page asks for the password in {PasswordVariable} (any user name).");
             }
 
+            // Ctrl+C reaches either the command line's token or the web host's own console lifetime, whichever took the signal.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {
-                // Ctrl+C.
+                // Stopped.
             }
 
             await app.StopAsync(CancellationToken.None);

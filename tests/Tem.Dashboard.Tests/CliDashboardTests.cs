@@ -66,10 +66,26 @@ public sealed partial class CliDashboardTests : IDisposable
         throw new InvalidOperationException($"tem dashboard exited without listening: {output}{await process.StandardError.ReadToEndAsync()}");
     }
 
+    /// <summary>Stops it as a service manager or Ctrl+C would: SIGTERM, then it must exit cleanly by itself.</summary>
     private static async Task StopAsync(Process process)
     {
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("tem dashboard did not stop within 30 s of SIGTERM.");
+        }
+
+        Assert.Equal(0, process.ExitCode);
         process.Dispose();
     }
 
