@@ -1,7 +1,9 @@
 namespace Tem.Dashboard;
 
-/// <summary>One batch as the sampler last read it: the batch row, its counts, refusals and (when read) its tasks per type.</summary>
-internal sealed record BatchSample(Batch Batch, BatchStats Stats, long Refusals, IReadOnlyList<TaskTypeStats> Types, long ReadAtMs)
+/// <summary>One batch as the sampler last read it: the batch row, its counts, refusals and its tasks per type.</summary>
+/// <remarks><see cref="Types"/> and <see cref="Refusals"/> come from the per-type read, which scans the batch's rows; it is
+/// repeated less often than the indexed counts on big batches, so they may lag <see cref="Stats"/> by a few seconds.</remarks>
+internal sealed record BatchSample(Batch Batch, BatchStats Stats, long Refusals, IReadOnlyList<TaskTypeStats> Types, long TypesReadAtMs, double TypesReadCostMs)
 {
     /// <summary>Whether the counts may still move without the batch row changing: worth reading again on every tick.</summary>
     public bool IsLive => Batch.Status == BatchStatus.Active || Stats.Running > 0;

@@ -106,8 +106,8 @@ internal sealed class DashboardSampler(Func<TemEngine> engine, TimeSpan interval
         {
             var before = previous.Find(batch.Id);
             var sample = before is not null && !before.IsLive && before.Batch == batch
-                ? before with { ReadAtMs = nowMs }
-                : await ReadAsync(tem, batch, nowMs).ConfigureAwait(false);
+                ? before
+                : await ReadAsync(tem, batch, before, nowMs).ConfigureAwait(false);
             if (sample is null)
             {
                 continue;
@@ -138,10 +138,26 @@ internal sealed class DashboardSampler(Func<TemEngine> engine, TimeSpan interval
         return new SampleState(nowMs, samples, null);
     }
 
-    private async Task<BatchSample?> ReadAsync(TemEngine tem, Batch batch, long nowMs)
+    private async Task<BatchSample?> ReadAsync(TemEngine tem, Batch batch, BatchSample? before, long nowMs)
     {
         try
         {
+            // The per-type read scans the batch (about 30 ms per 10,000 tasks); the counts come from an index. On a
+            // big batch, repeat the scan only when it is due — at most a twentieth of the time — and the counts every tick.
+            var typesDue = before is null || before.Batch.Status != batch.Status
+                || nowMs - before.TypesReadAtMs >= Math.Max(interval.TotalMilliseconds, 20 * before.TypesReadCostMs);
+            if (!typesDue)
+            {
+                var counted = before! with { Batch = batch, Stats = await tem.Batches.GetStatsAsync(batch.Id, stopping).ConfigureAwait(false) };
+                if (counted.IsLive)
+                {
+                    return counted;
+                }
+
+                // It will not be read again until it changes: make its per-type counts final now.
+            }
+
+            var clock = Stopwatch.StartNew();
             var types = await tem.Batches.GetTypeStatsAsync(batch.Id, stopping).ConfigureAwait(false);
             long pending = 0, running = 0, completed = 0, failed = 0, cancelled = 0, refusals = 0;
             foreach (var t in types)
@@ -154,7 +170,7 @@ internal sealed class DashboardSampler(Func<TemEngine> engine, TimeSpan interval
                 refusals += t.RateLimitDeferrals;
             }
 
-            return new BatchSample(batch, new BatchStats(pending, running, completed, failed, cancelled), refusals, types, nowMs);
+            return new BatchSample(batch, new BatchStats(pending, running, completed, failed, cancelled), refusals, types, nowMs, clock.Elapsed.TotalMilliseconds);
         }
         catch (BatchNotFoundException)
         {

@@ -27,8 +27,9 @@ public sealed class BrowserTests(ITestOutputHelper output)
         Directory.CreateDirectory(screenshots);
         output.WriteLine($"screenshots: {screenshots}");
 
-        // Slow enough that the page sees the run move: 300 tasks of 100 ms, two at a time, about 15 s.
-        await using var host = await DashboardHost.StartAsync(handlerDelay: TimeSpan.FromMilliseconds(100), concurrency: 2);
+        // The page must see the run move, however slow the machine: the first 30 tasks (with the 5 failures) run at once,
+        // the other 270 only when the browser has opened the batch page — then 100 ms each, two at a time, about 14 s.
+        await using var host = await DashboardHost.StartAsync(handlerDelay: TimeSpan.FromMilliseconds(100), concurrency: 2, holdAfter: 30);
         var failing = new HashSet<int> { 5, 10, 15, 20, 25 };
         var batch = await host.SeedAsync("browser-run", 300, failing, n => n == 25 ? DashboardHost.HostileText : $"document {n}");
         await host.Engine.Worker.StartAsync(TestContext.Current.CancellationToken);

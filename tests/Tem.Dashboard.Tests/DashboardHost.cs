@@ -45,12 +45,19 @@ internal sealed class DashboardHost : IAsyncDisposable
     /// <summary>How long each handler run takes.</summary>
     public TimeSpan HandlerDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Documents with a greater number wait until a browser opens a batch page's event stream, so that a slow
+    /// machine cannot finish the run before the page is there to watch it.</summary>
+    public int? HoldAfter { get; init; }
+
+    /// <summary>Set when the first batch-page event stream is requested.</summary>
+    public TaskCompletionSource BatchPageOpened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public HttpClient Client() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
     public static async Task<DashboardHost> StartAsync(Action<TemDashboardOptions>? configure = null, IPAddress? listen = null,
-        TimeSpan? handlerDelay = null, int concurrency = 4)
+        TimeSpan? handlerDelay = null, int concurrency = 4, int? holdAfter = null)
     {
-        var host = new DashboardHost { HandlerDelay = handlerDelay ?? TimeSpan.Zero };
+        var host = new DashboardHost { HandlerDelay = handlerDelay ?? TimeSpan.Zero, HoldAfter = holdAfter };
         host.Engine = TemEngine.Open(new TemOptions
         {
             DatabasePath = host.DatabasePath,
@@ -62,6 +69,15 @@ internal sealed class DashboardHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k => k.Listen(listen ?? IPAddress.Loopback, 0));
         var app = builder.Build();
+        app.Use((http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/tem/events/batches", StringComparison.Ordinal))
+            {
+                host.BatchPageOpened.TrySetResult();
+            }
+
+            return next(http);
+        });
         app.MapTemDashboard("/tem", o =>
         {
             o.Engine = host.Engine;
@@ -95,6 +111,11 @@ internal sealed class DashboardHost : IAsyncDisposable
 
     private async ValueTask<Done> RunAsync(Doc doc, TaskContext context, CancellationToken ct)
     {
+        if (doc.N > HoldAfter)
+        {
+            await BatchPageOpened.Task.WaitAsync(ct);
+        }
+
         if (HandlerDelay > TimeSpan.Zero)
         {
             await Task.Delay(HandlerDelay, ct);
