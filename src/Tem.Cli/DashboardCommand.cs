@@ -48,7 +48,8 @@ internal static class DashboardCommand
             var loopback = IPAddress.IsLoopback(address);
             var readOnly = parse.GetValue(readOnlyOption) || (!loopback && password is null);
 
-            await using var tem = CliDatabase.Open(parse.GetValue(database)!);
+            // Read-only, the store opens the file read-only too: the dashboard then changes nothing in it.
+            await using var tem = CliDatabase.Open(parse.GetValue(database)!, write: !readOnly);
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, port));

@@ -251,7 +251,7 @@ internal static class TemCommands
         var command = new Command(name, description) { Database, Code };
         command.SetAction(async (parse, ct) =>
         {
-            await using var tem = CliDatabase.Open(parse.GetValue(Database)!);
+            await using var tem = CliDatabase.Open(parse.GetValue(Database)!, write: true);
             var batch = await CliDatabase.BatchByCodeAsync(tem, parse.GetValue(Code)!);
             var count = await change(tem, batch.Id);
             Console.WriteLine($"{batch.Code}: {string.Format(CultureInfo.InvariantCulture, done, count)}.");

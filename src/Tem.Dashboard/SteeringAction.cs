@@ -14,8 +14,8 @@ internal sealed record SteeringAction(string Name, string Label, string Confirm,
     [
         new("retry-failed", "Retry failed", "Return every failed task of this batch to pending with fresh attempts?", false, false,
             async (tem, id, _, ct) => $"Returned {await tem.Batches.RetryFailedAsync(id, ct).ConfigureAwait(false)} failed tasks to pending."),
-        new("resume", "Resume", "Make this batch active and return its running tasks to pending? Do this only after a crash, when no process is working the batch.", false, false,
-            async (tem, id, _, ct) => $"Resumed; {await tem.Batches.ResumeAsync(id, ct).ConfigureAwait(false)} running tasks returned to pending."),
+        new("resume", "Resume", "Make this batch active again, and return to pending the running tasks that no live worker holds (runs lost to a crash)?", false, false,
+            async (tem, id, _, ct) => $"Resumed; {await tem.Batches.ResumeAsync(id, ct).ConfigureAwait(false)} lost runs returned to pending."),
         new("interrupt", "Interrupt", "Interrupt this batch? Its pending tasks wait until it is resumed; running ones finish.", false, true,
             async (tem, id, form, ct) => await tem.Batches.InterruptAsync(id, Reason(form), ct).ConfigureAwait(false)
                 ? "Interrupted." : "The batch was not active; nothing changed."),

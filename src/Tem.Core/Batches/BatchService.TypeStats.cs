@@ -7,10 +7,9 @@ public sealed partial class BatchService
     /// <remarks>It reads every task row of the batch (type is not indexed with status), so a dashboard should ask it
     /// every few seconds, not in a tight loop.</remarks>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public Task<IReadOnlyList<TaskTypeStats>> GetTypeStatsAsync(long batchId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<TaskTypeStats>> GetTypeStatsAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        Require(batchId);
-        return Task.FromResult(_store.GetTypeStats(batchId));
+        await RequireAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return await _store.GetTypeStatsAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -3,5 +3,5 @@ namespace Tem.Storage;
 internal partial interface ITemStore
 {
     /// <summary>The batch's tasks counted per type and status, with the sum of their rate-limit deferrals, ordered by type.</summary>
-    IReadOnlyList<TaskTypeStats> GetTypeStats(long batchId);
+    ValueTask<IReadOnlyList<TaskTypeStats>> GetTypeStatsAsync(long batchId, CancellationToken cancellationToken);
 }

@@ -2,10 +2,13 @@ namespace Tem.Storage;
 
 internal sealed partial class SqliteTemStore
 {
-    public IReadOnlyList<TaskTypeStats> GetTypeStats(long batchId) => Read(() =>
+    public ValueTask<IReadOnlyList<TaskTypeStats>> GetTypeStatsAsync(long batchId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<TaskTypeStats>>(_db.Read(read => ReadTypeStats(read, batchId)));
+
+    private static List<TaskTypeStats> ReadTypeStats(SqliteRead read, long batchId)
     {
-        using var command = Command(_reader, """
-            SELECT type, status, COUNT(*), SUM(rate_limit_deferrals) FROM task WHERE batch_id = $id
+        using var command = read.Command("""
+            SELECT type, status, COUNT(*), SUM(rate_limit_deferrals) FROM task WHERE batch_id = $id AND status <> 'staged'
             GROUP BY type, status ORDER BY type;
             """, ("$id", batchId));
         using var reader = command.ExecuteReader();
@@ -44,5 +47,5 @@ internal sealed partial class SqliteTemStore
 
         Flush();
         return result;
-    });
+    }
 }

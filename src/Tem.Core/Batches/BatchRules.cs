@@ -1,0 +1,47 @@
+namespace Tem;
+
+/// <summary>A batch's interruption counters after a write: outcomes since it last started, and when that was.</summary>
+internal readonly record struct BatchCounters(string? CriteriaJson, long Completed, long Failed, long ConsecutiveFailures, long? StartedAtMs);
+
+/// <summary>What a store must do to a batch after its counters changed.</summary>
+internal enum BatchVerdict
+{
+    /// <summary>Nothing beyond completing it if nothing is left to run.</summary>
+    CompleteIfDone,
+
+    /// <summary>Interrupt it with the reason given.</summary>
+    Interrupt,
+}
+
+/// <summary>
+/// The batch rules every store applies the same way, inside its own transaction: how a group's outcomes change the
+/// counters, and whether the counters trip the batch's interruption criteria. Stores run the statements; the
+/// decisions are made here, once.
+/// </summary>
+internal static class BatchRules
+{
+    /// <summary>
+    /// Judges the counters against the batch's criteria at <paramref name="nowMs"/> (the store's clock).
+    /// <paramref name="countTasks"/> tells how many tasks the batch holds, counting at most the number given; it is
+    /// asked only while fewer tasks have ended than the error rate's minimum sample.
+    /// </summary>
+    public static (BatchVerdict Verdict, string? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
+    {
+        if (counters.CriteriaJson is null)
+        {
+            return (BatchVerdict.CompleteIfDone, null);
+        }
+
+        var criteria = InterruptionCriteria.FromJson(counters.CriteriaJson);
+        long? batchTasks = criteria.MaxErrorRate is not null && counters.Completed + counters.Failed < criteria.MinTasksForErrorRate
+            ? countTasks(criteria.MinTasksForErrorRate)
+            : null;
+        var runtime = TimeSpan.FromMilliseconds(nowMs - (counters.StartedAtMs ?? nowMs));
+        var reason = criteria.Check(counters.Completed, counters.Failed, counters.ConsecutiveFailures, runtime, batchTasks);
+        return reason is null ? (BatchVerdict.CompleteIfDone, null) : (BatchVerdict.Interrupt, reason);
+    }
+
+    /// <summary>Whether a batch whose runtime criterion is all that might trip has run too long; the reason, or null.</summary>
+    public static string? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
+        => InterruptionCriteria.FromJson(criteriaJson).Check(0, 0, 0, TimeSpan.FromMilliseconds(nowMs - startedAtMs));
+}
