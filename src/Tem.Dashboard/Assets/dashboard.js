@@ -78,7 +78,7 @@
   const percent = (c) => (c.total ? Math.floor((100 * (c.completed + c.failed + c.cancelled)) / c.total) : 0);
   const badge = (status) => el('span', { class: `badge ${status}` }, status);
   const countCells = (c) => ['pending', 'running', 'completed', 'failed', 'cancelled'].map((s) =>
-    el('td', { class: `num c-${s}`, 'data-count': s }, num(c[s])));
+    el('td', { class: `num c-${s}${c[s] ? ' nonzero' : ''}`, 'data-count': s }, num(c[s])));
 
   function card(label, value, note, tone) {
     return el('div', { class: `card ${tone || ''}` }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value), el('div', { class: 'note' }, note || ''));
@@ -193,7 +193,7 @@
     renderChart(s.throughput);
     renderPacing(s.pacing, s.worker);
     const rows = s.batches.map((b) => el('tr', { 'data-batch': b.id },
-      el('td', {}, link(batchUrl(b.id), b.code)), el('td', {}, b.type), el('td', {}, badge(b.status)),
+      el('td', { class: 'code-cell' }, link(batchUrl(b.id), b.code)), el('td', { class: 'nowrap' }, b.type), el('td', {}, badge(b.status)),
       el('td', { class: 'progress-col' }, el('div', { class: 'with-pct' }, progressBar(b.counts), el('span', { class: 'pct' }, `${percent(b.counts)}%`))),
       ...countCells(b.counts), el('td', { class: 'num' }, num(b.refusals)),
       el('td', { class: 'nowrap' }, dateTime(b.createdAt)),
