@@ -25,7 +25,7 @@ internal static class BatchRules
     /// <paramref name="countTasks"/> tells how many tasks the batch holds, counting at most the number given; it is
     /// asked only while fewer tasks have ended than the error rate's minimum sample.
     /// </summary>
-    public static (BatchVerdict Verdict, string? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
+    public static (BatchVerdict Verdict, (InterruptionKind Kind, string Reason)? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
     {
         if (counters.CriteriaJson is null)
         {
@@ -41,7 +41,30 @@ internal static class BatchRules
         return reason is null ? (BatchVerdict.CompleteIfDone, null) : (BatchVerdict.Interrupt, reason);
     }
 
+    /// <summary>
+    /// Whether the batch's refusals trip its provider-trouble criteria. <paramref name="countRefusals"/> counts the batch's
+    /// refusals of one kind ('deferred' for rate limits, 'overloaded') within a window; it is asked only when a criterion is set.
+    /// </summary>
+    public static (InterruptionKind Kind, string Reason)? ProviderTrouble(string? criteriaJson, Func<string, TimeSpan, long> countRefusals)
+    {
+        if (criteriaJson is null)
+        {
+            return null;
+        }
+
+        var criteria = InterruptionCriteria.FromJson(criteriaJson);
+        if (criteria.MaxRateLimitHits is null && criteria.MaxOverloadErrors is null)
+        {
+            return null;
+        }
+
+        var window = criteria.ProviderTroubleWindow;
+        return criteria.CheckProviderTrouble(
+            criteria.MaxRateLimitHits is null ? 0 : countRefusals(Storage.AttemptNames.Deferred, window),
+            criteria.MaxOverloadErrors is null ? 0 : countRefusals(Storage.AttemptNames.Overloaded, window));
+    }
+
     /// <summary>Whether a batch whose runtime criterion is all that might trip has run too long; the reason, or null.</summary>
-    public static string? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
+    public static (InterruptionKind Kind, string Reason)? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
         => InterruptionCriteria.FromJson(criteriaJson).Check(0, 0, 0, TimeSpan.FromMilliseconds(nowMs - startedAtMs));
 }

@@ -40,4 +40,13 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Error, "Closing the engine failed; what could be written was written.")]
     public static partial void DisposeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Warning, "Batch '{BatchCode}' waits for tasks that no live worker handles: {What}. Start a worker with a handler for those types, or they never run.")]
+    public static partial void TasksUnhandled(ILogger logger, string batchCode, string what);
+
+    [LoggerMessage(14, LogLevel.Warning, "Task {TaskId} attempt {Attempt} failed for good.")]
+    public static partial void TaskFailed(ILogger logger, long taskId, int attempt, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Information, "Task {TaskId} attempt {Attempt} failed; it will run again.")]
+    public static partial void TaskRetrying(ILogger logger, long taskId, int attempt, Exception exception);
 }

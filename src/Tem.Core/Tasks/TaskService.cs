@@ -148,6 +148,47 @@ public sealed class TaskService
     public async Task<TemTask> GetAsync(long taskId, CancellationToken cancellationToken = default)
         => await _store.GetTaskAsync(taskId, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(taskId);
 
+    /// <summary>The task's earlier attempts that did not end its life — each failure with its stack trace, each refusal, each run lost to a crash, each result replaced by a re-run — oldest first.</summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    public async Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken = default)
+    {
+        await GetAsync(taskId, cancellationToken).ConfigureAwait(false);
+        return await _store.GetAttemptsAsync(taskId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one failed task again with fresh attempts (after a fix). Returns false if the task is not failed.</summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
+    public Task<bool> RetryAsync(long taskId, CancellationToken cancellationToken = default)
+        => SteerAsync(_store.RetryTaskAsync(taskId, cancellationToken));
+
+    /// <summary>Cancels one pending task: it will not run. Returns false if the task is not pending (a running task ends with its batch's cancel or its timeout).</summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
+    public Task<bool> CancelAsync(long taskId, CancellationToken cancellationToken = default)
+        => SteerAsync(_store.CancelTaskAsync(taskId, cancellationToken));
+
+    /// <summary>
+    /// Runs one completed task again with fresh attempts; its old result is kept in its attempt history
+    /// (<see cref="GetAttemptsAsync"/>). Returns false if the task is not completed.
+    /// </summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
+    public Task<bool> RerunAsync(long taskId, CancellationToken cancellationToken = default)
+        => SteerAsync(_store.RerunTaskAsync(taskId, cancellationToken));
+
+    private async Task<bool> SteerAsync(ValueTask<bool> change)
+    {
+        var changed = await change.ConfigureAwait(false);
+        if (changed)
+        {
+            _signals.WorkAvailable();
+            _signals.BatchChanged();
+        }
+
+        return changed;
+    }
+
     /// <summary>Tasks matching <paramref name="query"/>, in id order.</summary>
     public Task<IReadOnlyList<TemTask>> ListAsync(TaskQuery query, CancellationToken cancellationToken = default)
     {

@@ -43,7 +43,7 @@ internal static class LeaseKeeper
 
             try
             {
-                await context.Store.HeartbeatAsync(context.Identity, [.. run.ActiveIds], lease, stopping).ConfigureAwait(false);
+                await context.Store.HeartbeatAsync(run.Identity, [.. run.ActiveIds], lease, stopping).ConfigureAwait(false);
                 var recovered = await context.Store.RecoverExpiredLeasesAsync(context.Options.LostRunDelay, stopping).ConfigureAwait(false);
                 var interrupted = await context.Store.InterruptOverdueBatchesAsync(stopping).ConfigureAwait(false);
                 if (recovered > 0)

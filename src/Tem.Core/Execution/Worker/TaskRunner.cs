@@ -66,6 +66,12 @@ internal static class TaskRunner
                 : active.BatchCancelled ? RunCancellation.BatchCancelled
                 : RunCancellation.TimedOut;
             var verdict = OutcomePolicy.Failed(task, ex, why, timeout, context.Options, Random.Shared.NextDouble());
+            switch (verdict.Outcome?.Kind)
+            {
+                case OutcomeKind.Failed: Log.TaskFailed(context.Logger, task.Id, task.Attempt, ex); break;
+                case OutcomeKind.Retry: Log.TaskRetrying(context.Logger, task.Id, task.Attempt, ex); break;
+            }
+
             if (verdict.PauseStarts is { } pause)
             {
                 context.Gate.Pause(pause);

@@ -135,7 +135,8 @@ public sealed class TemWorker
             }
 
             // The heartbeat is written before the first claim, so another process's ResumeAsync sees this worker alive.
-            await _context.Store.HeartbeatAsync(_context.Identity, [], _context.Options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            var identity = _context.Identity with { TaskTypes = [.. _handlers.Keys.Order(StringComparer.Ordinal)] };
+            await _context.Store.HeartbeatAsync(identity, [], _context.Options.LeaseDuration, cancellationToken).ConfigureAwait(false);
             lock (_lifecycle)
             {
                 if (_run is not null)

@@ -30,6 +30,8 @@ internal sealed class WorkerRun
         Context = context;
         Handlers = handlers;
         TaskTypes = [.. handlers.Keys.Order(StringComparer.Ordinal)];
+        Scope = ClaimScope.Of(context.Options.Scope);
+        Identity = context.Identity with { TaskTypes = TaskTypes };
         Outcomes = Channel.CreateUnbounded<TaskOutcome>(new UnboundedChannelOptions { SingleReader = true });
     }
 
@@ -38,6 +40,12 @@ internal sealed class WorkerRun
     public IReadOnlyDictionary<string, HandlerEntry> Handlers { get; }
 
     public IReadOnlyList<string> TaskTypes { get; }
+
+    /// <summary>This worker as its heartbeat records it, with the task types it handles.</summary>
+    public WorkerIdentity Identity { get; }
+
+    /// <summary>The batches this worker claims from (<see cref="TemOptions.Scope"/>).</summary>
+    public ClaimScope Scope { get; }
 
     public Channel<TaskOutcome> Outcomes { get; }
 

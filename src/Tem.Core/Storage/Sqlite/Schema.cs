@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     private static readonly string[] Migrations =
     [
@@ -119,6 +119,39 @@ internal static class Schema
             heartbeat_at INTEGER NOT NULL,
             expires_at   INTEGER NOT NULL
         );
+        """,
+
+        // v3: every ended attempt that is not the task's final success keeps its error, stack trace or result
+        // (failures you can debug; a re-run keeps the old result); interruptions carry a kind; a batch's history.
+        """
+        CREATE TABLE task_attempt (
+            id         INTEGER PRIMARY KEY,
+            task_id    INTEGER NOT NULL REFERENCES task (id),
+            batch_id   INTEGER NOT NULL REFERENCES batch (id),
+            attempt    INTEGER NOT NULL,
+            outcome    TEXT    NOT NULL,
+            error      TEXT,
+            detail     TEXT,
+            result     TEXT,
+            claimed_at INTEGER,
+            ended_at   INTEGER NOT NULL
+        );
+        CREATE INDEX task_attempt_task ON task_attempt (task_id, id);
+        -- provider-trouble criteria count a batch's refusals within a window
+        CREATE INDEX task_attempt_refusals ON task_attempt (batch_id, outcome, ended_at) WHERE outcome IN ('deferred', 'overloaded');
+
+        ALTER TABLE batch_interruption ADD COLUMN kind TEXT NOT NULL DEFAULT 'other';
+
+        CREATE TABLE batch_event (
+            id         INTEGER PRIMARY KEY,
+            batch_id   INTEGER NOT NULL REFERENCES batch (id),
+            kind       TEXT    NOT NULL,
+            message    TEXT    NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX batch_event_batch ON batch_event (batch_id, id);
+
+        ALTER TABLE worker ADD COLUMN task_types TEXT NOT NULL DEFAULT '[]';
         """,
     ];
 

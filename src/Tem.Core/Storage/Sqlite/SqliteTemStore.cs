@@ -65,19 +65,38 @@ internal sealed partial class SqliteTemStore : ITemStore
     public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
         => Done(_db.Write(write =>
         {
-            SqliteBatchStatements.Restart(write, batchId);
+            var was = SqliteBatchStatements.Restart(write, batchId);
             var reset = SqliteRunStatements.ResumeLost(write, batchId, JsonStrings(liveOwners), lostRunDelay);
+            if (reset > 0)
+            {
+                SqliteBatchStatements.Reopen(write, batchId);
+            }
+
             SqliteBatchStatements.CompleteIfDone(write, batchId);
+            if (was == BatchStatus.Interrupted || reset > 0)
+            {
+                SqliteBatchStatements.Record(write, batchId, "resumed",
+                    (was == BatchStatus.Interrupted ? "Resumed after an interruption; the criteria's counters start again. " : "Resumed. ") +
+                    $"{reset} tasks of dead workers were returned.");
+            }
+
             return reset;
         }));
 
     public ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken) => Done(_db.Write(write =>
     {
         SqliteBatchStatements.Restart(write, batchId);
+        // The current error is cleared: the attempt history keeps every failure.
         var reset = write.Execute("""
-            UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, run_after = $now, completed_at = NULL, version = version + 1
+            UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, error = NULL, run_after = $now, completed_at = NULL, version = version + 1
             WHERE batch_id = $id AND status = 'failed';
             """, ("$id", batchId), ("$now", write.NowMs));
+        if (reset > 0)
+        {
+            SqliteBatchStatements.Reopen(write, batchId);
+            SqliteBatchStatements.Record(write, batchId, "retry-failed", $"{reset} failed tasks were returned to pending with fresh attempts.");
+        }
+
         SqliteBatchStatements.CompleteIfDone(write, batchId);
         return reset;
     }));
@@ -85,11 +104,14 @@ internal sealed partial class SqliteTemStore : ITemStore
     public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
         => Done(_db.Write(write => SqliteBatchStatements.Cancel(write, batchId)));
 
-    public ValueTask<bool> InterruptBatchAsync(long batchId, string reason, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    public ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken) => Done(_db.Write(write =>
     {
         SqliteBatchStatements.Require(write, batchId);
-        return SqliteBatchStatements.Interrupt(write, batchId, reason);
+        return SqliteBatchStatements.Interrupt(write, batchId, kind, reason);
     }));
+
+    public ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<BatchEvent>>(_db.Read(read => SqliteBatchStatements.History(read, batchId)));
 
     public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
         => Done(_db.Write(SqliteBatchStatements.InterruptOverdue));
@@ -158,12 +180,21 @@ internal sealed partial class SqliteTemStore : ITemStore
     public ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
         => Done<IReadOnlyList<TemTask>>(_db.Read(read => SqliteTaskStatements.List(read, query)));
 
+    public ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<TaskAttempt>>(_db.Read(read => SqliteRunStatements.Attempts(read, taskId)));
+
+    public ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Retry(write, taskId)));
+
+    public ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Cancel(write, taskId)));
+
+    public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Rerun(write, taskId)));
+
     // ---- runs ----
 
-    public ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
         var typesJson = JsonStrings(taskTypes);
-        return Done<IReadOnlyList<ClaimedTask>>(_db.Write(write => SqliteRunStatements.ClaimTasks(write, owner, typesJson, limit, lease)));
+        return Done<IReadOnlyList<ClaimedTask>>(_db.Write(write => SqliteRunStatements.ClaimTasks(write, owner, typesJson, scope, limit, lease)));
     }
 
     public ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
@@ -171,6 +202,7 @@ internal sealed partial class SqliteTemStore : ITemStore
         {
             var rejected = new List<TaskOutcome>();
             var ended = new Dictionary<long, BatchTally>();
+            HashSet<long>? refused = null;
             foreach (var outcome in outcomes)
             {
                 if (SqliteRunStatements.WriteOutcome(write, outcome) == 0)
@@ -181,9 +213,17 @@ internal sealed partial class SqliteTemStore : ITemStore
                 {
                     BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
                 }
+                else if (outcome.Kind == OutcomeKind.Deferred)
+                {
+                    (refused ??= []).Add(outcome.BatchId);
+                }
             }
 
             SqliteBatchStatements.ApplyTallies(write, ended);
+            if (refused is not null)
+            {
+                SqliteBatchStatements.JudgeRefusals(write, refused);
+            }
             return rejected;
         }));
 
@@ -199,6 +239,9 @@ internal sealed partial class SqliteTemStore : ITemStore
         });
         return ValueTask.CompletedTask;
     }
+
+    public ValueTask<IReadOnlyList<(string Type, long Count)>> GetPendingTypesAsync(long batchId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<(string Type, long Count)>>(_db.Read(read => SqliteRunStatements.PendingTypes(read, batchId)));
 
     public ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken)
         => Done<IReadOnlyList<WorkerIdentity>>(_db.Read(read => SqliteRunStatements.LiveWorkers(read, _db.NowMs())));
