@@ -43,7 +43,8 @@ internal sealed class DashboardRoutes(DashboardContext dashboard)
         }
 
         var batch = await FindBatchAsync(task.BatchId, http.RequestAborted).ConfigureAwait(false);
-        await TaskPage.WriteAsync(http, dashboard, task, batch).ConfigureAwait(false);
+        var attempts = await dashboard.Engine.Tasks.GetAttemptsAsync(id, http.RequestAborted).ConfigureAwait(false);
+        await TaskPage.WriteAsync(http, dashboard, task, batch, attempts).ConfigureAwait(false);
     }
 
     public async Task AssetAsync(HttpContext http)
@@ -129,8 +130,20 @@ internal sealed class DashboardRoutes(DashboardContext dashboard)
             return;
         }
 
-        var message = await action!.Run(dashboard.Engine, Id(http), await FormAsync(http).ConfigureAwait(false), http.RequestAborted).ConfigureAwait(false);
-        await JsonAsync(http, 200, new ActionResult(message), DashboardJson.Default.ActionResult).ConfigureAwait(false);
+        var id = Id(http);
+        try
+        {
+            var message = await action!.Run(dashboard.Engine, id, await FormAsync(http).ConfigureAwait(false), http.RequestAborted).ConfigureAwait(false);
+            await JsonAsync(http, 200, new ActionResult(message), DashboardJson.Default.ActionResult).ConfigureAwait(false);
+        }
+        catch (TaskNotFoundException)
+        {
+            await JsonAsync(http, 404, new ProblemResult($"No task has id {id} in this database."), DashboardJson.Default.ProblemResult).ConfigureAwait(false);
+        }
+        catch (BatchNotActiveException ex)
+        {
+            await JsonAsync(http, 409, new ProblemResult(ex.Message), DashboardJson.Default.ProblemResult).ConfigureAwait(false);
+        }
     }
 
     public Task NotFoundAsync(HttpContext http)

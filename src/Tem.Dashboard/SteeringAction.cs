@@ -4,8 +4,8 @@ namespace Tem.Dashboard;
 
 /// <summary>
 /// A write action a page offers as a button: its URL segment, the button and confirmation texts, and what it does.
-/// Pages render buttons from these lists and one endpoint serves them all, so a new action (a task's retry or cancel,
-/// once the engine has them — issue 14) is one more entry in <see cref="ForTasks"/>, with no new page code.
+/// Pages render buttons from these lists and one endpoint per kind serves them all, so a new action
+///) is one more entry in a list, with no new page code.
 /// </summary>
 internal sealed record SteeringAction(string Name, string Label, string Confirm, bool Danger, bool AsksReason,
     Func<TemEngine, long, IFormCollection, CancellationToken, Task<string>> Run)
@@ -23,8 +23,22 @@ internal sealed record SteeringAction(string Name, string Label, string Confirm,
             async (tem, id, _, ct) => $"Cancelled; {await tem.Batches.CancelAsync(id, ct).ConfigureAwait(false)} tasks cancelled."),
     ];
 
-    /// <summary>Per-task actions: none until the engine can retry or cancel one task (issue 14).</summary>
-    public static readonly SteeringAction[] ForTasks = [];
+    /// <summary>Per-task actions; the task page shows each only for tasks in <see cref="AppliesTo"/>.</summary>
+    public static readonly SteeringAction[] ForTasks =
+    [
+        new("retry", "Retry task", "Run this failed task again with fresh attempts?", false, false,
+            async (tem, id, _, ct) => await tem.Tasks.RetryAsync(id, ct).ConfigureAwait(false) ? "Returned the task to pending." : "The task is not failed; nothing changed.")
+            { AppliesTo = TemTaskStatus.Failed },
+        new("rerun", "Run again", "Run this completed task again? Its current result is kept in its attempt history.", false, false,
+            async (tem, id, _, ct) => await tem.Tasks.RerunAsync(id, ct).ConfigureAwait(false) ? "The task will run again." : "The task is not completed; nothing changed.")
+            { AppliesTo = TemTaskStatus.Completed },
+        new("cancel", "Cancel task", "Cancel this pending task? It will not run.", true, false,
+            async (tem, id, _, ct) => await tem.Tasks.CancelAsync(id, ct).ConfigureAwait(false) ? "Cancelled the task." : "The task is not pending; nothing changed.")
+            { AppliesTo = TemTaskStatus.Pending },
+    ];
+
+    /// <summary>For per-task actions, the status a task must be in for the page to offer it.</summary>
+    public TemTaskStatus? AppliesTo { get; init; }
 
     public static SteeringAction? Find(SteeringAction[] actions, string? name) => actions.FirstOrDefault(a => a.Name == name);
 

@@ -12,7 +12,7 @@ internal static class TaskPage
 {
     private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static Task WriteAsync(HttpContext http, DashboardContext dashboard, TemTask task, Batch? batch)
+    public static Task WriteAsync(HttpContext http, DashboardContext dashboard, TemTask task, Batch? batch, IReadOnlyList<TaskAttempt> attempts)
     {
         var status = StatusText.Of(task.Status);
         var main = new StringBuilder();
@@ -25,10 +25,11 @@ internal static class TaskPage
         main.Append("<span>task ").Append(task.Id).Append("</span></nav>")
             .Append("<section class=\"title-row\"><div><h1>Task ").Append(task.Id).Append("</h1><p class=\"muted\">type ").Append(Text(task.Type))
             .Append("</p></div><span class=\"badge ").Append(status).Append("\">").Append(status).Append("</span>");
-        if (dashboard.CanWrite(http) && SteeringAction.ForTasks.Length > 0)
+        var actions = SteeringAction.ForTasks.Where(a => a.AppliesTo == task.Status).ToArray();
+        if (dashboard.CanWrite(http) && actions.Length > 0)
         {
-            main.Append("<div class=\"actions\">");
-            foreach (var action in SteeringAction.ForTasks)
+            main.Append("<div class=\"actions\" id=\"actions\">");
+            foreach (var action in actions)
             {
                 main.Append(action.Button(dashboard.Url($"/tasks/{task.Id}/{action.Name}")));
             }
@@ -49,8 +50,10 @@ internal static class TaskPage
         if (task.Error is { } error)
         {
             main.Append("<section class=\"panel\"><h2>Last error</h2><pre class=\"code error\" id=\"task-error\">").Append(Text(error)).Append("</pre>")
-                .Append("<p class=\"muted small\">Tem keeps the last attempt's error of each task.</p></section>");
+                .Append("</section>");
         }
+
+        AttemptHistory.Append(main, attempts);
 
         main.Append("<section class=\"panel\"><h2>Payload</h2><pre class=\"code\" id=\"task-payload\">").Append(Text(Pretty(task.PayloadJson))).Append("</pre></section>");
         if (task.ResultJson is { } result)
@@ -64,11 +67,11 @@ internal static class TaskPage
     private static void Fact(StringBuilder html, string name, string value)
         => html.Append("<div><dt>").Append(Text(name)).Append("</dt><dd>").Append(Text(value)).Append("</dd></div>");
 
-    private static string Time(DateTimeOffset? at)
+    public static string Time(DateTimeOffset? at)
         => at is { } t ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture) : "—";
 
     /// <summary>Indented JSON for reading; text that does not parse is shown as it is.</summary>
-    private static string Pretty(string json)
+    public static string Pretty(string json)
     {
         try
         {

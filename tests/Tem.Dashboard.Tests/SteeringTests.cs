@@ -92,6 +92,38 @@ public sealed partial class SteeringTests
     }
 
     [Fact]
+    public async Task A_failed_task_page_shows_its_attempts_and_retries_it_alone()
+    {
+        await using var host = await DashboardHost.StartAsync();
+        var batch = await host.SeedAsync("one-task", 3, failing: new HashSet<int> { 2 });
+        await host.RunToEndAsync(batch.Id);
+        using var http = host.Client();
+        var failed = (await host.Engine.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id, Status = TemTaskStatus.Failed })).Single();
+        var page = await http.GetStringAsync($"tem/tasks/{failed.Id}");
+        Assert.Contains("data-action=\"retry\"", page);
+        Assert.DoesNotContain("data-action=\"rerun\"", page);
+        Assert.Contains("could not be read", page);
+
+        var token = await TokenAsync(http);
+        var response = await http.SendAsync(Post($"tem/tasks/{failed.Id}/retry", token));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Returned the task to pending.", await response.Content.ReadAsStringAsync());
+        await host.Engine.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        Assert.Equal(TemTaskStatus.Completed, (await host.Engine.Tasks.GetAsync(failed.Id)).Status);
+
+        // Its failed first run stays in the history, with the stack trace.
+        page = await http.GetStringAsync($"tem/tasks/{failed.Id}");
+        Assert.Contains("id=\"attempts\"", page);
+        Assert.Contains("NonRetryableException", page);
+        Assert.Contains("data-action=\"rerun\"", page);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(Post($"tem/tasks/{failed.Id}/rerun", null))).StatusCode);
+        var unknown = await http.SendAsync(Post("tem/tasks/888888/retry", token));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("No task has id 888888", await unknown.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_read_only_dashboard_shows_no_actions_and_refuses_writes()
     {
         await using var host = await DashboardHost.StartAsync(o => o.ReadOnly = true);
