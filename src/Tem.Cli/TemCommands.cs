@@ -21,6 +21,7 @@ internal static class TemCommands
         SteerTask("cancel-task", "Cancel one pending task.", (tem, id) => tem.Tasks.CancelAsync(id), "cancelled", "is not pending"),
         SteerTask("rerun-task", "Run one completed task again; its old result stays in its attempt history.", (tem, id) => tem.Tasks.RerunAsync(id), "queued to run again", "is not completed"),
         Export(),
+        DashboardCommand.Create(Database),
     ];
 
     private static Command Batches()

@@ -10,7 +10,8 @@ public static class TemServiceCollectionExtensions
     /// <summary>
     /// Registers a <see cref="TemEngine"/> singleton, opened on first use with the options <paramref name="configure"/>
     /// sets, and a hosted service that starts its worker with the host and stops it gracefully when the host stops.
-    /// The engine logs through the host's logging unless the options name a logger.
+    /// The engine logs through the host's logging unless the options name a logger. The options are registered too, as a
+    /// <see cref="TemOptions"/> singleton, for components that show them.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the engine's options; <see cref="TemOptions.DatabasePath"/> is required.</param>
@@ -25,13 +26,15 @@ public static class TemServiceCollectionExtensions
         var hostingOptions = new TemHostingOptions();
         hosting?.Invoke(hostingOptions);
         services.AddSingleton(hostingOptions);
+        // The options are a service of their own so that others (the dashboard's rate-limit panel) can read them.
         services.AddSingleton(provider =>
         {
             var options = new TemOptions();
             configure(options);
             options.Logger ??= provider.GetService<ILoggerFactory>()?.CreateLogger("Tem");
-            return TemEngine.Open(options, registry?.Invoke(provider));
+            return options;
         });
+        services.AddSingleton(provider => TemEngine.Open(provider.GetRequiredService<TemOptions>(), registry?.Invoke(provider)));
         services.AddHostedService<TemHostedService>();
         return services;
     }

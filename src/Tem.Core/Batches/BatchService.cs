@@ -4,7 +4,7 @@ using Tem.Storage;
 namespace Tem;
 
 /// <summary>Creates, reads and steers batches. Reach it through <see cref="TemEngine.Batches"/>.</summary>
-public sealed class BatchService
+public sealed partial class BatchService
 {
     private const int MaxCodeLength = 200;
 

@@ -8,7 +8,7 @@ namespace Tem.Storage;
 /// Batch rules (tallies, completion, interruption) are decided by <see cref="BatchRules"/>, inside the store's
 /// transaction. A store may complete synchronously.
 /// </summary>
-internal interface ITemStore : IAsyncDisposable
+internal partial interface ITemStore : IAsyncDisposable
 {
     /// <summary>What the store is, for messages: a file path or a server and database.</summary>
     string Description { get; }

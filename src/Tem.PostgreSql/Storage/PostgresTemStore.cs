@@ -134,6 +134,13 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
 
     public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RerunAsync(tx, taskId, cancellationToken), cancellationToken);
 
+    public async ValueTask<IReadOnlyList<TaskTypeStats>> GetTypeStatsAsync(long batchId, CancellationToken cancellationToken)
+        => TypeStatsRow.Build(await _db.RunStatementAsync(tx => tx.ListAsync("""
+            SELECT type, status, COUNT(*), COALESCE(SUM(rate_limit_deferrals), 0)::bigint FROM {s}.task WHERE batch_id = @id AND status <> 'staged'
+            GROUP BY type, status;
+            """, r => new TypeStatsRow(r.GetString(0), StatusNames.ParseTask(r.GetString(1)), r.GetInt64(2), r.GetInt64(3)), cancellationToken, ("id", batchId)),
+            cancellationToken).ConfigureAwait(false));
+
     public async ValueTask<IReadOnlyList<TaskTypeActivity>> GetTypeActivityAsync(long batchId, TimeSpan window, CancellationToken cancellationToken)
         => await _db.RunStatementAsync(tx => PgActivityQuery.TypesAsync(tx, batchId, window, cancellationToken), cancellationToken).ConfigureAwait(false);
 

@@ -6,7 +6,7 @@ namespace Tem.Storage;
 /// <see cref="SqliteRunStatements"/>; <see cref="SqliteDatabase"/> owns the connections. SQLite's calls are
 /// synchronous, so every method completes synchronously.
 /// </summary>
-internal sealed class SqliteTemStore : ITemStore
+internal sealed partial class SqliteTemStore : ITemStore
 {
     private readonly SqliteDatabase _db;
 
