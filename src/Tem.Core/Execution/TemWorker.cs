@@ -26,9 +26,7 @@ public sealed class TemWorker
     private readonly WakeSignal _wake = new();
     private readonly ConcurrentDictionary<long, string> _batchCodes = new();
     private readonly object _lifecycle = new();
-    private readonly StartRateGate _gate;
-    private readonly TokenBudget _tokens;
-    private readonly AdaptiveConcurrency _adaptive;
+    private readonly ProviderPacing _pacing;
 
     private Channel<TaskOutcome>? _outcomes;
     private CancellationTokenSource? _stopDispatch;
@@ -48,10 +46,7 @@ public sealed class TemWorker
         _changes = changes;
         _time = time;
         _logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        var margin = options.RateLimit?.SafetyMargin ?? TimeSpan.Zero;
-        _gate = new StartRateGate(options.RateLimit?.AllWindows() ?? [], margin, time);
-        _tokens = new TokenBudget(options.RateLimit?.AllTokenWindows() ?? [], margin, time);
-        _adaptive = new AdaptiveConcurrency(options.Concurrency, options.AdaptiveConcurrency, time);
+        _pacing = new ProviderPacing(options, time);
         Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
         TemTelemetry.Meter.CreateObservableGauge("tem.tasks.running", () => new Measurement<int>(InFlight, new KeyValuePair<string, object?>("tem.worker", Owner)),
             "{task}", "Handlers running now in this worker.");
@@ -73,7 +68,10 @@ public sealed class TemWorker
 
     /// <summary>How many handlers may run at once now: <see cref="TemOptions.Concurrency"/>, or less while
     /// <see cref="TemOptions.AdaptiveConcurrency"/> backs off after the provider refused requests.</summary>
-    public int EffectiveConcurrency => _adaptive.Current;
+    public int EffectiveConcurrency => _pacing.Concurrency;
+
+    /// <summary>The start rate and concurrency control that <see cref="ProviderRateLimitHandler"/> feeds.</summary>
+    internal ProviderPacing Pacing => _pacing;
 
     /// <summary>
     /// Starts no task for <paramref name="delay"/>: for a provider that reported its limit exhausted
@@ -83,7 +81,7 @@ public sealed class TemWorker
     {
         if (delay > TimeSpan.Zero)
         {
-            _gate.Pause(delay < _options.MaxRetryAfter ? delay : _options.MaxRetryAfter);
+            _pacing.Pause(delay);
         }
     }
 
@@ -277,12 +275,12 @@ public sealed class TemWorker
         while (!stopping.IsCancellationRequested)
         {
             var wait = _options.PollInterval;
-            var free = _adaptive.Current - InFlight;
+            var free = _pacing.Concurrency - InFlight;
             var permitBlocked = false;
             if (free > 0)
             {
                 tickets.Clear();
-                var granted = _gate.TryAcquire(free, tickets, out var retryIn);
+                var granted = _pacing.TryAcquire(free, tickets, out var retryIn);
                 if (granted == 0)
                 {
                     wait = retryIn < wait ? retryIn : wait;
@@ -302,7 +300,7 @@ public sealed class TemWorker
                         claimed = [];
                     }
 
-                    _gate.Refund(tickets.Skip(claimed.Count));
+                    _pacing.Refund(tickets.Skip(claimed.Count).ToList());
                     for (var i = 0; i < claimed.Count; i++)
                     {
                         var (task, ticket) = (claimed[i], tickets[i]);
@@ -367,13 +365,13 @@ public sealed class TemWorker
         {
             cancel.CancelAfter(timeout);
             var context = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
-                _tokens.IsUnlimited ? null : _tokens, _gate, ticket);
+                _pacing.Tokens.IsUnlimited ? null : _pacing.Tokens, _pacing.Gate, ticket);
             TaskContext.Current.Value = context;
-            _gate.Start(ticket); // the reserved permit is logged as the handler starts
+            _pacing.OnStarted(ticket); // the reserved permit is logged as the handler starts
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, context, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
             outcome = Outcome(task, OutcomeKind.Completed, result: result);
-            _adaptive.OnSuccess();
+            _pacing.OnSucceeded();
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -383,9 +381,7 @@ public sealed class TemWorker
         }
         catch (RetryAfterException ex)
         {
-            var delay = ex.RetryAfter < _options.MaxRetryAfter ? ex.RetryAfter : _options.MaxRetryAfter;
-            _gate.Pause(delay);
-            _adaptive.OnRefused();
+            var delay = _pacing.OnRefused(ex, task.RateLimitDeferrals); // slows down as the refusal's kind says
             outcome = task.RateLimitDeferrals < _options.MaxRateLimitDeferrals
                 ? Outcome(task, OutcomeKind.Deferred, error: Describe(ex), runAfterMs: NowMs() + (long)delay.TotalMilliseconds)
                 : RetryOrFail(task, $"Rate-limited {task.RateLimitDeferrals + 1} times (more than MaxRateLimitDeferrals = {_options.MaxRateLimitDeferrals}); counted as a failed attempt. {Describe(ex)}");
@@ -470,7 +466,7 @@ public sealed class TemWorker
                     group.Add(outcome);
                 }
 
-                if (yields >= 4 || group.Count == before && yields > 0 || group.Count >= _adaptive.Current / 4 || InFlight <= group.Count || _abandoned)
+                if (yields >= 4 || group.Count == before && yields > 0 || group.Count >= _pacing.Concurrency / 4 || InFlight <= group.Count || _abandoned)
                 {
                     break;
                 }
