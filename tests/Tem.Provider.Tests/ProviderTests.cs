@@ -27,8 +27,6 @@ internal sealed partial class ProviderJson : JsonSerializerContext;
 [CollectionDefinition(nameof(ProviderTests), DisableParallelization = true)]
 public sealed class ProviderTests : IDisposable
 {
-    private static readonly TaskType<Prompt, Completion> Complete = new("complete", ProviderJson.Default.Prompt, ProviderJson.Default.Completion, maxAttempts: 5);
-
     private readonly string _folder = Directory.CreateTempSubdirectory("tem-provider-").FullName;
 
     public void Dispose()
@@ -37,45 +35,8 @@ public sealed class ProviderTests : IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 
-    private sealed record Run(BatchStats Stats, long[] TaskIdsServedTwice, TimeSpan Elapsed);
-
-    /// <summary>Runs <paramref name="prompts"/> through Tem, each task one completion request through <see cref="ProviderRateLimitHandler"/>.</summary>
-    private async Task<Run> RunAsync(ProviderSimulator.ProviderSimulator simulator, Action<TemOptions> configure, IEnumerable<Prompt> prompts, bool reserveTokens = false)
-    {
-        var completedBy = new ConcurrentDictionary<int, int>();
-        var options = new TemOptions
-        {
-            DatabasePath = Path.Combine(_folder, "tem.db"),
-            PollInterval = TimeSpan.FromMilliseconds(100),
-            Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(500) },
-            MaxRateLimitDeferrals = 1000,
-        };
-        configure(options);
-        await using var tem = TemEngine.Open(options);
-        using var http = new HttpClient(new ProviderRateLimitHandler(tem.Worker) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = simulator.BaseAddress };
-        // Open the connections first, as a long-running client has them: a cold connect can delay a request's
-        // arrival by more than any sensible margin, and the provider counts on arrival.
-        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => http.GetStringAsync("health")));
-        tem.Worker.Register(Complete, async (prompt, context, ct) =>
-        {
-            if (reserveTokens)
-            {
-                await context.ReserveTokensAsync(prompt.Tokens, ct);
-            }
-
-            using var response = await http.PostAsJsonAsync("v1/completions", new CompletionRequest($"prompt {prompt.N}", prompt.Tokens), ProviderJson.Default.CompletionRequest, ct);
-            response.EnsureSuccessStatusCode();
-            using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
-            completedBy.AddOrUpdate(prompt.N, 1, (_, n) => n + 1);
-            return new Completion(body.RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!, body.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32());
-        });
-        var batch = await tem.Batches.CreateAsync("provider", "llm");
-        await tem.Tasks.EnqueueManyAsync(batch.Id, Complete, prompts);
-        var clock = Stopwatch.StartNew();
-        await tem.Worker.StartAsync();
-        var stats = await tem.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
-        return new Run(stats, completedBy.Where(p => p.Value > 1).Select(p => (long)p.Key).ToArray(), clock.Elapsed);
-    }
+    private Task<ProviderRun> RunAsync(ProviderSimulator.ProviderSimulator simulator, Action<TemOptions> configure, IEnumerable<Prompt> prompts, bool reserveTokens = false)
+        => ProviderRunner.RunAsync(_folder, simulator, configure, prompts, reserveTokens);
 
     [Fact]
     public async Task At_the_providers_limits_a_batch_completes_without_a_single_429()
@@ -95,7 +56,7 @@ public sealed class ProviderTests : IDisposable
 
         Assert.Equal(new BatchStats(0, 0, 2000, 0, 0), run.Stats);
         Assert.Equal(0, simulator.Counters.RateLimited);
-        Assert.Equal(0, simulator.Counters.Overloaded);
+        Assert.Equal(0, simulator.Counters.ConcurrencyRefused);
         Assert.Equal(2000, simulator.Counters.Served);
         Assert.Empty(run.TaskIdsServedTwice);
     }
@@ -120,7 +81,7 @@ public sealed class ProviderTests : IDisposable
         Assert.Equal(2000, simulator.Counters.Served);
         Assert.Empty(run.TaskIdsServedTwice);
         var share = (double)simulator.Counters.RateLimited / simulator.Counters.Requests;
-        Assert.True(share < 0.05, $"{simulator.Counters.RateLimited} of {simulator.Counters.Requests} requests got 429 ({share:P1}); 503: {simulator.Counters.Overloaded}");
+        Assert.True(share < 0.05, $"{simulator.Counters.RateLimited} of {simulator.Counters.Requests} requests got 429 ({share:P1}); 503: {simulator.Counters.ConcurrencyRefused}");
     }
 
     [Fact]

@@ -16,14 +16,15 @@ internal readonly record struct AdvertisedLimits(AdvertisedLimit? Requests, Adve
 /// Reads the limit headers of both styles. OpenAI: <c>x-ratelimit-{limit,remaining,reset}-{requests,tokens}</c>, reset a
 /// duration (<c>6m0s</c>, <c>120ms</c>) until the limit is fully replenished. Anthropic:
 /// <c>anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}</c>, reset an RFC 3339
-/// time of full replenishment (measured against the response's Date header when there is one, so clocks need not agree).
+/// time of full replenishment (measured against the response's Date header when the clocks differ by more than two seconds).
 /// Of Anthropic's token limits the tightest (least remaining) stands for "tokens".
 /// </summary>
 internal static class ProviderHeaders
 {
     public static AdvertisedLimits Read(HttpResponseHeaders headers, DateTimeOffset now)
     {
-        var serverNow = headers.Date ?? now;
+        // The Date header has whole seconds: use it only to correct a real clock skew.
+        var serverNow = headers.Date is { } date && (date - now).Duration() > TimeSpan.FromSeconds(2) ? date : now;
         var requests = OpenAi(headers, "requests") ?? Anthropic(headers, "requests", serverNow);
         var tokens = OpenAi(headers, "tokens");
         if (tokens is null)
@@ -51,7 +52,7 @@ internal static class ProviderHeaders
         return headers.RetryAfter switch
         {
             { Delta: { } delta } => delta,
-            { Date: { } date } => date - (headers.Date ?? now) is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+            { Date: { } date } => date - now is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
             _ => null,
         };
     }
