@@ -62,29 +62,6 @@ public sealed class ProviderTests : IDisposable
     }
 
     [Fact]
-    public async Task At_three_times_the_limits_adaptive_mode_completes_every_task_once_with_few_429s()
-    {
-        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions
-        {
-            RequestsPerMinute = 200,
-            Window = TimeSpan.FromSeconds(1),
-            MaxConcurrentRequests = 20,
-        });
-        var run = await RunAsync(simulator, o =>
-        {
-            o.Concurrency = 60;
-            o.AdaptiveConcurrency = true;
-            o.RateLimit = new RateLimitOptions { PerSecond = 600 };
-        }, Enumerable.Range(0, 2000).Select(i => new Prompt(i, 16)));
-
-        Assert.Equal(new BatchStats(0, 0, 2000, 0, 0), run.Stats);
-        Assert.Equal(2000, simulator.Counters.Served);
-        Assert.Empty(run.TaskIdsServedTwice);
-        var share = (double)simulator.Counters.RateLimited / simulator.Counters.Requests;
-        Assert.True(share < 0.05, $"{simulator.Counters.RateLimited} of {simulator.Counters.Requests} requests got 429 ({share:P1}); 503: {simulator.Counters.ConcurrencyRefused}");
-    }
-
-    [Fact]
     public async Task Token_reservations_keep_a_batch_of_varied_costs_inside_the_tokens_per_minute_window()
     {
         await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions

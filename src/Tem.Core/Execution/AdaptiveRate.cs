@@ -2,7 +2,7 @@ namespace Tem.Execution;
 
 /// <summary>
 /// The start rate for a provider that refuses (429) but advertises no limits: unlimited until the first refusal,
-/// then 90% of the rate the provider accepted over the last two seconds; each further refusal (at most one per
+/// then 90% of the rate the provider accepted over the last two seconds (or since the first success, counted over at least a second); each further refusal (at most one per
 /// second, since a burst of refusals from requests already in flight is one signal) cuts it by a fifth, and each
 /// success adds a little (3% a second at high rates, faster at low ones), probing back up. Starts are spread evenly
 /// at the rate. Not thread-safe: <see cref="ProviderPacing"/> holds its lock.
@@ -44,7 +44,10 @@ internal sealed class AdaptiveRate
             _accepted.Dequeue();
         }
 
-        var measured = _accepted.Count / Horizon;
+        // What was accepted over the last two seconds, or since the first success; a span under a second would
+        // mistake a burst for a rate.
+        var span = _accepted.Count == 0 ? Horizon : Math.Clamp(now - _accepted.Peek(), 1, Horizon);
+        var measured = _accepted.Count / span;
         Rate = Rate == 0 ? Math.Max(1, 0.9 * measured) : Math.Max(0.5, Rate * 0.8);
     }
 

@@ -15,11 +15,14 @@ internal sealed class LearnedLimit(string name)
     private readonly StartSpacing _spacing = new();
     private long _limit;
     private double _refill;        // units per second; 0 while unknown
+    private double _missingAverage;
+    private double _untilFullAverage;
     private double _reported;      // remaining as last reported
     private double _reportedAt;    // seconds
     private double _issuedBefore;  // this client's issued count when the reporting request left
     private double _fullAt;        // when the provider said it would be full again
     private double _share = 0.95;
+    private double _reserve = 1;    // in units of one start's cost
     private double _lastCut = double.MinValue;
 
     public string Name => name;
@@ -45,8 +48,11 @@ internal sealed class LearnedLimit(string name)
         var missing = advertised.Limit - advertised.Remaining;
         if (missing > 0 && advertised.UntilFull is { } full && full > TimeSpan.FromMilliseconds(1))
         {
-            var sample = missing / full.TotalSeconds;
-            _refill = _refill == 0 ? sample : (0.8 * _refill) + (0.2 * sample);
+            // The ratio of averages, not the average of ratios: a small deficit over a rounded reset ("20ms",
+            // whole seconds) is a poor sample, and weighs less this way.
+            _missingAverage = _refill == 0 ? missing : (0.8 * _missingAverage) + (0.2 * missing);
+            _untilFullAverage = _refill == 0 ? full.TotalSeconds : (0.8 * _untilFullAverage) + (0.2 * full.TotalSeconds);
+            _refill = _missingAverage / _untilFullAverage;
         }
 
         _reported = advertised.Remaining;
@@ -73,8 +79,8 @@ internal sealed class LearnedLimit(string name)
             return int.MaxValue;
         }
 
-        // Keep one request's cost in hand: requests granted but not yet arrived are invisible to both sides.
-        var room = Level(now, issued) - cost;
+        // Keep some requests' cost in hand: requests granted but not yet arrived are invisible to both sides.
+        var room = Level(now, issued) - (cost * _reserve);
         var allowed = room >= cost ? (int)Math.Min(int.MaxValue, Math.Floor(room / cost)) : 0;
         if (allowed == 0)
         {
@@ -106,18 +112,35 @@ internal sealed class LearnedLimit(string name)
         }
     }
 
-    /// <summary>The provider refused although this model said there was room: spread evenly, at a smaller share.</summary>
-    public void OnUnexpectedRefusal(double now)
+    /// <summary>
+    /// The provider refused a request this model let go. If the limit still has room (the refusal's own headers say
+    /// so), the provider counts over a shorter window than it advertises, or others share the account: spread evenly,
+    /// at a smaller share of the refill rate. If it is exhausted, the model ran ahead of it: keep more in hand.
+    /// </summary>
+    public void OnRefused(double now, double issued, double cost)
     {
-        Even = true;
-        if (now - _lastCut >= 1)
+        if (!IsKnown || now - _lastCut < 1)
         {
-            _lastCut = now;
+            return; // a burst of refusals from requests already in flight is one signal
+        }
+
+        _lastCut = now;
+        if (Level(now, issued) >= 2 * cost)
+        {
+            Even = true;
             _share = Math.Max(0.5, _share * 0.9);
+        }
+        else
+        {
+            _reserve = Math.Min(Math.Max(1, _limit / (4 * Math.Max(cost, 1))), _reserve * 2);
         }
     }
 
-    public void OnSucceeded() => _share = Math.Min(MaxShare, _share + 0.0005);
+    public void OnSucceeded()
+    {
+        _share = Math.Min(MaxShare, _share + 0.0005);
+        _reserve = Math.Max(1, _reserve - 0.01);
+    }
 
-    public override string ToString() => $"{name}: limit {_limit}, refill {_refill:0.##}/s, share {_share:0.###}, even {Even}";
+    public override string ToString() => $"{name}: limit {_limit}, refill {_refill:0.##}/s, share {_share:0.###}, reserve {_reserve:0.#}, even {Even}";
 }

@@ -17,6 +17,7 @@ internal sealed class ProviderPacing
     private static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(200);
     private readonly object _lock = new();
     private readonly TimeProvider _time;
+    private readonly Func<int> _slots;
     private readonly TimeSpan _maxPause;
     private readonly bool _adaptive;
     private readonly AdaptiveConcurrency _concurrency;
@@ -29,11 +30,16 @@ internal sealed class ProviderPacing
     private double _issuedTokens;
     private double _tokenCost;
     private int _inFlightRequests;
+    private int _unsent;
     private int _unadvisedStreak;
 
-    public ProviderPacing(TemOptions options, TimeProvider time)
+    /// <param name="options">The engine's options.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="slots">The worker's taken concurrency slots (<see cref="TemWorker.InFlight"/>).</param>
+    public ProviderPacing(TemOptions options, TimeProvider time, Func<int> slots)
     {
         _time = time;
+        _slots = slots;
         _maxPause = options.MaxRetryAfter;
         var limits = options.RateLimit;
         // Adaptive unless the user said otherwise; with limits configured, only when asked.
@@ -82,6 +88,7 @@ internal sealed class ProviderPacing
             {
                 _issuedRequests += granted;
                 _issuedTokens += granted * _tokenCost;
+                _unsent += granted;
                 _requests.Take(now, 1, granted);
                 _tokens.Take(now, _tokenCost, granted);
                 _rate.Take(now, granted);
@@ -105,6 +112,7 @@ internal sealed class ProviderPacing
         {
             _issuedRequests -= unused.Count;
             _issuedTokens -= unused.Count * _tokenCost;
+            _unsent = Math.Max(0, _unsent - unused.Count);
         }
     }
 
@@ -149,7 +157,9 @@ internal sealed class ProviderPacing
         {
             case ProviderRefusalKind.Concurrency:
                 _concurrency.OnConcurrencyRefused(refusal.InFlightAtSend);
-                wait = refusal.IsAdvised ? refusal.RetryAfter : Backoff(TimeSpan.FromMilliseconds(50), deferrals);
+                // A slot frees as soon as one of ours finishes: retry soon, within what the provider advised.
+                wait = Backoff(TimeSpan.FromMilliseconds(50), deferrals);
+                wait = refusal.IsAdvised && refusal.RetryAfter < wait ? refusal.RetryAfter : wait;
                 break;
             case ProviderRefusalKind.Overload:
                 _concurrency.OnOverload();
@@ -162,15 +172,8 @@ internal sealed class ProviderPacing
                     var now = Now();
                     if (_requests.IsKnown || _tokens.IsKnown)
                     {
-                        // The model let this request go, so the provider counts over a shorter window than it
-                        // advertises or others share the account: spread evenly, at a smaller share.
-                        foreach (var limit in (ReadOnlySpan<LearnedLimit>)[_requests, _tokens])
-                        {
-                            if (limit.IsKnown)
-                            {
-                                limit.OnUnexpectedRefusal(now);
-                            }
-                        }
+                        _requests.OnRefused(now, _issuedRequests, 1);
+                        _tokens.OnRefused(now, _issuedTokens, _tokenCost);
                     }
                     else if (_adaptive)
                     {
@@ -199,8 +202,16 @@ internal sealed class ProviderPacing
                 _issuedRequests++;
                 _issuedTokens += _tokenCost;
             }
+            else if (_unsent > 0)
+            {
+                _unsent--;
+            }
 
-            return new RequestMark(_issuedRequests, _issuedTokens, inFlight);
+            // Starts granted before this one but not sent yet arrive after it: the provider's count in its response
+            // leaves them out, so they must not count as issued before it. (Never more than the slots taken: a task
+            // that ends without a request would otherwise stay "unsent" for ever.)
+            var unsent = Math.Min(_unsent, _slots());
+            return new RequestMark(_issuedRequests - unsent, _issuedTokens - (unsent * _tokenCost), inFlight);
         }
     }
 

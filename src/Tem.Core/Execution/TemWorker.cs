@@ -46,7 +46,7 @@ public sealed class TemWorker
         _changes = changes;
         _time = time;
         _logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        _pacing = new ProviderPacing(options, time);
+        _pacing = new ProviderPacing(options, time, () => InFlight);
         Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
         TemTelemetry.Meter.CreateObservableGauge("tem.tasks.running", () => new Measurement<int>(InFlight, new KeyValuePair<string, object?>("tem.worker", Owner)),
             "{task}", "Handlers running now in this worker.");
