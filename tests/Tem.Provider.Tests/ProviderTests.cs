@@ -92,6 +92,9 @@ public sealed class ProviderTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(3723), ProviderRateLimitHandler.ParseDuration("1h2m3s"));
         Assert.Equal(TimeSpan.FromSeconds(1.5), ProviderRateLimitHandler.ParseDuration("1.5"));
         Assert.Null(ProviderRateLimitHandler.ParseDuration("soon"));
+        Assert.Equal(TimeSpan.FromMilliseconds(0.25), ProviderRateLimitHandler.ParseDuration("250µs"));
+        Assert.Equal(TimeSpan.FromMilliseconds(0.25), ProviderRateLimitHandler.ParseDuration("250us"));
+        Assert.Equal(TimeSpan.FromMilliseconds(1.5), ProviderRateLimitHandler.ParseDuration("1.5ms"));
 
         await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions { RequestsPerMinute = 1, Window = TimeSpan.FromSeconds(30) });
         using var http = new HttpClient(new ProviderRateLimitHandler { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = simulator.BaseAddress };
@@ -99,5 +102,38 @@ public sealed class ProviderTests : IDisposable
         var ex = await Assert.ThrowsAsync<RetryAfterException>(() => http.PostAsJsonAsync("v1/completions", new CompletionRequest("b", 1), ProviderJson.Default.CompletionRequest));
         Assert.InRange(ex.RetryAfter, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
         Assert.StartsWith("The provider answered 429 and asked to retry after", ex.Message);
+        Assert.Equal(ProviderRefusalKind.RateLimit, ex.Kind);
+    }
+
+    [Fact]
+    public void Both_header_styles_and_every_refusal_kind_are_read()
+    {
+        var now = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+        using var anthropic = new HttpResponseMessage();
+        anthropic.Headers.Add("anthropic-ratelimit-requests-limit", "50");
+        anthropic.Headers.Add("anthropic-ratelimit-requests-remaining", "20");
+        anthropic.Headers.Add("anthropic-ratelimit-requests-reset", "2026-12-01T12:00:36Z");
+        anthropic.Headers.Add("anthropic-ratelimit-input-tokens-limit", "40000");
+        anthropic.Headers.Add("anthropic-ratelimit-input-tokens-remaining", "39000");
+        anthropic.Headers.Add("anthropic-ratelimit-output-tokens-limit", "8000");
+        anthropic.Headers.Add("anthropic-ratelimit-output-tokens-remaining", "100");
+        anthropic.Headers.Add("anthropic-ratelimit-output-tokens-reset", "2026-12-01T12:00:59Z");
+        var limits = Execution.ProviderHeaders.Read(anthropic.Headers, now);
+        Assert.Equal(new Execution.AdvertisedLimit(50, 20, TimeSpan.FromSeconds(36)), limits.Requests);
+        Assert.Equal(new Execution.AdvertisedLimit(8000, 100, TimeSpan.FromSeconds(59)), limits.Tokens); // the tightest token limit
+
+        using var openAi = new HttpResponseMessage();
+        openAi.Headers.Add("x-ratelimit-limit-requests", "500");
+        openAi.Headers.Add("x-ratelimit-remaining-requests", "499");
+        openAi.Headers.Add("x-ratelimit-reset-requests", "120ms");
+        Assert.Equal(new Execution.AdvertisedLimit(500, 499, TimeSpan.FromMilliseconds(120)), Execution.ProviderHeaders.Read(openAi.Headers, now).Requests);
+        Assert.True(Execution.ProviderHeaders.Read(new HttpResponseMessage().Headers, now).IsEmpty);
+
+        Assert.Equal(ProviderRefusalKind.RateLimit, ProviderRefusal.Classify(System.Net.HttpStatusCode.TooManyRequests, "{\"error\":{\"type\":\"rate_limit_error\"}}"));
+        Assert.Equal(ProviderRefusalKind.Concurrency, ProviderRefusal.Classify(System.Net.HttpStatusCode.TooManyRequests, "Too many concurrent requests"));
+        Assert.Equal(ProviderRefusalKind.Concurrency, ProviderRefusal.Classify(System.Net.HttpStatusCode.ServiceUnavailable, "concurrency limit"));
+        Assert.Equal(ProviderRefusalKind.Overload, ProviderRefusal.Classify(System.Net.HttpStatusCode.ServiceUnavailable, null));
+        Assert.Equal(ProviderRefusalKind.Overload, ProviderRefusal.Classify((System.Net.HttpStatusCode)529, "{\"type\":\"overloaded_error\"}"));
+        Assert.Null(ProviderRefusal.Classify(System.Net.HttpStatusCode.InternalServerError, null));
     }
 }

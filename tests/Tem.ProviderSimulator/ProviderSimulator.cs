@@ -251,12 +251,17 @@ public sealed class ProviderSimulator : IAsyncDisposable
         return http.Response.WriteAsync($$$"""{"type":"error","error":{"type":"{{{type}}}","message":"{{{message}}}"}}""");
     }
 
-    /// <summary>A duration as OpenAI writes it: "120ms" under a second, else "1.5s" or "6m0s".</summary>
+    /// <summary>A duration as OpenAI (Go) writes it: "166.667us", "120ms" under a second, else "1.5s" or "6m0s".</summary>
     private static string GoDuration(TimeSpan span)
     {
+        if (span < TimeSpan.FromMilliseconds(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, span.TotalMicroseconds):0.###}us");
+        }
+
         if (span < TimeSpan.FromSeconds(1))
         {
-            return string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, Math.Round(span.TotalMilliseconds)):0}ms");
+            return string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, span.TotalMilliseconds):0.###}ms");
         }
 
         return span < TimeSpan.FromMinutes(1)

@@ -3,8 +3,8 @@ namespace Tem.Execution;
 /// <summary>
 /// The start rate for a provider that refuses (429) but advertises no limits: unlimited until the first refusal,
 /// then 90% of the rate the provider accepted over the last two seconds (or since the first success, counted over at least a second); each further refusal (at most one per
-/// second, since a burst of refusals from requests already in flight is one signal) cuts it by a fifth, and each
-/// success adds a little (3% a second at high rates, faster at low ones), probing back up. Starts are spread evenly
+/// second, since a burst of refusals from requests already in flight is one signal) cuts it by 15%, and each
+/// success adds a little (8% a second at high rates, faster at low ones), probing back up. Starts are spread evenly
 /// at the rate. Not thread-safe: <see cref="ProviderPacing"/> holds its lock.
 /// </summary>
 internal sealed class AdaptiveRate
@@ -27,7 +27,7 @@ internal sealed class AdaptiveRate
 
         if (Rate > 0)
         {
-            Rate += Math.Max(0.03, 0.5 / Rate);
+            Rate += Math.Max(0.08, 1 / Rate);
         }
     }
 
@@ -48,7 +48,7 @@ internal sealed class AdaptiveRate
         // mistake a burst for a rate.
         var span = _accepted.Count == 0 ? Horizon : Math.Clamp(now - _accepted.Peek(), 1, Horizon);
         var measured = _accepted.Count / span;
-        Rate = Rate == 0 ? Math.Max(1, 0.9 * measured) : Math.Max(0.5, Rate * 0.8);
+        Rate = Rate == 0 ? Math.Max(1, 0.9 * measured) : Math.Max(0.5, Rate * 0.85);
     }
 
     public int Allow(double now, out double wait) => _spacing.Allow(now, Rate, 1, out wait);

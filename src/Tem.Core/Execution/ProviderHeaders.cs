@@ -90,7 +90,7 @@ internal static class ProviderHeaders
     private static string? Value(HttpResponseHeaders headers, string name)
         => headers.TryGetValues(name, out var values) ? values.FirstOrDefault()?.Trim() : null;
 
-    /// <summary>Parses the providers' reset forms: "20ms", "1.5s", "6m0s", "1h2m3s", or plain seconds.</summary>
+    /// <summary>Parses the providers' reset forms (Go durations): "166.6µs", "20ms", "1.5s", "6m0s", "1h2m3s", or plain seconds.</summary>
     public static TimeSpan? ParseDuration(string? text)
     {
         if (string.IsNullOrEmpty(text))
@@ -119,13 +119,15 @@ internal static class ProviderHeaders
             }
 
             var unitStart = i;
-            while (i < text.Length && char.IsAsciiLetter(text[i]))
+            while (i < text.Length && (char.IsAsciiLetter(text[i]) || text[i] is 'µ' or 'μ'))
             {
                 i++;
             }
 
             switch (text.AsSpan(unitStart, i - unitStart))
             {
+                case "ns": total += TimeSpan.FromMilliseconds(value / 1e6); break;
+                case "us" or "µs" or "μs": total += TimeSpan.FromMilliseconds(value / 1e3); break;
                 case "ms": total += TimeSpan.FromMilliseconds(value); break;
                 case "s": total += TimeSpan.FromSeconds(value); break;
                 case "m": total += TimeSpan.FromMinutes(value); break;

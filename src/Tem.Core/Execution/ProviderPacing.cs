@@ -32,6 +32,7 @@ internal sealed class ProviderPacing
     private int _inFlightRequests;
     private int _unsent;
     private int _unadvisedStreak;
+    private double _backoffUntil;
 
     /// <param name="options">The engine's options.</param>
     /// <param name="time">The clock.</param>
@@ -166,7 +167,6 @@ internal sealed class ProviderPacing
                 wait = refusal.IsAdvised ? refusal.RetryAfter : Backoff(TimeSpan.FromMilliseconds(100), deferrals);
                 break;
             default:
-                int streak;
                 lock (_lock)
                 {
                     var now = Now();
@@ -180,10 +180,22 @@ internal sealed class ProviderPacing
                         _rate.OnRateLimited(now);
                     }
 
-                    streak = refusal.IsAdvised ? 0 : _unadvisedStreak++;
+                    if (refusal.IsAdvised)
+                    {
+                        wait = refusal.RetryAfter;
+                    }
+                    else if (now < _backoffUntil)
+                    {
+                        // Sent before the current backoff began: the same signal, not a longer one.
+                        wait = TimeSpan.FromSeconds(_backoffUntil - now);
+                    }
+                    else
+                    {
+                        wait = Backoff(BackoffBase, _unadvisedStreak++);
+                        _backoffUntil = now + wait.TotalSeconds;
+                    }
                 }
 
-                wait = refusal.IsAdvised ? refusal.RetryAfter : Backoff(BackoffBase, streak);
                 Pause(wait);
                 break;
         }
