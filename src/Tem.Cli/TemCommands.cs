@@ -18,6 +18,7 @@ internal static class TemCommands
         Steer("resume", "Make the batch active and return its running tasks to pending (after a crash; no other process may be working it).", (tem, id) => tem.Batches.ResumeAsync(id), "resumed; {0} running tasks returned to pending"),
         Steer("cancel", "Cancel the batch and its unfinished tasks.", (tem, id) => tem.Batches.CancelAsync(id), "cancelled; {0} tasks cancelled"),
         Export(),
+        ProbeCommand.Create(),
     ];
 
     private static Command Batches()

@@ -45,7 +45,7 @@ public sealed class CliTests : IDisposable
         await tem.Batches.CreateAsync("later", "rewrite");
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Tem(params string[] args)
+    internal static async Task<(int Exit, string Out, string Err)> Tem(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tem.dll"));
