@@ -8,8 +8,7 @@ namespace Tem;
 /// Finds the limits an endpoint enforces, with bounded traffic. Rate limits come from the provider's own headers
 /// when it advertises them (OpenAI's <c>x-ratelimit-*</c> or Anthropic's <c>anthropic-ratelimit-*</c>: a few requests
 /// suffice); only when it does not does the probe measure them: a burst until the first 429 gives the bucket's size,
-/// then twice a one-second wait and another burst give its refill rate (for a sliding window the figure errs low, by
-/// the burst's own length). The concurrency limit is never advertised: it is measured with doubling bursts of
+/// then twice a one-second wait and another burst give its refill rate. The concurrency limit is never advertised: it is measured with doubling bursts of
 /// simultaneous requests (2, 4, 8, …) until the provider refuses some as too many at once; with headers, each burst
 /// waits until the advertised budget has room for it. Never sends more than <see cref="Budget"/> requests.
 /// </summary>

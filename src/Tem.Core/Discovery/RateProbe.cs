@@ -167,8 +167,10 @@ internal static class RateProbe
                 break;
             }
 
-            // Between two exhaustions the bucket refilled exactly what was served in between.
-            rates.Add(next.Successes / Math.Max(0.001, nextRefusal.SentAt - refusal.SentAt));
+            // Between two exhaustions a continuous bucket refilled exactly what was served in between; a sliding
+            // window gave back its whole bucket during the wait, and the burst's own length only dilutes the figure.
+            // Counting half the burst splits the difference: within a few percent of either when bursts are short.
+            rates.Add(next.Successes / Math.Max(0.001, nextRefusal.SentAt - refusal.SentAt - (next.Length / 2)));
             bucket = Math.Max(bucket, next.Successes);
             refusal = nextRefusal;
         }
@@ -186,7 +188,7 @@ internal static class RateProbe
         return new FoundRate(rate, bucket, null, null, consistent ? 0.7 : 0.5, Advertised: false, 0, refusal.SentAt);
     }
 
-    private static async Task<(int Successes, ProbeAnswer? Refusal)> BurstAsync(ProbeClient client, int parallel, CancellationToken cancellationToken)
+    private static async Task<(int Successes, ProbeAnswer? Refusal, double Length)> BurstAsync(ProbeClient client, int parallel, CancellationToken cancellationToken)
     {
         var gate = new object();
         ProbeAnswer? refusal = null;
@@ -237,7 +239,10 @@ internal static class RateProbe
             }
         }
 
+        var startedAt = client.Now;
         await Task.WhenAll(Enumerable.Range(0, parallel).Select(_ => LoopAsync())).ConfigureAwait(false);
-        return (refusal is { } first ? served.Count(s => s < first.SentAt) : served.Count, refusal);
+        return refusal is { } first
+            ? (served.Count(s => s < first.SentAt), refusal, Math.Max(0, first.SentAt - startedAt))
+            : (served.Count, refusal, client.Now - startedAt);
     }
 }

@@ -51,7 +51,7 @@ internal sealed class AdaptiveRate
         Rate = Rate == 0 ? Math.Max(1, 0.9 * measured) : Math.Max(0.5, Rate * 0.85);
     }
 
-    public int Allow(double now, out double wait) => _spacing.Allow(now, Rate, 1, out wait);
+    public int Allow(double now, out double wait) => _spacing.Allow(now, Rate, 2, out wait); // two: a late start may catch up
 
     public void Take(double now, int count) => _spacing.Take(now, Rate, count);
 }

@@ -4,7 +4,7 @@ namespace Tem.Execution;
 /// One limit the provider advertises (requests or tokens), modelled as its own token bucket: the size it states,
 /// the level it last reported less what this client issued since, refilled at the replenishment rate. The rate is
 /// learned from "what is missing ÷ time until full" (both OpenAI's and Anthropic's reset mean time until fully
-/// replenished), so an exhausted limit is paced at its refill rate instead of pausing until it is full. A lowered
+/// replenished), narrowed over many responses, so an exhausted limit is paced at its refill rate instead of pausing until it is full. A lowered
 /// limit is adopted at once. After a refusal the model said should not happen (the provider enforces a shorter window
 /// than it advertises), starts are spread evenly at a share of the refill rate that shrinks on each further refusal
 /// and slowly grows back. Not thread-safe: <see cref="ProviderPacing"/> holds its lock.
@@ -15,8 +15,8 @@ internal sealed class LearnedLimit(string name)
     private readonly StartSpacing _spacing = new();
     private long _limit;
     private double _refill;        // units per second; 0 while unknown
-    private double _missingAverage;
-    private double _untilFullAverage;
+    private double _refillLow;
+    private double _refillHigh;
     private double _reported;      // remaining as last reported
     private double _reportedAt;    // seconds
     private double _issuedBefore;  // this client's issued count when the reporting request left
@@ -46,13 +46,24 @@ internal sealed class LearnedLimit(string name)
         _limit = advertised.Limit;
         IsKnown = true;
         var missing = advertised.Limit - advertised.Remaining;
-        if (missing > 0 && advertised.UntilFull is { } full && full > TimeSpan.FromMilliseconds(1))
+        if (missing > 0 && advertised.UntilFull is { } full && full > TimeSpan.Zero)
         {
-            // The ratio of averages, not the average of ratios: a small deficit over a rounded reset ("20ms",
-            // whole seconds) is a poor sample, and weighs less this way.
-            _missingAverage = _refill == 0 ? missing : (0.8 * _missingAverage) + (0.2 * missing);
-            _untilFullAverage = _refill == 0 ? full.TotalSeconds : (0.8 * _untilFullAverage) + (0.2 * full.TotalSeconds);
-            _refill = _missingAverage / _untilFullAverage;
+            // Remaining is a whole number rounded down, so the true deficit lies in (missing - 1, missing] and the
+            // refill rate in [(missing - 1) / untilFull, missing / untilFull]. Small deficits make wide intervals;
+            // intersecting them over the responses narrows the rate down. An empty intersection means the limit
+            // changed (or it is no continuous bucket): start again from this response.
+            var low = (missing - 1) / full.TotalSeconds;
+            var high = missing / full.TotalSeconds;
+            if (_refill == 0 || low > _refillHigh || high < _refillLow)
+            {
+                (_refillLow, _refillHigh) = (low, high);
+            }
+            else
+            {
+                (_refillLow, _refillHigh) = (Math.Max(_refillLow, low), Math.Min(_refillHigh, high));
+            }
+
+            _refill = (_refillLow + _refillHigh) / 2;
         }
 
         _reported = advertised.Remaining;
@@ -91,7 +102,9 @@ internal sealed class LearnedLimit(string name)
 
         if (Even && _refill > 0)
         {
-            var spaced = _spacing.Allow(now, _refill * _share / cost, 1, out var spacingWait);
+            // A burst of two lets a start that woke late catch up, and still keeps any window of the refill rate's
+            // length within the limit (2 + 0.97 × rate × window ≤ rate × window from 67 a window on).
+            var spaced = _spacing.Allow(now, _refill * _share / cost, 2, out var spacingWait);
             if (spaced == 0)
             {
                 wait = spacingWait;
@@ -127,8 +140,13 @@ internal sealed class LearnedLimit(string name)
         _lastCut = now;
         if (Level(now, issued) >= 2 * cost)
         {
+            // The first such refusal only switches to even spreading; later ones say the share is too large.
+            if (Even)
+            {
+                _share = Math.Max(0.5, _share * 0.9);
+            }
+
             Even = true;
-            _share = Math.Max(0.5, _share * 0.9);
         }
         else
         {
