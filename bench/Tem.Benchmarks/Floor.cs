@@ -11,32 +11,12 @@ namespace Tem.Benchmarks;
 /// </summary>
 internal static class Floor
 {
-    public const string InsertTaskSql = """
-        INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
-        VALUES ($batch, $type, 'pending', $payload, $max, $priority, $runAfter, $now, $key)
-        ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
-        """;
+    // The engine's own statements, shared rather than copied: the floor runs exactly what the engine runs.
+    public const string InsertTaskSql = Tem.Storage.SqliteTaskStatements.Insert;
 
-    // The engine's claim statement: type filter, active batch, priority then id, walking the partial index.
-    public const string ClaimSql = """
-        UPDATE task
-        SET status = 'running', attempt = attempt + 1, lease_owner = $owner, lease_expires_at = $leaseUntil,
-            claimed_at = $now, version = version + 1
-        WHERE id IN (
-            SELECT id FROM task INDEXED BY task_claimable
-            WHERE status = 'pending' AND run_after <= $now
-              AND type IN (SELECT value FROM json_each($types))
-              AND batch_id IN (SELECT id FROM batch WHERE status = 'active')
-            ORDER BY priority DESC, id
-            LIMIT $limit)
-        RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
-        """;
+    public const string ClaimSql = Tem.Storage.SqliteRunStatements.Claim;
 
-    public const string CompleteSql = """
-        UPDATE task SET status = 'completed', result = $result, error = NULL, completed_at = $now,
-            lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-        WHERE id = $id AND status = 'running' AND version = $version;
-        """;
+    public const string CompleteSql = Tem.Storage.SqliteRunStatements.Complete;
 
     /// <summary>Creates the file with the engine's own schema and migrations.</summary>
     public static async Task CreateSchemaAsync(string path)
@@ -84,12 +64,13 @@ internal static class Floor
         insert.Parameters.AddWithValue("$batch", batchId);
         insert.Parameters.AddWithValue("$type", BenchTypes.Small.Name);
         var payload = insert.Parameters.Add("$payload", SqliteType.Text);
+        insert.Parameters.AddWithValue("$status", "pending");
         insert.Parameters.AddWithValue("$max", 3);
         insert.Parameters.AddWithValue("$priority", 0);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        insert.Parameters.AddWithValue("$runAfter", now);
-        insert.Parameters.AddWithValue("$now", now);
+        insert.Parameters.AddWithValue("$delay", 0);
+        insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         insert.Parameters.AddWithValue("$key", DBNull.Value);
+        insert.Parameters.AddWithValue("$token", DBNull.Value);
         insert.Prepare();
         foreach (var p in BenchTypes.Payloads(count))
         {
@@ -136,7 +117,7 @@ internal static class Floor
             using var claim = connection.CreateCommand();
             claim.CommandText = ClaimSql;
             claim.Parameters.AddWithValue("$owner", "floor:1");
-            var leaseUntil = claim.Parameters.Add("$leaseUntil", SqliteType.Integer);
+            claim.Parameters.AddWithValue("$lease", 30_000);
             var claimNow = claim.Parameters.Add("$now", SqliteType.Integer);
             claim.Parameters.AddWithValue("$types", $"[\"{BenchTypes.Small.Name}\"]");
             claim.Parameters.AddWithValue("$limit", group);
@@ -158,7 +139,6 @@ internal static class Floor
                     claim.Transaction = transaction;
                     var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                     claimNow.Value = now;
-                    leaseUntil.Value = now + 30_000;
                     using (var reader = claim.ExecuteReader())
                     {
                         while (reader.Read())

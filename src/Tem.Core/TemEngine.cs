@@ -3,22 +3,23 @@ using Tem.Storage;
 
 namespace Tem;
 
-/// <summary>The entry point: one SQLite file, its batches and tasks, and the worker that runs them.</summary>
+/// <summary>The entry point: one store (a SQLite file, or another database), its batches and tasks, and the worker that runs them.</summary>
 public sealed class TemEngine : IAsyncDisposable
 {
     private readonly ITemStore _store;
     private readonly TemOptions _options;
-    private readonly ChangeNotifier _changes;
-    private int _disposed;
+    private readonly EngineSignals _signals;
+    private readonly object _disposeLock = new();
+    private Task? _disposed;
 
     private TemEngine(ITemStore store, TemOptions options, TimeProvider time)
     {
         _store = store;
         _options = options;
-        _changes = new ChangeNotifier();
-        Worker = new TemWorker(store, options, _changes, time);
-        Tasks = new TaskService(store, options, Worker, time);
-        Batches = new BatchService(store, Worker, time);
+        _signals = new EngineSignals(time);
+        Worker = new TemWorker(store, options, _signals, time);
+        Tasks = new TaskService(store, options, _signals);
+        Batches = new BatchService(store, options, _signals);
     }
 
     /// <summary>Creates, reads and steers batches.</summary>
@@ -30,24 +31,24 @@ public sealed class TemEngine : IAsyncDisposable
     /// <summary>Runs tasks; start it with <see cref="TemWorker.StartAsync"/>.</summary>
     public TemWorker Worker { get; }
 
-    /// <summary>The database file.</summary>
-    public string DatabasePath => _store.Path;
+    /// <summary>The database: the SQLite file's path, or a description of another store.</summary>
+    public string DatabasePath => _store.Description;
 
     /// <summary>
-    /// Opens (or creates) the database in <paramref name="options"/>, migrates it, returns tasks whose lease
-    /// expired to pending, and registers <paramref name="registry"/>'s handlers.
+    /// Opens (or creates) the store in <paramref name="options"/>, migrates it, returns tasks whose lease expired to
+    /// pending, and registers <paramref name="registry"/>'s handlers.
     /// </summary>
     /// <exception cref="TemConfigurationException">An option is out of range.</exception>
-    /// <exception cref="TemDatabaseException">The file is not SQLite, is from a newer Tem, or cannot be written.</exception>
-    public static TemEngine Open(TemOptions options, ITemHandlerRegistry? registry = null)
+    /// <exception cref="TemDatabaseException">The database is not Tem's, is from a newer Tem, or cannot be written.</exception>
+    public static async ValueTask<TemEngine> OpenAsync(TemOptions options, ITemHandlerRegistry? registry = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var time = TimeProvider.System;
-        var store = SqliteTemStore.Open(options.DatabasePath, options.Durability, options.BusyTimeout);
+        var store = await options.ResolveStore().OpenAsync(time, cancellationToken).ConfigureAwait(false);
         try
         {
-            store.RecoverExpiredLeases(time.GetUtcNow().ToUnixTimeMilliseconds());
+            await store.RecoverExpiredLeasesAsync(options.LostRunDelay, cancellationToken).ConfigureAwait(false);
             var engine = new TemEngine(store, options, time);
             if (registry is not null)
             {
@@ -58,10 +59,19 @@ public sealed class TemEngine : IAsyncDisposable
         }
         catch
         {
-            store.Dispose();
+            await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
+
+    /// <summary>
+    /// Opens the store synchronously: the same as <see cref="OpenAsync"/>, for code that cannot await (SQLite opens
+    /// synchronously anyway).
+    /// </summary>
+    /// <exception cref="TemConfigurationException">An option is out of range.</exception>
+    /// <exception cref="TemDatabaseException">The database is not Tem's, is from a newer Tem, or cannot be written.</exception>
+    public static TemEngine Open(TemOptions options, ITemHandlerRegistry? registry = null)
+        => OpenAsync(options, registry).AsTask().GetAwaiter().GetResult();
 
     /// <summary>
     /// Waits until the batch has nothing pending or running — or, if it is interrupted or cancelled, nothing
@@ -70,19 +80,24 @@ public sealed class TemEngine : IAsyncDisposable
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     public async Task<BatchStats> WaitForBatchAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var batch = await Batches.GetAsync(batchId, cancellationToken).ConfigureAwait(false);
+        await Batches.GetAsync(batchId, cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            var change = _changes.NextChange;
-            var (pending, running) = _store.HasUnfinished(batchId);
-            if (!running && (!pending || _store.GetBatch(batchId)?.Status is BatchStatus.Interrupted or BatchStatus.Cancelled))
+            var change = _signals.NextChange;
+            if (await IsFinishedAsync(batchId, cancellationToken).ConfigureAwait(false))
             {
-                return await Batches.GetStatsAsync(batch.Id, cancellationToken).ConfigureAwait(false);
+                return await Batches.GetStatsAsync(batchId, cancellationToken).ConfigureAwait(false);
             }
 
-            // Changes in this process wake us at once; the poll catches other processes.
-            await Task.WhenAny(change, Task.Delay(_options.PollInterval, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            // Changes in this process wake us at once; the poll catches other processes. WaitAsync's timer is
+            // disposed as soon as either completes.
+            try
+            {
+                await change.WaitAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
     }
 
@@ -95,9 +110,9 @@ public sealed class TemEngine : IAsyncDisposable
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var every = interval ?? TimeSpan.FromSeconds(1);
-        if (every <= TimeSpan.Zero)
+        if (every <= TimeSpan.Zero || every > TemOptions.MaxTimer)
         {
-            throw new ArgumentOutOfRangeException(nameof(interval), interval, "The interval must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(interval), interval, "The interval must be positive and at most 24 days.");
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -110,7 +125,7 @@ public sealed class TemEngine : IAsyncDisposable
             var seconds = clock.Elapsed.TotalSeconds;
             var rate = seconds > 0 ? (done - doneAtStart.Value) / seconds : 0;
             var left = stats.Pending + stats.Running;
-            var finished = stats.Running == 0 && (left == 0 || _store.GetBatch(batchId)?.Status is BatchStatus.Interrupted or BatchStatus.Cancelled);
+            var finished = await IsFinishedAsync(batchId, cancellationToken).ConfigureAwait(false);
             yield return new BatchProgress(stats, clock.Elapsed, rate, rate > 0 ? TimeSpan.FromSeconds(left / rate) : null, finished);
             if (finished)
             {
@@ -121,23 +136,45 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the worker gracefully (see <see cref="TemWorker.StopAsync"/>) and closes the database.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the worker gracefully (see <see cref="TemWorker.StopAsync"/>) and closes the store. Every caller awaits the same disposal.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        lock (_disposeLock)
         {
-            return;
+            _disposed ??= DisposeCoreAsync(() => Worker.StopAsync());
+            return new ValueTask(_disposed);
         }
-
-        await Worker.StopAsync().ConfigureAwait(false);
-        _store.Dispose();
     }
 
     /// <summary>Drops the engine as a killed process would: nothing more is written and nothing released (tests only).</summary>
-    internal async Task SimulateCrashAsync()
+    internal Task SimulateCrashAsync()
     {
-        Interlocked.Exchange(ref _disposed, 1);
-        await Worker.AbandonAsync().ConfigureAwait(false);
-        _store.Dispose();
+        lock (_disposeLock)
+        {
+            return _disposed ??= DisposeCoreAsync(Worker.AbandonAsync);
+        }
+    }
+
+    private async Task DisposeCoreAsync(Func<Task> stopWorker)
+    {
+        try
+        {
+            await stopWorker().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<bool> IsFinishedAsync(long batchId, CancellationToken cancellationToken)
+    {
+        var (pending, running) = await _store.HasUnfinishedAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (running)
+        {
+            return false;
+        }
+
+        return !pending || (await _store.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false))?.Status is BatchStatus.Interrupted or BatchStatus.Cancelled;
     }
 }

@@ -5,8 +5,14 @@ namespace Tem;
 /// <summary>How an engine opens its database and runs tasks. <see cref="TemEngine.Open"/> validates every value.</summary>
 public sealed class TemOptions
 {
-    /// <summary>The SQLite database file; created with its folder's existing parent if missing. Required.</summary>
+    /// <summary>
+    /// The SQLite database file, created if missing (its folder must exist): the shorthand for a
+    /// <see cref="SqliteStoreOptions"/> with <see cref="Durability"/> and <see cref="BusyTimeout"/>. Set this or <see cref="Store"/>.
+    /// </summary>
     public string DatabasePath { get; set; } = "";
+
+    /// <summary>The store to use instead of <see cref="DatabasePath"/>: a <see cref="SqliteStoreOptions"/>, or another database's options.</summary>
+    public TemStoreOptions? Store { get; set; }
 
     /// <summary>How many handlers may run at once. Default 10.</summary>
     public int Concurrency { get; set; } = 10;
@@ -44,56 +50,74 @@ public sealed class TemOptions
     /// </summary>
     public bool? AdaptiveConcurrency { get; set; }
 
-    /// <summary>Commit durability. Default <see cref="TemDurability.Normal"/>.</summary>
+    /// <summary>Commit durability of the <see cref="DatabasePath"/> file. Default <see cref="TemDurability.Normal"/>.</summary>
     public TemDurability Durability { get; set; } = TemDurability.Normal;
 
-    /// <summary>How long a statement waits for another process's write lock before failing. Default 30 s.</summary>
+    /// <summary>How long a statement on the <see cref="DatabasePath"/> file waits for another process's write lock before failing. Default 30 s.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Where the engine logs; null logs nothing.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>The most handlers one worker may run at once.</summary>
+    internal const int MaxConcurrency = 10_000;
+
+    /// <summary>The longest time span a timer accepts (about 24.8 days): longer timeouts and leases could never fire.</summary>
+    internal static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
+
+    /// <summary>The store these options name: <see cref="Store"/>, or the SQLite file of <see cref="DatabasePath"/>.</summary>
+    internal TemStoreOptions ResolveStore() => Store ?? new SqliteStoreOptions { Path = DatabasePath, Durability = Durability, BusyTimeout = BusyTimeout };
+
+    /// <summary>
+    /// How long a task whose run was lost (its process died) waits before it is claimed again, per attempt used:
+    /// long enough that a restarted process does other work first, so a crash loop does not keep charging the same
+    /// innocent tasks, and never longer than a lease.
+    /// </summary>
+    internal TimeSpan LostRunDelay
+    {
+        get
+        {
+            var delay = Retry.BaseDelay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : Retry.BaseDelay;
+            return delay < LeaseDuration ? delay : LeaseDuration;
+        }
+    }
+
     internal void Validate()
     {
-        if (string.IsNullOrWhiteSpace(DatabasePath))
+        if (Store is not null && !string.IsNullOrEmpty(DatabasePath))
         {
-            throw new TemConfigurationException("TemOptions.DatabasePath is empty. Set it to the SQLite file Tem should use, for example \"tem.db\".");
+            throw new TemConfigurationException("TemOptions sets both DatabasePath and Store. Set one: DatabasePath for a SQLite file, or Store for any store.");
         }
 
-        RequirePositive(Concurrency, nameof(Concurrency), "the number of handlers that may run at once, for example 10");
-        RequirePositive(DefaultMaxAttempts, nameof(DefaultMaxAttempts), "the number of runs before a task fails, for example 3");
-        RequirePositive(DefaultTimeout, nameof(DefaultTimeout));
-        RequirePositive(LeaseDuration, nameof(LeaseDuration));
-        RequirePositive(PollInterval, nameof(PollInterval));
-        RequirePositive(MaxRetryAfter, nameof(MaxRetryAfter));
-        RequirePositive(BusyTimeout, nameof(BusyTimeout));
+        ResolveStore().Validate();
+        RequireInRange(Concurrency, MaxConcurrency, nameof(Concurrency), "the number of handlers that may run at once, for example 10");
+        RequireInRange(DefaultMaxAttempts, 1_000_000, nameof(DefaultMaxAttempts), "the number of runs before a task fails, for example 3");
+        RequireInRange(DefaultTimeout, MaxTimer, nameof(DefaultTimeout));
+        RequireInRange(LeaseDuration, TimeSpan.FromDays(1), nameof(LeaseDuration));
+        RequireInRange(PollInterval, TimeSpan.FromHours(1), nameof(PollInterval));
+        RequireInRange(MaxRetryAfter, TimeSpan.FromDays(1), nameof(MaxRetryAfter));
         if (MaxRateLimitDeferrals < 0)
         {
             throw new TemConfigurationException($"TemOptions.MaxRateLimitDeferrals is {MaxRateLimitDeferrals}; it must be 0 or more.");
-        }
-
-        if (!Enum.IsDefined(Durability))
-        {
-            throw new TemConfigurationException($"TemOptions.Durability is {(int)Durability}, which is not a TemDurability value; use Normal or Full.");
         }
 
         (Retry ?? throw new TemConfigurationException("TemOptions.Retry is null; leave it at its default or set a RetryOptions.")).Validate();
         RateLimit?.Validate();
     }
 
-    private static void RequirePositive(int value, string name, string meaning)
+    private static void RequireInRange(int value, int maximum, string name, string meaning)
     {
-        if (value < 1)
+        if (value < 1 || value > maximum)
         {
-            throw new TemConfigurationException($"TemOptions.{name} is {value}; it must be at least 1 ({meaning}).");
+            throw new TemConfigurationException($"TemOptions.{name} is {value}; it must be between 1 and {maximum:N0} ({meaning}).");
         }
     }
 
-    private static void RequirePositive(TimeSpan value, string name)
+    private static void RequireInRange(TimeSpan value, TimeSpan maximum, string name)
     {
-        if (value <= TimeSpan.Zero)
+        if (value <= TimeSpan.Zero || value > maximum)
         {
-            throw new TemConfigurationException($"TemOptions.{name} is {value}; it must be a positive time span.");
+            throw new TemConfigurationException($"TemOptions.{name} is {value}; it must be a positive time span of at most {maximum}.");
         }
     }
 }

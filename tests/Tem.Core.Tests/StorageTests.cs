@@ -20,7 +20,7 @@ public class StorageTests
         command.CommandText = "PRAGMA journal_mode; ";
         Assert.Equal("wal", command.ExecuteScalar());
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(1L, command.ExecuteScalar());
+        Assert.Equal(2L, command.ExecuteScalar());
         command.CommandText = "SELECT COUNT(*) FROM batch;";
         Assert.Equal(1L, command.ExecuteScalar());
     }
@@ -94,8 +94,12 @@ public class StorageTests
 
     [Theory]
     [InlineData("", "DatabasePath is empty")]
-    [InlineData("concurrency", "Concurrency is 0; it must be at least 1")]
-    [InlineData("attempts", "DefaultMaxAttempts is -1; it must be at least 1")]
+    [InlineData("concurrency", "Concurrency is 0; it must be between 1 and 10,000")]
+    [InlineData("huge-concurrency", "Concurrency is 2147483647; it must be between 1 and 10,000")]
+    [InlineData("attempts", "DefaultMaxAttempts is -1; it must be between 1 and")]
+    [InlineData("timeout", "DefaultTimeout is 10675199.02:48:05.4775807; it must be a positive time span of at most 24.20:31:23.646")]
+    [InlineData("poll", "PollInterval is 10675199.02:48:05.4775807; it must be a positive time span of at most 01:00:00")]
+    [InlineData("both", "sets both DatabasePath and Store")]
     [InlineData("rate", "permits must be at least 1")]
     [InlineData("lease", "LeaseDuration is 00:00:00; it must be a positive time span")]
     [InlineData("jitter", "JitterFraction is 2; it must be between 0 and 1")]
@@ -107,6 +111,10 @@ public class StorageTests
         {
             case "": options.DatabasePath = " "; break;
             case "concurrency": options.Concurrency = 0; break;
+            case "huge-concurrency": options.Concurrency = int.MaxValue; break;
+            case "timeout": options.DefaultTimeout = TimeSpan.MaxValue; break;
+            case "poll": options.PollInterval = TimeSpan.MaxValue; break;
+            case "both": options.Store = new SqliteStoreOptions { Path = db.Path }; break;
             case "attempts": options.DefaultMaxAttempts = -1; break;
             case "rate": options.RateLimit = new RateLimitOptions { PerSecond = 0 }; break;
             case "lease": options.LeaseDuration = TimeSpan.Zero; break;

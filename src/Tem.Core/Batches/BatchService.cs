@@ -1,3 +1,4 @@
+using Tem.Execution;
 using Tem.Storage;
 
 namespace Tem;
@@ -8,14 +9,14 @@ public sealed class BatchService
     private const int MaxCodeLength = 200;
 
     private readonly ITemStore _store;
-    private readonly TemWorker _worker;
-    private readonly TimeProvider _time;
+    private readonly TemOptions _options;
+    private readonly EngineSignals _signals;
 
-    internal BatchService(ITemStore store, TemWorker worker, TimeProvider time)
+    internal BatchService(ITemStore store, TemOptions options, EngineSignals signals)
     {
         _store = store;
-        _worker = worker;
-        _time = time;
+        _options = options;
+        _signals = signals;
     }
 
     /// <summary>Creates an active batch.</summary>
@@ -40,7 +41,7 @@ public sealed class BatchService
 
         interruptionCriteria?.Validate();
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_store.CreateBatch(code, type, metadata is null ? null : BatchMetadata.ToJson(metadata), interruptionCriteria?.ToJson(), NowMs()));
+        return _store.CreateBatchAsync(code, type, metadata is null ? null : BatchMetadata.ToJson(metadata), interruptionCriteria?.ToJson(), cancellationToken).AsTask();
     }
 
     /// <summary>The batch with <paramref name="code"/>, or a new active one with that code and <paramref name="type"/>: the way a script resumes its own batch when run again.</summary>
@@ -65,34 +66,27 @@ public sealed class BatchService
 
     /// <summary>The batch with <paramref name="batchId"/>.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public Task<Batch> GetAsync(long batchId, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Require(batchId));
-    }
+    public Task<Batch> GetAsync(long batchId, CancellationToken cancellationToken = default) => RequireAsync(batchId, cancellationToken);
 
     /// <summary>The batch with <paramref name="code"/>, or null if there is none.</summary>
     public Task<Batch?> GetByCodeAsync(string code, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(code);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_store.GetBatchByCode(code));
+        return _store.GetBatchByCodeAsync(code, cancellationToken).AsTask();
     }
 
     /// <summary>Batches, oldest first, optionally only of one type or status.</summary>
     public Task<IReadOnlyList<Batch>> ListAsync(string? type = null, BatchStatus? status = null, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_store.ListBatches(type, status));
+        return _store.ListBatchesAsync(type, status, cancellationToken).AsTask();
     }
 
     /// <summary>How many of the batch's tasks are in each status.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public Task<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken = default)
+    public async Task<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        Require(batchId);
-        return Task.FromResult(_store.GetStats(batchId));
+        await RequireAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return await _store.GetStatsAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Counts, throughput, task durations, attempts and the most common errors of the batch.</summary>
@@ -100,70 +94,81 @@ public sealed class BatchService
     /// <param name="topErrors">How many distinct error texts to list (1 to 1,000).</param>
     /// <param name="cancellationToken">Cancels before the read.</param>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public Task<BatchReport> GetReportAsync(long batchId, int topErrors = 10, CancellationToken cancellationToken = default)
+    public async Task<BatchReport> GetReportAsync(long batchId, int topErrors = 10, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(topErrors, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(topErrors, 1000);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_store.GetReport(Require(batchId), topErrors));
+        var batch = await RequireAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return await _store.GetReportAsync(batch, topErrors, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The batch's interruptions, oldest first.</summary>
-    public Task<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        Require(batchId);
-        return Task.FromResult(_store.GetInterruptions(batchId));
+        await RequireAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return await _store.GetInterruptionsAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Makes the batch active again and returns its running tasks that this engine's worker does not hold to
-    /// pending: the recovery after a crash, without waiting for leases to expire. The lost run used its attempt,
-    /// so a task that was on its last attempt fails instead (a task that crashes its process cannot loop forever).
-    /// Call it only when no other process works the file. Returns the number of tasks reset or failed.
+    /// Makes the batch active again and returns its running tasks that no live worker holds to pending: the recovery
+    /// after a crash, without waiting for leases to expire. A worker is live while its heartbeat is fresh — and, on
+    /// this machine, while its process exists — so calling this while other processes or machines work the batch is
+    /// safe: their tasks are left alone. The lost run used its attempt, so a task that was on its last attempt fails
+    /// instead (a task that crashes its process cannot loop forever), and a returned task waits a moment (1 s or
+    /// <see cref="RetryOptions.BaseDelay"/>, doubling per attempt, at most a lease) so a restart does not rerun the
+    /// same tasks first. Returns the number of tasks reset or failed.
     /// </summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     /// <exception cref="BatchNotActiveException">The batch is cancelled.</exception>
-    public Task<int> ResumeAsync(long batchId, CancellationToken cancellationToken = default)
-        => Steer(cancellationToken, () => _store.ResumeBatch(batchId, _worker.Owner, NowMs()));
+    public async Task<int> ResumeAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        var live = WorkerLiveness.Alive(await _store.ListLiveWorkersAsync(cancellationToken).ConfigureAwait(false));
+        var reset = await _store.ResumeBatchAsync(batchId, live, _options.LostRunDelay, cancellationToken).ConfigureAwait(false);
+        Changed(reset > 0 ? _options.LostRunDelay : null);
+        return reset;
+    }
 
     /// <summary>Returns the batch's failed tasks to pending with their attempts reset (after a fix) and makes it active. Returns how many.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     /// <exception cref="BatchNotActiveException">The batch is cancelled.</exception>
-    public Task<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken = default)
-        => Steer(cancellationToken, () => _store.RetryFailed(batchId, NowMs()));
+    public async Task<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        var reset = await _store.RetryFailedAsync(batchId, cancellationToken).ConfigureAwait(false);
+        Changed();
+        return reset;
+    }
 
     /// <summary>Cancels the batch: its pending and running tasks become cancelled, and running handlers in this process are cancelled. Returns how many tasks.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public Task<int> CancelAsync(long batchId, CancellationToken cancellationToken = default) => Steer(cancellationToken, () =>
+    public async Task<int> CancelAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var cancelled = _store.CancelBatch(batchId, NowMs());
-        _worker.CancelBatchRuns(batchId);
+        var cancelled = await _store.CancelBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
+        _signals.Cancelled(batchId);
+        Changed();
         return cancelled;
-    });
+    }
 
     /// <summary>Interrupts an active batch: its pending tasks wait until <see cref="ResumeAsync"/>. Returns false if it was not active.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public Task<bool> InterruptAsync(long batchId, string reason, CancellationToken cancellationToken = default)
+    public async Task<bool> InterruptAsync(long batchId, string reason, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(reason))
         {
             throw new ArgumentException("Give a reason for the interruption; it is kept with the batch.", nameof(reason));
         }
 
-        return Steer(cancellationToken, () => _store.InterruptBatch(batchId, reason, NowMs()));
+        var interrupted = await _store.InterruptBatchAsync(batchId, reason, cancellationToken).ConfigureAwait(false);
+        Changed();
+        return interrupted;
     }
 
-    private Task<T> Steer<T>(CancellationToken cancellationToken, Func<T> change)
+    private void Changed(TimeSpan? dueIn = null)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var result = change();
-        _worker.Wake();
-        return Task.FromResult(result);
+        _signals.WorkAvailable(dueIn);
+        _signals.BatchChanged();
     }
 
-    private Batch Require(long batchId) => _store.GetBatch(batchId)
-        ?? throw new BatchNotFoundException($"No batch has id {batchId}. Batch ids come from Batches.CreateAsync, GetByCodeAsync or ListAsync.");
-
-    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    private async Task<Batch> RequireAsync(long batchId, CancellationToken cancellationToken)
+        => await _store.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BatchNotFoundException($"No batch has id {batchId}. Batch ids come from Batches.CreateAsync, GetByCodeAsync or ListAsync.");
 }

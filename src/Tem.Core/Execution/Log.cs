@@ -8,8 +8,8 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "Dropped the outcome {Kind} of task {TaskId}: it was no longer running at version {Version} (recovered, resumed or cancelled elsewhere).")]
     public static partial void OutcomeRejected(ILogger logger, long taskId, string kind, long version);
 
-    [LoggerMessage(2, LogLevel.Error, "Could not write {Count} task outcomes; the tasks stay running until their leases expire and then run again.")]
-    public static partial void OutcomeWriteFailed(ILogger logger, int count, Exception exception);
+    [LoggerMessage(2, LogLevel.Error, "Could not write {Count} task outcomes (try {Attempt}); they are kept, their slots stay taken, and the write is retried in {Delay}.")]
+    public static partial void OutcomeWriteFailed(ILogger logger, int count, int attempt, TimeSpan delay, Exception exception);
 
     [LoggerMessage(3, LogLevel.Error, "Could not claim tasks; retrying after the poll interval.")]
     public static partial void ClaimFailed(ILogger logger, Exception exception);
@@ -25,4 +25,13 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Debug, "Task {TaskId} attempt {Attempt} ended: {Kind}.")]
     public static partial void TaskEnded(ILogger logger, long taskId, int attempt, string kind);
+
+    [LoggerMessage(8, LogLevel.Warning, "Wrote {Count} task outcomes after {Attempt} tries.")]
+    public static partial void OutcomesWrittenAfterRetry(ILogger logger, int count, int attempt);
+
+    [LoggerMessage(9, LogLevel.Error, "Stopping: gave up writing {Count} task outcomes; those tasks stay running until their leases expire, then run again.")]
+    public static partial void OutcomeWriteAbandoned(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Error, "Stopping: {Count} handlers ignored cancellation and still block; their tasks stay running until their leases expire, then run again.")]
+    public static partial void HandlersAbandoned(ILogger logger, int count);
 }

@@ -8,8 +8,8 @@ internal readonly record struct RequestMark(double IssuedRequests, double Issued
 /// (<see cref="StartRateGate"/>, <see cref="TokenBudget"/>, even spreading), the limits the provider advertises
 /// (<see cref="LearnedLimit"/> for requests and tokens), the rate learned from bare refusals (<see cref="AdaptiveRate"/>),
 /// the concurrency window (<see cref="AdaptiveConcurrency"/>), and pauses. The worker asks how many may start
-/// (<see cref="Concurrency"/>, <see cref="TryAcquire"/>) and reports how runs ended (<see cref="OnStarted"/>,
-/// <see cref="OnSucceeded"/>, <see cref="OnRefused"/>); <see cref="ProviderRateLimitHandler"/> reports each request
+/// (<see cref="Concurrency"/>, <see cref="TryAcquire"/>, <see cref="Refund"/>) and reports how runs ended
+/// (<see cref="OnSucceeded"/>, <see cref="OnRefused"/>); <see cref="TaskContext"/> logs starts in <see cref="Gate"/>; <see cref="ProviderRateLimitHandler"/> reports each request
 /// and response (<see cref="OnRequestSent"/>, <see cref="OnResponse"/>).
 /// </summary>
 internal sealed class ProviderPacing
@@ -17,7 +17,6 @@ internal sealed class ProviderPacing
     private static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(200);
     private readonly object _lock = new();
     private readonly TimeProvider _time;
-    private readonly Func<int> _slots;
     private readonly TimeSpan _maxPause;
     private readonly bool _adaptive;
     private readonly AdaptiveConcurrency _concurrency;
@@ -30,17 +29,15 @@ internal sealed class ProviderPacing
     private double _issuedTokens;
     private double _tokenCost;
     private int _inFlightRequests;
-    private int _unsent;
+    private readonly Queue<double> _unsent = new(); // when each granted start not yet sent was granted
     private int _unadvisedStreak;
     private double _backoffUntil;
 
     /// <param name="options">The engine's options.</param>
     /// <param name="time">The clock.</param>
-    /// <param name="slots">The worker's taken concurrency slots (<see cref="TemWorker.InFlight"/>).</param>
-    public ProviderPacing(TemOptions options, TimeProvider time, Func<int> slots)
+    public ProviderPacing(TemOptions options, TimeProvider time)
     {
         _time = time;
-        _slots = slots;
         _maxPause = options.MaxRetryAfter;
         var limits = options.RateLimit;
         // Adaptive unless the user said otherwise; with limits configured, only when asked.
@@ -89,7 +86,10 @@ internal sealed class ProviderPacing
             {
                 _issuedRequests += granted;
                 _issuedTokens += granted * _tokenCost;
-                _unsent += granted;
+                for (var i = 0; i < granted; i++)
+                {
+                    _unsent.Enqueue(now);
+                }
                 _requests.Take(now, 1, granted);
                 _tokens.Take(now, _tokenCost, granted);
                 _rate.Take(now, granted);
@@ -113,12 +113,12 @@ internal sealed class ProviderPacing
         {
             _issuedRequests -= unused.Count;
             _issuedTokens -= unused.Count * _tokenCost;
-            _unsent = Math.Max(0, _unsent - unused.Count);
+            for (var i = 0; i < unused.Count && _unsent.Count > 0; i++)
+            {
+                _unsent.Dequeue();
+            }
         }
     }
-
-    /// <summary>A granted start's handler starts now.</summary>
-    public void OnStarted(RateTicket ticket) => Gate.Start(ticket);
 
     /// <summary>A run completed.</summary>
     public void OnSucceeded()
@@ -214,15 +214,21 @@ internal sealed class ProviderPacing
                 _issuedRequests++;
                 _issuedTokens += _tokenCost;
             }
-            else if (_unsent > 0)
+            else if (_unsent.Count > 0)
             {
-                _unsent--;
+                _unsent.Dequeue();
             }
 
             // Starts granted before this one but not sent yet arrive after it: the provider's count in its response
-            // leaves them out, so they must not count as issued before it. (Never more than the slots taken: a task
-            // that ends without a request would otherwise stay "unsent" for ever.)
-            var unsent = Math.Min(_unsent, _slots());
+            // leaves them out, so they must not count as issued before it. A start that sent nothing within two
+            // seconds never will (its handler failed first, or calls no provider): it is forgotten.
+            var now = Now();
+            while (_unsent.Count > 0 && _unsent.Peek() < now - 2)
+            {
+                _unsent.Dequeue();
+            }
+
+            var unsent = _unsent.Count;
             return new RequestMark(_issuedRequests - unsent, _issuedTokens - (unsent * _tokenCost), inFlight);
         }
     }

@@ -97,6 +97,21 @@ public sealed class TaskContext
         }
     }
 
+    /// <summary>
+    /// Logs the run's reserved start permit at now: the handler is about to be called, its payload already read.
+    /// Recording it any earlier would let cold code between the two push starts past a window's edge.
+    /// </summary>
+    internal void MarkHandlerStarting()
+    {
+        lock (_ticketsLock)
+        {
+            if (_startTicket is { IsReserved: true } ticket)
+            {
+                _gate?.Start(ticket);
+            }
+        }
+    }
+
     /// <summary>The idempotency key given at enqueue, if any; pass it to providers that deduplicate requests.</summary>
     public string? IdempotencyKey { get; }
 }

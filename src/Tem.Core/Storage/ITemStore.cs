@@ -1,68 +1,105 @@
 namespace Tem.Storage;
 
 /// <summary>
-/// The one seam between the engine and its database: every statement Tem runs sits behind it, so
-/// another store (PostgreSQL with <c>FOR UPDATE SKIP LOCKED</c>) can serve the same services and worker.
-/// Each state change is one conditional statement; batched ones share a transaction.
+/// The one seam between the engine and its database: every statement Tem runs sits behind it, so another store
+/// (PostgreSQL with <c>FOR UPDATE SKIP LOCKED</c>) serves the same services and worker. Each state change is one
+/// conditional statement; grouped ones share a transaction. The store stamps every time from its own clock (the
+/// database's, where it has one): callers pass durations, never instants, so hosts with skewed clocks agree.
+/// Batch rules (tallies, completion, interruption) are decided by <see cref="BatchRules"/>, inside the store's
+/// transaction. A store may complete synchronously.
 /// </summary>
-internal interface ITemStore : IDisposable
+internal interface ITemStore : IAsyncDisposable
 {
-    string Path { get; }
+    /// <summary>What the store is, for messages: a file path or a server and database.</summary>
+    string Description { get; }
 
-    Batch CreateBatch(string code, string type, string? metadataJson, string? criteriaJson, long nowMs);
+    // ---- batches ----
 
-    Batch? GetBatch(long batchId);
+    ValueTask<Batch> CreateBatchAsync(string code, string type, string? metadataJson, string? criteriaJson, CancellationToken cancellationToken);
 
-    Batch? GetBatchByCode(string code);
+    ValueTask<Batch?> GetBatchAsync(long batchId, CancellationToken cancellationToken);
 
-    IReadOnlyList<Batch> ListBatches(string? type, BatchStatus? status);
+    ValueTask<Batch?> GetBatchByCodeAsync(string code, CancellationToken cancellationToken);
 
-    BatchStats GetStats(long batchId);
+    ValueTask<IReadOnlyList<Batch>> ListBatchesAsync(string? type, BatchStatus? status, CancellationToken cancellationToken);
 
-    /// <summary>Whether the batch has any pending and any running task: cheap at any backlog, since each stops at the first index entry.</summary>
-    (bool Pending, bool Running) HasUnfinished(long batchId);
+    ValueTask<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken);
 
-    /// <summary>Pending tasks of every batch, read from the claimable index.</summary>
-    long CountPending();
+    /// <summary>Whether the batch has any pending and any running task: cheap at any backlog.</summary>
+    ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(long batchId, CancellationToken cancellationToken);
 
-    IReadOnlyList<BatchInterruption> GetInterruptions(long batchId);
+    /// <summary>Pending tasks of every batch.</summary>
+    ValueTask<long> CountPendingAsync(CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken);
 
     /// <summary>Everything <see cref="BatchReport"/> shows, read in one snapshot.</summary>
-    BatchReport GetReport(Batch batch, int topErrors);
+    ValueTask<BatchReport> GetReportAsync(Batch batch, int topErrors, CancellationToken cancellationToken);
 
-    /// <summary>Batch → active; its running tasks not held by <paramref name="liveOwner"/> → pending, or failed on their last attempt. Returns how many.</summary>
-    int ResumeBatch(long batchId, string liveOwner, long nowMs);
+    /// <summary>
+    /// Batch → active; its running tasks whose owner is not in <paramref name="liveOwners"/> → pending after
+    /// <paramref name="lostRunDelay"/>, or failed on their last attempt. Returns how many.
+    /// </summary>
+    ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken);
 
     /// <summary>Batch → active; its failed tasks → pending with attempts reset. Returns the tasks reset.</summary>
-    int RetryFailed(long batchId, long nowMs);
+    ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken);
 
     /// <summary>Batch → cancelled; its pending and running tasks → cancelled. Returns the tasks cancelled.</summary>
-    int CancelBatch(long batchId, long nowMs);
+    ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken);
 
     /// <summary>Active batch → interrupted, with a record. False when it was not active.</summary>
-    bool InterruptBatch(long batchId, string reason, long nowMs);
+    ValueTask<bool> InterruptBatchAsync(long batchId, string reason, CancellationToken cancellationToken);
 
-    EnqueueResult Enqueue(long batchId, string type, IEnumerable<NewTask> tasks, long nowMs, CancellationToken cancellationToken);
+    /// <summary>Interrupts active batches whose runtime criterion has passed. Returns how many.</summary>
+    ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken);
+
+    // ---- enqueue ----
+
+    /// <summary>Inserts rows as pending in one transaction (a call small enough to stage nothing).</summary>
+    ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken);
 
     /// <summary>Inserts one task; returns its id, or the id of the task that already has its idempotency key.</summary>
-    long EnqueueOne(long batchId, string type, NewTask task, long nowMs);
+    ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken);
 
-    TemTask? GetTask(long taskId);
+    /// <summary>
+    /// Inserts one chunk of a large enqueue as staged rows, invisible to claims and reads, in a short transaction of
+    /// its own. Returns how many were new (the rest had an idempotency key the batch already holds).
+    /// </summary>
+    ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken);
 
-    IReadOnlyList<TemTask> ListTasks(TaskQuery query);
+    /// <summary>Makes every row staged under <paramref name="token"/> pending at once. Returns how many.</summary>
+    ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken);
 
-    IReadOnlyList<ClaimedTask> Claim(string owner, string taskTypesJson, int limit, long nowMs, long leaseUntilMs);
+    /// <summary>Deletes the rows staged under <paramref name="token"/>: the enqueue failed or was cancelled.</summary>
+    ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken);
 
-    /// <summary>Applies outcomes in one transaction; returns those that no longer matched (taken or recovered elsewhere).</summary>
-    IReadOnlyList<TaskOutcome> ApplyOutcomes(IReadOnlyList<TaskOutcome> outcomes, long nowMs);
+    // ---- task reads ----
 
-    int RenewLeases(string owner, long leaseUntilMs);
+    ValueTask<TemTask?> GetTaskAsync(long taskId, CancellationToken cancellationToken);
 
-    /// <summary>Running tasks whose lease expired → pending, or failed on their last attempt. Returns how many.</summary>
-    int RecoverExpiredLeases(long nowMs);
+    ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Interrupts active batches with criteria whose runtime has passed. Returns how many.</summary>
-    int InterruptOverdueBatches(long nowMs);
+    // ---- runs ----
 
-    int ReleaseOwned(string owner, long nowMs);
+    /// <summary>Claims up to <paramref name="limit"/> due pending tasks of <paramref name="taskTypes"/> in active batches, highest priority then lowest id first.</summary>
+    ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Applies outcomes in one transaction; returns those that no longer matched (taken, recovered or cancelled elsewhere).</summary>
+    ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that <paramref name="owner"/> is alive until now + <paramref name="lease"/>, and extends the leases of
+    /// exactly <paramref name="taskIds"/> (the runs really in flight) that it still holds. Returns the leases extended.
+    /// </summary>
+    ValueTask<int> HeartbeatAsync(WorkerIdentity owner, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Removes the worker's heartbeat: it stopped and holds nothing.</summary>
+    ValueTask RemoveWorkerAsync(string owner, CancellationToken cancellationToken);
+
+    /// <summary>Workers whose heartbeat has not expired.</summary>
+    ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Running tasks whose lease expired → pending after <paramref name="lostRunDelay"/>, or failed on their last attempt. Returns how many.</summary>
+    ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken);
 }

@@ -5,8 +5,11 @@ internal sealed record ClaimedTask(
     long Id, long BatchId, string Type, string Payload, int Attempt, int MaxAttempts, long Version,
     int Priority, string? IdempotencyKey, int RateLimitDeferrals);
 
-/// <summary>A task row to insert.</summary>
-internal readonly record struct NewTask(string Payload, int MaxAttempts, int Priority, long RunAfterMs, string? IdempotencyKey);
+/// <summary>A task row to insert. <paramref name="Delay"/> is counted from the store's clock at the insert.</summary>
+internal readonly record struct NewTask(string Payload, int MaxAttempts, int Priority, TimeSpan Delay, string? IdempotencyKey);
+
+/// <summary>A worker process as its heartbeat row records it: who, on which machine, which process.</summary>
+internal sealed record WorkerIdentity(string Owner, string Machine, int ProcessId);
 
 /// <summary>How a run ended, as the worker reports it to the store.</summary>
 internal enum OutcomeKind
@@ -14,13 +17,13 @@ internal enum OutcomeKind
     /// <summary>running → completed, with the result.</summary>
     Completed,
 
-    /// <summary>running → pending at a later time; the attempt counts.</summary>
+    /// <summary>running → pending after a delay; the attempt counts.</summary>
     Retry,
 
     /// <summary>running → failed.</summary>
     Failed,
 
-    /// <summary>running → pending at a later time; the provider asked to wait, so the attempt does not count.</summary>
+    /// <summary>running → pending after a delay; the provider asked to wait, so the attempt does not count.</summary>
     Deferred,
 
     /// <summary>running → pending now; the worker stopped before the run ended, so the attempt does not count.</summary>
@@ -28,4 +31,4 @@ internal enum OutcomeKind
 }
 
 /// <summary>One run's outcome, applied only if the task is still running at the version the worker claimed.</summary>
-internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Version, OutcomeKind Kind, string? Result, string? Error, long RunAfterMs);
+internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Version, OutcomeKind Kind, string? Result, string? Error, TimeSpan Delay);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tem.Execution;
 using Tem.Storage;
 
 namespace Tem;
@@ -6,39 +7,42 @@ namespace Tem;
 /// <summary>Enqueues and reads tasks. Reach it through <see cref="TemEngine.Tasks"/>.</summary>
 public sealed class TaskService
 {
+    /// <summary>Rows per staged chunk of a large enqueue: each is one short transaction, serialised outside it.</summary>
+    internal const int ChunkSize = 4096;
+
+    /// <summary>Distinct due times of one enqueue that the worker is told about; later ones are found by polling.</summary>
+    private const int DueTimesNoted = 256;
+
     private readonly ITemStore _store;
     private readonly TemOptions _options;
-    private readonly TemWorker _worker;
-    private readonly TimeProvider _time;
+    private readonly EngineSignals _signals;
 
-    internal TaskService(ITemStore store, TemOptions options, TemWorker worker, TimeProvider time)
+    internal TaskService(ITemStore store, TemOptions options, EngineSignals signals)
     {
         _store = store;
         _options = options;
-        _worker = worker;
-        _time = time;
+        _signals = signals;
     }
 
     /// <summary>Enqueues one task. Returns its id; with an idempotency key the batch already has, nothing is added and the existing task's id is returned.</summary>
     /// <exception cref="BatchNotFoundException">No batch has <paramref name="batchId"/>.</exception>
     /// <exception cref="BatchNotActiveException">The batch is cancelled or interrupted.</exception>
-    public Task<long> EnqueueAsync<TPayload>(long batchId, TaskType<TPayload> taskType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<long> EnqueueAsync<TPayload>(long batchId, TaskType<TPayload> taskType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(taskType);
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var row = ToRow(taskType, payload, options, now);
-        return Task.Run(() =>
-        {
-            var id = _store.EnqueueOne(batchId, taskType.Name, row, now);
-            _worker.Wake(row.RunAfterMs > now ? row.RunAfterMs : null);
-            return id;
-        }, cancellationToken);
+        var row = ToRow(taskType, payload, options);
+        cancellationToken.ThrowIfCancellationRequested();
+        var id = await _store.EnqueueOneAsync(batchId, taskType.Name, row, cancellationToken).ConfigureAwait(false);
+        _signals.WorkAvailable(row.Delay);
+        _signals.BatchChanged();
+        return id;
     }
 
     /// <summary>
-    /// Enqueues every payload of <paramref name="payloads"/> in one transaction, reading the sequence once
-    /// as it goes (a million payloads need no more memory than one). Tasks whose idempotency key the batch
-    /// already has are skipped, so a script can be run again safely.
+    /// Enqueues every payload of <paramref name="payloads"/>, all or nothing, reading the sequence once as it goes
+    /// (a million payloads need no more memory than a few thousand). Payloads are serialised outside any transaction
+    /// and written in short chunks that stay invisible until the last is in, so workers keep claiming and writing
+    /// meanwhile. Tasks whose idempotency key the batch already has are skipped, so a script can be run again safely.
     /// </summary>
     /// <param name="batchId">The batch to add to.</param>
     /// <param name="taskType">The task type; its handler runs the tasks.</param>
@@ -47,43 +51,99 @@ public sealed class TaskService
     /// <param name="cancellationToken">Cancels the enqueue; nothing of it is kept.</param>
     /// <exception cref="BatchNotFoundException">No batch has <paramref name="batchId"/>.</exception>
     /// <exception cref="BatchNotActiveException">The batch is cancelled or interrupted.</exception>
-    public Task<EnqueueResult> EnqueueManyAsync<TPayload>(long batchId, TaskType<TPayload> taskType, IEnumerable<TPayload> payloads,
+    public async Task<EnqueueResult> EnqueueManyAsync<TPayload>(long batchId, TaskType<TPayload> taskType, IEnumerable<TPayload> payloads,
         Func<TPayload, EnqueueOptions?>? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(taskType);
         ArgumentNullException.ThrowIfNull(payloads);
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        long earliestDelayed = long.MaxValue;
-        IEnumerable<NewTask> Rows()
+        var delays = new SortedSet<TimeSpan>();
+        using var source = payloads.GetEnumerator();
+        var chunk = NextChunk(source, taskType, options, delays, cancellationToken);
+        EnqueueResult result;
+        if (chunk.Count < ChunkSize)
         {
-            foreach (var payload in payloads)
-            {
-                var row = ToRow(taskType, payload, options?.Invoke(payload), now);
-                if (row.RunAfterMs > now)
-                {
-                    earliestDelayed = Math.Min(earliestDelayed, row.RunAfterMs);
-                }
-
-                yield return row;
-            }
+            result = await _store.EnqueueAsync(batchId, taskType.Name, chunk, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            result = await StageAndCommitAsync(batchId, taskType, source, chunk, options, delays, cancellationToken).ConfigureAwait(false);
         }
 
-        // The store's lock and SQLite's calls are synchronous; keep them off the caller's thread.
-        return Task.Run(() =>
+        foreach (var delay in delays)
         {
-            var result = _store.Enqueue(batchId, taskType.Name, Rows(), now, cancellationToken);
-            _worker.Wake(earliestDelayed == long.MaxValue ? null : earliestDelayed);
-            return result;
-        }, cancellationToken);
+            _signals.WorkAvailable(delay);
+        }
+
+        _signals.WorkAvailable();
+        _signals.BatchChanged();
+        return result;
+    }
+
+    /// <summary>
+    /// A large enqueue: each chunk is staged in its own transaction while the next is serialised, then every staged
+    /// row becomes pending in one statement. On any error the staged rows are deleted.
+    /// </summary>
+    private async Task<EnqueueResult> StageAndCommitAsync<TPayload>(long batchId, TaskType<TPayload> taskType, IEnumerator<TPayload> source,
+        List<NewTask> chunk, Func<TPayload, EnqueueOptions?>? options, SortedSet<TimeSpan> delays, CancellationToken cancellationToken)
+    {
+        var token = Random.Shared.NextInt64(1, long.MaxValue);
+        long total = 0;
+        Task<long>? staging = null;
+        try
+        {
+            while (chunk.Count > 0)
+            {
+                var toWrite = chunk;
+                total += toWrite.Count;
+                staging = Task.Run(() => _store.StageAsync(batchId, taskType.Name, token, toWrite, cancellationToken).AsTask(), cancellationToken);
+                chunk = toWrite.Count < ChunkSize ? [] : NextChunk(source, taskType, options, delays, cancellationToken);
+                await staging.ConfigureAwait(false);
+            }
+
+            var inserted = await _store.CommitStagedAsync(batchId, token, cancellationToken).ConfigureAwait(false);
+            return new EnqueueResult(inserted, total - inserted);
+        }
+        catch
+        {
+            if (staging is not null)
+            {
+                await staging.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            }
+
+            await _store.AbortStagedAsync(token, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Reads and serialises up to <see cref="ChunkSize"/> payloads: the caller's code runs here, outside any transaction.</summary>
+    private List<NewTask> NextChunk<TPayload>(IEnumerator<TPayload> source, TaskType<TPayload> taskType, Func<TPayload, EnqueueOptions?>? options,
+        SortedSet<TimeSpan> delays, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var chunk = new List<NewTask>(ChunkSize);
+        while (chunk.Count < ChunkSize && source.MoveNext())
+        {
+            var payload = source.Current;
+            var row = ToRow(taskType, payload, options?.Invoke(payload));
+            if (row.Delay > TimeSpan.Zero && (delays.Count < DueTimesNoted || row.Delay < delays.Max))
+            {
+                delays.Add(row.Delay);
+                if (delays.Count > DueTimesNoted)
+                {
+                    delays.Remove(delays.Max);
+                }
+            }
+
+            chunk.Add(row);
+        }
+
+        return chunk;
     }
 
     /// <summary>The task with id <paramref name="taskId"/>.</summary>
     /// <exception cref="TaskNotFoundException">No task has that id.</exception>
-    public Task<TemTask> GetAsync(long taskId, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_store.GetTask(taskId) ?? throw new TaskNotFoundException(taskId));
-    }
+    public async Task<TemTask> GetAsync(long taskId, CancellationToken cancellationToken = default)
+        => await _store.GetTaskAsync(taskId, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(taskId);
 
     /// <summary>Tasks matching <paramref name="query"/>, in id order.</summary>
     public Task<IReadOnlyList<TemTask>> ListAsync(TaskQuery query, CancellationToken cancellationToken = default)
@@ -94,8 +154,7 @@ public sealed class TaskService
             throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "TaskQuery.Limit must be between 1 and 10,000; page with AfterId.");
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_store.ListTasks(query));
+        return _store.ListTasksAsync(query, cancellationToken).AsTask();
     }
 
     /// <summary>The typed result of a completed task.</summary>
@@ -130,7 +189,7 @@ public sealed class TaskService
         }
     }
 
-    private NewTask ToRow<TPayload>(TaskType<TPayload> taskType, TPayload payload, EnqueueOptions? choice, long nowMs)
+    private NewTask ToRow<TPayload>(TaskType<TPayload> taskType, TPayload payload, EnqueueOptions? choice)
     {
         var maxAttempts = choice?.MaxAttempts ?? taskType.MaxAttempts ?? _options.DefaultMaxAttempts;
         if (maxAttempts < 1)
@@ -143,7 +202,6 @@ public sealed class TaskService
             throw new ArgumentOutOfRangeException(nameof(choice), delay, "EnqueueOptions.Delay must not be negative.");
         }
 
-        var runAfter = nowMs + (long)(choice?.Delay ?? TimeSpan.Zero).TotalMilliseconds;
-        return new NewTask(Serialize(taskType, payload), maxAttempts, choice?.Priority ?? taskType.Priority, runAfter, choice?.IdempotencyKey);
+        return new NewTask(Serialize(taskType, payload), maxAttempts, choice?.Priority ?? taskType.Priority, choice?.Delay ?? TimeSpan.Zero, choice?.IdempotencyKey);
     }
 }

@@ -73,17 +73,22 @@ internal static class SqliteConnectionFactory
         catch (SqliteException ex)
         {
             connection.Dispose();
-            throw Translate(ex, path);
+            throw Translate(ex, path, busyTimeout);
         }
     }
 
-    /// <summary>Turns SQLite's error codes for an unusable file into a message that says what to do.</summary>
-    public static TemDatabaseException Translate(SqliteException ex, string path) => ex.SqliteErrorCode switch
+    /// <summary>Turns SQLite's error codes into a message that says what happened and what to do.</summary>
+    public static TemDatabaseException Translate(SqliteException ex, string path, TimeSpan busyTimeout) => ex.SqliteErrorCode switch
     {
         26 => new TemDatabaseException($"The file '{path}' is not a SQLite database. Point DatabasePath at a Tem database or at a new file name.", ex),
         11 => new TemDatabaseException($"The database '{path}' is corrupt (SQLite: {ex.Message}). Restore it from a backup or start a new file.", ex),
         8 => new TemDatabaseException($"The database '{path}' is read-only. Tem must write to it: check the file's and its folder's permissions.", ex),
         14 => new TemDatabaseException($"The database '{path}' cannot be opened (SQLite: {ex.Message}). Check that its folder exists and is writable.", ex),
+        5 or 6 => new TemDatabaseException(
+            $"The database '{path}' stayed locked by another connection or process for longer than BusyTimeout ({busyTimeout.TotalSeconds:0.###} s). " +
+            "Nothing of this call was written; retry once the other process lets go, or raise TemOptions.BusyTimeout.", ex),
+        13 => new TemDatabaseException($"The disk holding '{path}' is full. Nothing of this call was written; free space and retry.", ex),
+        10 => new TemDatabaseException($"The database '{path}' could not be read or written (disk I/O error: {ex.Message}). Check the disk and retry.", ex),
         _ => new TemDatabaseException($"The database '{path}' cannot be used (SQLite error {ex.SqliteErrorCode}: {ex.Message}).", ex),
     };
 }

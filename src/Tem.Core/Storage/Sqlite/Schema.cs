@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private static readonly string[] Migrations =
     [
@@ -67,6 +67,58 @@ internal static class Schema
         CREATE INDEX task_batch_status ON task (batch_id, status);
         CREATE INDEX task_running_lease ON task (lease_expires_at) WHERE status = 'running';
         CREATE UNIQUE INDEX task_idempotency ON task (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        """,
+
+        // v2: 'staged' rows (a large enqueue inserted in chunks, made pending at once when the call ends) and worker
+        // heartbeats (ResumeAsync takes only what a dead worker held). SQLite cannot change a CHECK constraint, so the
+        // task table is rebuilt; nothing references it.
+        """
+        CREATE TABLE task_v2 (
+            id                    INTEGER PRIMARY KEY,
+            batch_id              INTEGER NOT NULL REFERENCES batch (id),
+            type                  TEXT    NOT NULL,
+            status                TEXT    NOT NULL CHECK (status IN ('staged', 'pending', 'running', 'completed', 'failed', 'cancelled')),
+            payload               TEXT    NOT NULL,
+            result                TEXT,
+            error                 TEXT,
+            attempt               INTEGER NOT NULL DEFAULT 0,
+            max_attempts          INTEGER NOT NULL,
+            priority              INTEGER NOT NULL DEFAULT 0,
+            run_after             INTEGER NOT NULL,
+            lease_owner           TEXT,
+            lease_expires_at      INTEGER,
+            claimed_at            INTEGER,
+            completed_at          INTEGER,
+            created_at            INTEGER NOT NULL,
+            version               INTEGER NOT NULL DEFAULT 0,
+            idempotency_key       TEXT,
+            rate_limit_deferrals  INTEGER NOT NULL DEFAULT 0,
+            enqueue_token         INTEGER
+        );
+
+        INSERT INTO task_v2 (id, batch_id, type, status, payload, result, error, attempt, max_attempts, priority, run_after,
+            lease_owner, lease_expires_at, claimed_at, completed_at, created_at, version, idempotency_key, rate_limit_deferrals)
+        SELECT id, batch_id, type, status, payload, result, error, attempt, max_attempts, priority, run_after,
+            lease_owner, lease_expires_at, claimed_at, completed_at, created_at, version, idempotency_key, rate_limit_deferrals
+        FROM task;
+
+        DROP TABLE task;
+        ALTER TABLE task_v2 RENAME TO task;
+
+        CREATE INDEX task_claimable ON task (priority DESC, id, run_after, type, batch_id) WHERE status = 'pending';
+        CREATE INDEX task_batch_status ON task (batch_id, status);
+        CREATE INDEX task_running_lease ON task (lease_expires_at) WHERE status = 'running';
+        CREATE UNIQUE INDEX task_idempotency ON task (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX task_staged ON task (enqueue_token) WHERE status = 'staged';
+
+        CREATE TABLE worker (
+            owner        TEXT    PRIMARY KEY,
+            machine      TEXT    NOT NULL,
+            pid          INTEGER NOT NULL,
+            started_at   INTEGER NOT NULL,
+            heartbeat_at INTEGER NOT NULL,
+            expires_at   INTEGER NOT NULL
+        );
         """,
     ];
 

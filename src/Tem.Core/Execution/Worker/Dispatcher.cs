@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Tem.Storage;
+
+namespace Tem.Execution;
+
+/// <summary>
+/// The claim loop: for each free slot a rate permit, then one claim for as many tasks as it has permits, then a
+/// runner per task. With nothing to claim it sleeps until the next due time it knows of, a wake-up, or the poll
+/// interval. The clock is read once per round, so a due time is never dropped between the check and the claim.
+/// </summary>
+internal static class Dispatcher
+{
+    public static async Task RunAsync(WorkerRun run, CancellationToken stopping)
+    {
+        var context = run.Context;
+        var tickets = new List<RateTicket>();
+        while (!stopping.IsCancellationRequested)
+        {
+            var wait = context.Options.PollInterval;
+            // Due times at or before now are taken here; the claim below reads the store's clock no earlier.
+            if (context.Signals.TakeDue(context.Time.GetUtcNow().ToUnixTimeMilliseconds()) is { } untilDue && untilDue < wait)
+            {
+                wait = untilDue;
+            }
+
+            var free = context.Pacing.Concurrency - run.InFlight;
+            var permitBlocked = false;
+            if (free > 0)
+            {
+                tickets.Clear();
+                var granted = context.Pacing.TryAcquire(free, tickets, out var retryIn);
+                if (granted == 0)
+                {
+                    wait = retryIn < wait ? retryIn : wait;
+                    permitBlocked = true;
+                }
+                else
+                {
+                    var claimed = await ClaimAsync(run, granted, stopping).ConfigureAwait(false);
+                    context.Pacing.Refund(tickets.Skip(claimed.Count).ToList());
+                    for (var i = 0; i < claimed.Count; i++)
+                    {
+                        var (task, ticket) = (claimed[i], tickets[i]);
+                        var active = run.Admit(task);
+                        _ = Task.Run(() => TaskRunner.RunAsync(run, active, task, ticket));
+                    }
+
+                    if (claimed.Count == granted)
+                    {
+                        continue; // there may be more: look again at once
+                    }
+                }
+            }
+
+            var waitStarted = Stopwatch.GetTimestamp();
+            try
+            {
+                await context.Signals.Work.WaitAsync(wait, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            if (permitBlocked || free <= 0)
+            {
+                (permitBlocked ? TemTelemetry.PermitWait : TemTelemetry.SlotWait).Record(Stopwatch.GetElapsedTime(waitStarted).TotalSeconds);
+            }
+        }
+    }
+
+    private static async ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(WorkerRun run, int limit, CancellationToken stopping)
+    {
+        var context = run.Context;
+        try
+        {
+            return await context.Store.ClaimAsync(context.Identity.Owner, run.TaskTypes, limit, context.Options.LeaseDuration, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+        {
+            Log.ClaimFailed(context.Logger, ex);
+            return [];
+        }
+    }
+}

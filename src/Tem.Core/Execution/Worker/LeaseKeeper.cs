@@ -1,0 +1,54 @@
+namespace Tem.Execution;
+
+/// <summary>
+/// The run's upkeep, on a timer: the worker's heartbeat with the leases of exactly the runs in flight (never every
+/// running row of this owner: a run whose outcome was lost must expire), recovery of runs whose lease expired
+/// anywhere, and the runtime criterion of active batches.
+/// </summary>
+internal static class LeaseKeeper
+{
+    public static async Task RunAsync(WorkerRun run, CancellationToken stopping)
+    {
+        var context = run.Context;
+        var lease = context.Options.LeaseDuration;
+        // A third of the lease leaves two renewals' slack; at most a second, so MaxRuntime trips close to its limit.
+        var tick = lease / 3 < TimeSpan.FromSeconds(1) ? lease / 3 : TimeSpan.FromSeconds(1);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(tick, context.Time, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            if (run.Abandoned)
+            {
+                continue;
+            }
+
+            try
+            {
+                await context.Store.HeartbeatAsync(context.Identity, [.. run.ActiveIds], lease, stopping).ConfigureAwait(false);
+                var recovered = await context.Store.RecoverExpiredLeasesAsync(context.Options.LostRunDelay, stopping).ConfigureAwait(false);
+                var interrupted = await context.Store.InterruptOverdueBatchesAsync(stopping).ConfigureAwait(false);
+                if (recovered > 0)
+                {
+                    Log.LeasesRecovered(context.Logger, recovered);
+                    context.Signals.WorkAvailable(context.Options.LostRunDelay);
+                }
+
+                if (recovered > 0 || interrupted > 0)
+                {
+                    context.Signals.BatchChanged();
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+            {
+                Log.LeaseUpkeepFailed(context.Logger, ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using Tem.Storage;
+
+namespace Tem.Execution;
+
+/// <summary>Why a handler's token was cancelled, as far as the runner knows.</summary>
+internal enum RunCancellation
+{
+    /// <summary>Not cancelled, or cancelled by something other than the engine.</summary>
+    None,
+
+    /// <summary>The run passed its timeout.</summary>
+    TimedOut,
+
+    /// <summary>The worker stopped hard: the run is handed back without using its attempt.</summary>
+    Stopped,
+
+    /// <summary>Its batch was cancelled: the row is cancelled already.</summary>
+    BatchCancelled,
+}
+
+/// <summary>What a run's end means: the outcome to write (none when nothing needs writing), and whether to pause new starts.</summary>
+internal readonly record struct RunVerdict(TaskOutcome? Outcome, TimeSpan? PauseStarts = null, bool Refused = false);
+
+/// <summary>
+/// The pure rule that turns a run's end (a result, or an exception and why it was cancelled) into an outcome: no
+/// clock, no store, no side effects, so each case reads and tests on its own.
+/// </summary>
+internal static class OutcomePolicy
+{
+    public static RunVerdict Completed(ClaimedTask task, string? result) => new(Outcome(task, OutcomeKind.Completed, result: result));
+
+    /// <param name="task">The claimed task.</param>
+    /// <param name="error">What the handler threw.</param>
+    /// <param name="cancellation">Why its token was cancelled, if it was.</param>
+    /// <param name="timeout">The run's timeout, for the message.</param>
+    /// <param name="options">Retry, MaxRetryAfter and MaxRateLimitDeferrals.</param>
+    /// <param name="random">A number in [0, 1) for the backoff's jitter.</param>
+    public static RunVerdict Failed(ClaimedTask task, Exception error, RunCancellation cancellation, TimeSpan timeout, TemOptions options, double random)
+    {
+        if (error is OperationCanceledException && cancellation != RunCancellation.None)
+        {
+            return cancellation switch
+            {
+                RunCancellation.Stopped => new(Outcome(task, OutcomeKind.Released)),
+                RunCancellation.BatchCancelled => new(null),
+                _ => RetryOrFail(task, $"Timed out after {timeout.TotalSeconds:0.###} s (attempt {task.Attempt} of {task.MaxAttempts}).", options, random),
+            };
+        }
+
+        return error switch
+        {
+            RetryAfterException refused => Refused(task, refused, options, random),
+            NonRetryableException or PayloadFormatException or ResultFormatException => new(Outcome(task, OutcomeKind.Failed, error: Describe(error))),
+            _ => RetryOrFail(task, Describe(error), options, random),
+        };
+    }
+
+    /// <summary>The provider refused: wait its delay without using an attempt, within MaxRateLimitDeferrals; pause every start meanwhile.</summary>
+    private static RunVerdict Refused(ClaimedTask task, RetryAfterException refused, TemOptions options, double random)
+    {
+        var delay = refused.RetryAfter < options.MaxRetryAfter ? refused.RetryAfter : options.MaxRetryAfter;
+        var verdict = task.RateLimitDeferrals < options.MaxRateLimitDeferrals
+            ? new RunVerdict(Outcome(task, OutcomeKind.Deferred, error: Describe(refused), delay: delay))
+            : RetryOrFail(task, $"Rate-limited {task.RateLimitDeferrals + 1} times (more than MaxRateLimitDeferrals = {options.MaxRateLimitDeferrals}); counted as a failed attempt. {Describe(refused)}", options, random);
+        return verdict with { PauseStarts = delay, Refused = true };
+    }
+
+    private static RunVerdict RetryOrFail(ClaimedTask task, string error, TemOptions options, double random)
+    {
+        if (task.Attempt >= task.MaxAttempts)
+        {
+            return new(Outcome(task, OutcomeKind.Failed, error: error));
+        }
+
+        return new(Outcome(task, OutcomeKind.Retry, error: error, delay: options.Retry.DelayAfter(task.Attempt, random)));
+    }
+
+    private static TaskOutcome Outcome(ClaimedTask task, OutcomeKind kind, string? result = null, string? error = null, TimeSpan delay = default)
+        => new(task.Id, task.BatchId, task.Version, kind, result, error, delay);
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        PayloadFormatException or ResultFormatException => ex.Message,
+        _ => $"{ex.GetType().FullName}: {ex.Message}",
+    };
+}

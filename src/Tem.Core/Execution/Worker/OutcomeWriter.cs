@@ -1,0 +1,118 @@
+using Tem.Storage;
+
+namespace Tem.Execution;
+
+/// <summary>
+/// Writes outcomes in grouped transactions, one writer per run. A group that cannot be written (the file locked past
+/// BusyTimeout, a full disk) is kept and retried with backoff until it is: its slots stay taken meanwhile, so memory
+/// stays bounded by Concurrency and the dispatcher claims nothing new. Only a stop that has waited long enough gives up.
+/// </summary>
+internal static class OutcomeWriter
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(5);
+
+    public static async Task RunAsync(WorkerRun run)
+    {
+        var reader = run.Outcomes.Reader;
+        var group = new List<TaskOutcome>(256);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            await GatherAsync(run, reader, group).ConfigureAwait(false);
+            if (!run.Abandoned && await WriteAsync(run, group).ConfigureAwait(false))
+            {
+                foreach (var outcome in group)
+                {
+                    if (outcome.Kind is OutcomeKind.Retry or OutcomeKind.Deferred)
+                    {
+                        run.Context.Signals.WorkAvailable(outcome.Delay);
+                    }
+                }
+
+                run.Context.Signals.BatchChanged();
+            }
+
+            foreach (var outcome in group)
+            {
+                run.FreeSlot(outcome.TaskId);
+            }
+
+            group.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Takes whatever arrived while the previous group committed. While handlers already queued on the thread pool may
+    /// end within microseconds, yields to them first: each group is a transaction, and a group of a few outcomes pays
+    /// its fixed cost for little.
+    /// </summary>
+    private static async ValueTask GatherAsync(WorkerRun run, System.Threading.Channels.ChannelReader<TaskOutcome> reader, List<TaskOutcome> group)
+    {
+        var yields = 0;
+        while (true)
+        {
+            var before = group.Count;
+            while (group.Count < 2048 && reader.TryRead(out var outcome))
+            {
+                group.Add(outcome);
+            }
+
+            if (yields >= 4 || group.Count == before && yields > 0 || group.Count >= run.Context.Pacing.Concurrency / 4 || run.InFlight <= group.Count || run.Abandoned)
+            {
+                return;
+            }
+
+            yields++;
+            await Task.Yield();
+        }
+    }
+
+    /// <summary>Writes the group, retrying with backoff until it is written; false only when the run gave up or was abandoned.</summary>
+    private static async ValueTask<bool> WriteAsync(WorkerRun run, List<TaskOutcome> group)
+    {
+        var context = run.Context;
+        var delay = FirstRetry;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                foreach (var rejected in await context.Store.ApplyOutcomesAsync(group, CancellationToken.None).ConfigureAwait(false))
+                {
+                    Log.OutcomeRejected(context.Logger, rejected.TaskId, rejected.Kind.ToString(), rejected.Version);
+                }
+
+                if (attempt > 1)
+                {
+                    Log.OutcomesWrittenAfterRetry(context.Logger, group.Count, attempt);
+                }
+
+                return true;
+            }
+            catch (Exception ex)
+            {
+                if (run.Abandoned || run.GiveUpWrites.IsCancellationRequested)
+                {
+                    Log.OutcomeWriteAbandoned(context.Logger, group.Count, ex);
+                    return false;
+                }
+
+                // Every failure at first, then one in ten: a long outage must not flood the log.
+                if (attempt <= 3 || attempt % 10 == 0)
+                {
+                    Log.OutcomeWriteFailed(context.Logger, group.Count, attempt, delay, ex);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(delay, context.Time, run.GiveUpWrites).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The stop's patience ran out: one last try on the next loop, then give up.
+            }
+
+            delay = delay * 2 < LongestRetry ? delay * 2 : LongestRetry;
+        }
+    }
+}

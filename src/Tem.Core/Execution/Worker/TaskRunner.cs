@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Tem.Storage;
+
+namespace Tem.Execution;
+
+/// <summary>
+/// Runs one claimed task: its handler under its timeout, then the outcome the <see cref="OutcomePolicy"/> gives,
+/// handed to the outcome writer. Everything after the slot was taken sits inside try/finally, so no path leaks a
+/// slot or a rate permit.
+/// </summary>
+internal static class TaskRunner
+{
+    public static async Task RunAsync(WorkerRun run, ActiveRun active, ClaimedTask task, RateTicket ticket)
+    {
+        var context = run.Context;
+        RunVerdict verdict = default;
+        var started = Stopwatch.GetTimestamp();
+        Activity? activity = null;
+        try
+        {
+            activity = await StartActivityAsync(context, task).ConfigureAwait(false);
+            TemTelemetry.Started.Add(1, new KeyValuePair<string, object?>("tem.task.type", task.Type));
+            verdict = await RunHandlerAsync(run, active, task, ticket).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Only the engine's own code can land here (the handler's exceptions are judged above): the run counts.
+            verdict = OutcomePolicy.Failed(task, ex, RunCancellation.None, TimeSpan.Zero, context.Options, Random.Shared.NextDouble());
+        }
+        finally
+        {
+            if (ticket.IsReserved)
+            {
+                context.Pacing.Refund([ticket]); // the handler never started: its permit was not used
+            }
+
+            Finish(run, active, task, verdict, started, activity);
+        }
+    }
+
+    private static async Task<RunVerdict> RunHandlerAsync(WorkerRun run, ActiveRun active, ClaimedTask task, RateTicket ticket)
+    {
+        var context = run.Context;
+        var entry = run.Handlers[task.Type];
+        var timeout = entry.Timeout ?? context.Options.DefaultTimeout;
+        var cancel = active.Cancel;
+        try
+        {
+            cancel.CancelAfter(timeout);
+            var taskContext = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
+                context.Tokens.IsUnlimited ? null : context.Tokens, context.Gate, ticket);
+            TaskContext.Current.Value = taskContext;
+            // The entry reads the payload, then logs the reserved permit as started right before calling the handler.
+            // WaitAsync frees the slot at the timeout even if the handler ignores its token.
+            var result = await entry.Invoke(task.Payload, taskContext, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
+            context.Pacing.OnSucceeded();
+            return OutcomePolicy.Completed(task, result);
+        }
+        catch (Exception ex)
+        {
+            var why = !cancel.IsCancellationRequested ? RunCancellation.None
+                : run.HardStop.IsCancellationRequested ? RunCancellation.Stopped
+                : active.BatchCancelled ? RunCancellation.BatchCancelled
+                : RunCancellation.TimedOut;
+            var verdict = OutcomePolicy.Failed(task, ex, why, timeout, context.Options, Random.Shared.NextDouble());
+            if (verdict.Refused && ex is RetryAfterException refused)
+            {
+                // Pacing pauses, paces or lowers concurrency as the refusal's kind says, and says how long this task waits.
+                var delay = context.Pacing.OnRefused(refused, task.RateLimitDeferrals);
+                if (verdict.Outcome is { Kind: OutcomeKind.Deferred } deferred)
+                {
+                    verdict = verdict with { Outcome = deferred with { Delay = delay } };
+                }
+            }
+
+            return verdict;
+        }
+    }
+
+    private static async ValueTask<Activity?> StartActivityAsync(WorkerContext context, ClaimedTask task)
+    {
+        var activity = TemTelemetry.Source.StartActivity("tem.task " + task.Type);
+        if (activity is not null)
+        {
+            activity.SetTag("tem.task.type", task.Type);
+            activity.SetTag("tem.task.id", task.Id);
+            activity.SetTag("tem.batch.id", task.BatchId);
+            activity.SetTag("tem.batch.code", await context.BatchCodeAsync(task.BatchId).ConfigureAwait(false));
+            activity.SetTag("tem.task.attempt", task.Attempt);
+        }
+
+        return activity;
+    }
+
+    private static void Finish(WorkerRun run, ActiveRun active, ClaimedTask task, RunVerdict verdict, long started, Activity? activity)
+    {
+        try
+        {
+            var kind = verdict.Outcome?.Kind ?? OutcomeKind.Released;
+            TemTelemetry.Record(task.Type, kind, Stopwatch.GetElapsedTime(started));
+            if (activity is not null)
+            {
+                activity.SetTag("tem.task.outcome", verdict.Outcome is null ? "cancelled" : TemTelemetry.OutcomeName(kind));
+                if (kind is not OutcomeKind.Completed)
+                {
+                    activity.SetStatus(kind == OutcomeKind.Released ? ActivityStatusCode.Unset : ActivityStatusCode.Error, verdict.Outcome?.Error);
+                }
+
+                activity.Dispose();
+            }
+
+            Log.TaskEnded(run.Context.Logger, task.Id, task.Attempt, verdict.Outcome is null ? "Cancelled" : kind.ToString());
+        }
+        finally
+        {
+            run.HandlerEnded(active, verdict.Outcome);
+        }
+    }
+}

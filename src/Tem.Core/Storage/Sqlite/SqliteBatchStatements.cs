@@ -1,0 +1,228 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tem.Storage;
+
+/// <summary>The SQLite statements that create, read and change batches, one per state change.</summary>
+internal static class SqliteBatchStatements
+{
+    private const string Columns = "id, code, type, status, created_at, completed_at, metadata, interruption_criteria";
+
+    public static Batch Create(SqliteWrite write, string code, string type, string? metadataJson, string? criteriaJson)
+    {
+        using var command = write.Command($"""
+            INSERT INTO batch (code, type, status, created_at, metadata, interruption_criteria)
+            VALUES ($code, $type, 'active', $now, $metadata, $criteria)
+            ON CONFLICT (code) DO NOTHING
+            RETURNING {Columns};
+            """,
+            ("$code", code), ("$type", type), ("$now", write.NowMs), ("$metadata", metadataJson), ("$criteria", criteriaJson));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadBatch(reader) : throw new DuplicateBatchCodeException(code);
+    }
+
+    public static Batch? Get(SqliteRead read, long batchId)
+        => read.List($"SELECT {Columns} FROM batch WHERE id = $id;", ReadBatch, ("$id", batchId)).FirstOrDefault();
+
+    public static Batch? GetByCode(SqliteRead read, string code)
+        => read.List($"SELECT {Columns} FROM batch WHERE code = $code;", ReadBatch, ("$code", code)).FirstOrDefault();
+
+    public static List<Batch> List(SqliteRead read, string? type, BatchStatus? status) => read.List(
+        $"SELECT {Columns} FROM batch WHERE ($type IS NULL OR type = $type) AND ($status IS NULL OR status = $status) ORDER BY id;",
+        ReadBatch, ("$type", type), ("$status", status is { } s ? StatusNames.ToText(s) : null));
+
+    public static BatchStats Stats(SqliteRead read, long batchId)
+    {
+        using var command = read.Command("SELECT status, COUNT(*) FROM task WHERE batch_id = $id AND status <> 'staged' GROUP BY status;", ("$id", batchId));
+        using var reader = command.ExecuteReader();
+        long pending = 0, running = 0, completed = 0, failed = 0, cancelled = 0;
+        while (reader.Read())
+        {
+            var count = reader.GetInt64(1);
+            switch (StatusNames.ParseTask(reader.GetString(0)))
+            {
+                case TemTaskStatus.Pending: pending = count; break;
+                case TemTaskStatus.Running: running = count; break;
+                case TemTaskStatus.Completed: completed = count; break;
+                case TemTaskStatus.Failed: failed = count; break;
+                case TemTaskStatus.Cancelled: cancelled = count; break;
+            }
+        }
+
+        return new BatchStats(pending, running, completed, failed, cancelled);
+    }
+
+    public static (bool Pending, bool Running) HasUnfinished(SqliteRead read, long batchId)
+    {
+        // EXISTS stops at the first index entry; COUNT(*) would read the batch's whole pending range.
+        var command = read.Hot("""
+            SELECT EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status = 'pending'),
+                   EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status = 'running');
+            """, ("$id", batchId));
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0) != 0, reader.GetInt64(1) != 0);
+    }
+
+    public static List<BatchInterruption> Interruptions(SqliteRead read, long batchId) => read.List("""
+        SELECT reason, created_at, pending, running, completed, failed, cancelled
+        FROM batch_interruption WHERE batch_id = $id ORDER BY id;
+        """,
+        r => new BatchInterruption(r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)),
+            new BatchStats(r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6))),
+        ("$id", batchId));
+
+    /// <summary>Checks that the batch exists; returns its status.</summary>
+    public static BatchStatus Require(SqliteWrite write, long batchId)
+    {
+        using var command = write.Command("SELECT status FROM batch WHERE id = $id;", ("$id", batchId));
+        return command.ExecuteScalar() is string status
+            ? StatusNames.ParseBatch(status)
+            : throw new BatchNotFoundException($"No batch has id {batchId}. Batch ids come from Batches.CreateAsync, GetByCodeAsync or ListAsync.");
+    }
+
+    /// <summary>Checks that the batch takes tasks; returns its status.</summary>
+    public static BatchStatus RequireOpenForEnqueue(SqliteWrite write, long batchId)
+    {
+        var status = Require(write, batchId);
+        if (status is BatchStatus.Cancelled or BatchStatus.Interrupted)
+        {
+            throw new BatchNotActiveException(
+                $"Batch {batchId} is {StatusNames.ToText(status)} and takes no new tasks. " +
+                (status == BatchStatus.Interrupted ? "Call Batches.ResumeAsync to reopen it, or create a new batch." : "Create a new batch."));
+        }
+
+        return status;
+    }
+
+    /// <summary>A completed batch that received new tasks is active again.</summary>
+    public static void Reactivate(SqliteWrite write, long batchId)
+        => write.Execute("UPDATE batch SET status = 'active', completed_at = NULL WHERE id = $id AND status = 'completed';", ("$id", batchId));
+
+    /// <summary>Makes the batch active with fresh interruption counters (resume, retry-failed). A cancelled batch stays cancelled.</summary>
+    public static void Restart(SqliteWrite write, long batchId)
+    {
+        if (Require(write, batchId) == BatchStatus.Cancelled)
+        {
+            throw new BatchNotActiveException($"Batch {batchId} is cancelled and cannot be resumed or retried. Create a new batch and enqueue its tasks again.");
+        }
+
+        write.Execute("""
+            UPDATE batch SET status = 'active', completed_at = NULL, started_at = NULL,
+                run_completed = 0, run_failed = 0, consecutive_failures = 0
+            WHERE id = $id;
+            """, ("$id", batchId));
+    }
+
+    public static int Cancel(SqliteWrite write, long batchId)
+    {
+        Require(write, batchId);
+        write.Execute("UPDATE batch SET status = 'cancelled', completed_at = $now WHERE id = $id;", ("$id", batchId), ("$now", write.NowMs));
+        return write.Execute("""
+            UPDATE task SET status = 'cancelled', completed_at = $now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+            WHERE batch_id = $id AND status IN ('pending', 'running');
+            """, ("$id", batchId), ("$now", write.NowMs));
+    }
+
+    /// <summary>Active batch → interrupted, with a record of the reason and the stats. False when it was not active.</summary>
+    public static bool Interrupt(SqliteWrite write, long batchId, string reason)
+    {
+        if (write.Execute("UPDATE batch SET status = 'interrupted' WHERE id = $id AND status = 'active';", ("$id", batchId)) == 0)
+        {
+            return false;
+        }
+
+        var stats = Stats(write.AsRead(), batchId);
+        write.Execute("""
+            INSERT INTO batch_interruption (batch_id, reason, created_at, pending, running, completed, failed, cancelled)
+            VALUES ($id, $reason, $now, $pending, $running, $completed, $failed, $cancelled);
+            """, ("$id", batchId), ("$reason", reason), ("$now", write.NowMs), ("$pending", stats.Pending), ("$running", stats.Running),
+            ("$completed", stats.Completed), ("$failed", stats.Failed), ("$cancelled", stats.Cancelled));
+        return true;
+    }
+
+    /// <summary>Interrupts every active batch whose runtime criterion has passed. Returns how many.</summary>
+    public static int InterruptOverdue(SqliteWrite write)
+    {
+        var overdue = new List<(long Id, string Reason)>();
+        using (var command = write.Command("""
+            SELECT id, interruption_criteria, started_at FROM batch
+            WHERE status = 'active' AND started_at IS NOT NULL AND interruption_criteria LIKE '%maxRuntimeMs%';
+            """))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (BatchRules.OverdueReason(reader.GetString(1), reader.GetInt64(2), write.NowMs) is { } reason)
+                {
+                    overdue.Add((reader.GetInt64(0), reason));
+                }
+            }
+        }
+
+        foreach (var (id, reason) in overdue)
+        {
+            Interrupt(write, id, reason);
+        }
+
+        return overdue.Count;
+    }
+
+    /// <summary>Adds each batch's tally to its counters, then interrupts or completes it as <see cref="BatchRules"/> decides.</summary>
+    public static void ApplyTallies(SqliteWrite write, Dictionary<long, BatchTally> tallies)
+    {
+        foreach (var (batchId, tally) in tallies)
+        {
+            var command = write.Hot("""
+                UPDATE batch SET run_completed = run_completed + $completed, run_failed = run_failed + $failed,
+                    consecutive_failures = CASE WHEN $reset THEN $row ELSE consecutive_failures + $row END
+                WHERE id = $id AND status = 'active'
+                RETURNING interruption_criteria, run_completed, run_failed, consecutive_failures, started_at;
+                """, ("$completed", tally.Completed), ("$failed", tally.Failed), ("$reset", tally.SawSuccess),
+                ("$row", tally.FailuresSinceSuccess), ("$id", batchId));
+            BatchCounters counters;
+            using (var reader = command.ExecuteReader())
+            {
+                if (!reader.Read())
+                {
+                    continue; // cancelled or interrupted meanwhile: nothing to judge or complete
+                }
+
+                counters = new BatchCounters(reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
+                    reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4));
+            }
+
+            var (verdict, reason) = BatchRules.Judge(counters, write.NowMs);
+            if (verdict == BatchVerdict.Interrupt && Interrupt(write, batchId, reason!))
+            {
+                continue;
+            }
+
+            CompleteIfDone(write, batchId);
+        }
+    }
+
+    /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
+    public static void CompleteIfDone(SqliteWrite write, long batchId) => write.Hot("""
+        UPDATE batch SET status = 'completed', completed_at = $now
+        WHERE id = $id AND status = 'active'
+          AND EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status <> 'staged')
+          AND NOT EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status IN ('pending', 'running'));
+        """, ("$id", batchId), ("$now", write.NowMs)).ExecuteNonQuery();
+
+    /// <summary>Records that the batches of freshly claimed tasks have started (the runtime criterion counts from here).</summary>
+    public static void MarkStarted(SqliteWrite write, string batchIdsJson) => write.Hot(
+        "UPDATE batch SET started_at = $now WHERE started_at IS NULL AND id IN (SELECT value FROM json_each($ids));",
+        ("$now", write.NowMs), ("$ids", batchIdsJson)).ExecuteNonQuery();
+
+    private static Batch ReadBatch(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        Code = reader.GetString(1),
+        Type = reader.GetString(2),
+        Status = StatusNames.ParseBatch(reader.GetString(3)),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+        CompletedAt = reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+        Metadata = reader.IsDBNull(6) ? new Dictionary<string, string>() : BatchMetadata.FromJson(reader.GetString(6)),
+        InterruptionCriteria = reader.IsDBNull(7) ? null : InterruptionCriteria.FromJson(reader.GetString(7)),
+    };
+}

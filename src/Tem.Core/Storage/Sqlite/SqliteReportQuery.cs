@@ -1,0 +1,44 @@
+namespace Tem.Storage;
+
+/// <summary>The reads behind <see cref="BatchReport"/>, taken in one snapshot so its figures agree with each other.</summary>
+internal static class SqliteReportQuery
+{
+    public static BatchReport Read(SqliteRead read, Batch batch, int topErrors)
+    {
+        var id = ("$id", (object?)batch.Id);
+        var stats = SqliteBatchStatements.Stats(read, batch.Id);
+        var (firstClaimed, lastCompleted) = read.List("SELECT MIN(claimed_at), MAX(completed_at) FROM task WHERE batch_id = $id AND status <> 'staged';",
+            r => (r.IsDBNull(0) ? (long?)null : r.GetInt64(0), r.IsDBNull(1) ? (long?)null : r.GetInt64(1)), id)[0];
+        var durations = read.List("""
+            SELECT completed_at - claimed_at FROM task
+            WHERE batch_id = $id AND status = 'completed' AND claimed_at IS NOT NULL
+            ORDER BY 1;
+            """, r => r.GetInt64(0), id);
+        var attempts = read.List("""
+            SELECT attempt, COUNT(*) FROM task WHERE batch_id = $id AND status IN ('completed', 'failed')
+            GROUP BY attempt ORDER BY attempt;
+            """, r => new AttemptCount(r.GetInt32(0), r.GetInt64(1)), id);
+        var errors = read.List("""
+            SELECT error, COUNT(*) FROM task WHERE batch_id = $id AND error IS NOT NULL AND status IN ('failed', 'pending')
+            GROUP BY error ORDER BY COUNT(*) DESC, error LIMIT $top;
+            """, r => new ErrorCount(r.GetString(0), r.GetInt64(1)), id, ("$top", topErrors));
+
+        TimeSpan? Percentile(double p) => durations.Count == 0 ? null
+            : TimeSpan.FromMilliseconds(durations[Math.Clamp((int)Math.Ceiling(p * durations.Count) - 1, 0, durations.Count - 1)]);
+        var span = lastCompleted - firstClaimed;
+        return new BatchReport
+        {
+            Batch = batch,
+            Stats = stats,
+            FirstClaimedAt = firstClaimed is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+            LastCompletedAt = lastCompleted is { } l ? DateTimeOffset.FromUnixTimeMilliseconds(l) : null,
+            Throughput = span is > 0 ? stats.Completed * 1000.0 / span.Value : null,
+            DurationP50 = Percentile(0.50),
+            DurationP95 = Percentile(0.95),
+            DurationMax = Percentile(1.0),
+            Attempts = attempts,
+            TopErrors = errors,
+            Interruptions = SqliteBatchStatements.Interruptions(read, batch.Id),
+        };
+    }
+}

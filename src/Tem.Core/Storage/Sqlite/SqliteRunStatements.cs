@@ -1,0 +1,188 @@
+using System.Text;
+
+namespace Tem.Storage;
+
+/// <summary>The SQLite statements of a task's run: claim, outcome, lease upkeep, heartbeats and recovery of lost runs.</summary>
+internal static class SqliteRunStatements
+{
+    /// <summary>The claim: one statement for many rows, over the partial index of claimable rows.</summary>
+    public const string Claim = """
+        UPDATE task
+        SET status = 'running', attempt = attempt + 1, lease_owner = $owner, lease_expires_at = $now + $lease,
+            claimed_at = $now, version = version + 1
+        WHERE id IN (
+            -- Without the hint the planner may pick (batch_id, status) and sort every pending row of the batch.
+            SELECT id FROM task INDEXED BY task_claimable
+            WHERE status = 'pending' AND run_after <= $now
+              AND type IN (SELECT value FROM json_each($types))
+              AND batch_id IN (SELECT id FROM batch WHERE status = 'active')
+            ORDER BY priority DESC, id
+            LIMIT $limit)
+        RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
+        """;
+
+    /// <summary>running → completed, only for the claim it belongs to (same version, still running).</summary>
+    public const string Complete = """
+        UPDATE task SET status = 'completed', result = $result, error = NULL, completed_at = $now,
+            lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+        WHERE id = $id AND status = 'running' AND version = $version;
+        """;
+
+    private const string Retry = """
+        UPDATE task SET status = 'pending', error = $error, run_after = $now + $delay,
+            lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+        WHERE id = $id AND status = 'running' AND version = $version;
+        """;
+
+    private const string Fail = """
+        UPDATE task SET status = 'failed', error = $error, completed_at = $now,
+            lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+        WHERE id = $id AND status = 'running' AND version = $version;
+        """;
+
+    private const string Defer = """
+        UPDATE task SET status = 'pending', error = $error, run_after = $now + $delay, attempt = attempt - 1,
+            rate_limit_deferrals = rate_limit_deferrals + 1, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+        WHERE id = $id AND status = 'running' AND version = $version;
+        """;
+
+    private const string Release = """
+        UPDATE task SET status = 'pending', run_after = $now, attempt = attempt - 1,
+            lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+        WHERE id = $id AND status = 'running' AND version = $version;
+        """;
+
+    public static List<ClaimedTask> ClaimTasks(SqliteWrite write, string owner, string typesJson, int limit, TimeSpan lease)
+    {
+        var claimed = new List<ClaimedTask>(limit);
+        var command = write.Hot(Claim, ("$owner", owner), ("$lease", (long)lease.TotalMilliseconds), ("$now", write.NowMs),
+            ("$types", typesJson), ("$limit", limit));
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                claimed.Add(new ClaimedTask(
+                    reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                    reader.GetInt32(5), reader.GetInt64(6), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetInt32(9)));
+            }
+        }
+
+        if (claimed.Count > 0)
+        {
+            SqliteBatchStatements.MarkStarted(write, JsonIds(claimed.Select(c => c.BatchId).Distinct()));
+            // RETURNING gives no order; hand tasks out in claim order.
+            claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>One outcome's transition; 0 when the claim it belongs to is gone (recovered, resumed or cancelled elsewhere).</summary>
+    public static int WriteOutcome(SqliteWrite write, TaskOutcome outcome)
+    {
+        var (id, version, now) = (("$id", (object?)outcome.TaskId), ("$version", (object?)outcome.Version), ("$now", (object?)write.NowMs));
+        var delay = ("$delay", (object?)(long)outcome.Delay.TotalMilliseconds);
+        var command = outcome.Kind switch
+        {
+            OutcomeKind.Completed => write.Hot(Complete, id, version, now, ("$result", outcome.Result)),
+            OutcomeKind.Retry => write.Hot(Retry, id, version, now, delay, ("$error", outcome.Error)),
+            OutcomeKind.Failed => write.Hot(Fail, id, version, now, ("$error", outcome.Error)),
+            OutcomeKind.Deferred => write.Hot(Defer, id, version, now, delay, ("$error", outcome.Error)),
+            _ => write.Hot(Release, id, version, now),
+        };
+        return command.ExecuteNonQuery();
+    }
+
+    /// <summary>Upserts the worker's heartbeat and extends the leases of exactly the given runs it still holds.</summary>
+    public static int Heartbeat(SqliteWrite write, WorkerIdentity worker, IReadOnlyCollection<long> taskIds, TimeSpan lease)
+    {
+        var leaseMs = (long)lease.TotalMilliseconds;
+        write.Hot("""
+            INSERT INTO worker (owner, machine, pid, started_at, heartbeat_at, expires_at) VALUES ($owner, $machine, $pid, $now, $now, $now + $lease)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at;
+            """, ("$owner", worker.Owner), ("$machine", worker.Machine), ("$pid", worker.ProcessId), ("$now", write.NowMs), ("$lease", leaseMs)).ExecuteNonQuery();
+        if (taskIds.Count == 0)
+        {
+            return 0;
+        }
+
+        return write.Hot("""
+            UPDATE task SET lease_expires_at = $now + $lease
+            WHERE id IN (SELECT value FROM json_each($ids)) AND lease_owner = $owner AND status = 'running';
+            """, ("$now", write.NowMs), ("$lease", leaseMs), ("$ids", JsonIds(taskIds)), ("$owner", worker.Owner)).ExecuteNonQuery();
+    }
+
+    public static void RemoveWorker(SqliteWrite write, string owner) => write.Execute("DELETE FROM worker WHERE owner = $owner;", ("$owner", owner));
+
+    public static List<WorkerIdentity> LiveWorkers(SqliteRead read, long nowMs) => read.List(
+        "SELECT owner, machine, pid FROM worker WHERE expires_at >= $now ORDER BY owner;",
+        r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2)), ("$now", nowMs));
+
+    /// <summary>Running tasks whose lease expired, and heartbeats that expired with them.</summary>
+    public static int RecoverExpired(SqliteWrite write, TimeSpan lostRunDelay)
+    {
+        write.Execute("DELETE FROM worker WHERE expires_at < $cutoff;", ("$cutoff", write.NowMs - (long)TimeSpan.FromHours(1).TotalMilliseconds));
+        return ReturnLostRuns(write, "status = 'running' AND lease_expires_at < $now", lostRunDelay);
+    }
+
+    /// <summary>The batch's running tasks whose owner is not among <paramref name="liveOwnersJson"/>.</summary>
+    public static int ResumeLost(SqliteWrite write, long batchId, string liveOwnersJson, TimeSpan lostRunDelay) => ReturnLostRuns(write,
+        "batch_id = $id AND status = 'running' AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT value FROM json_each($live)))",
+        lostRunDelay, ("$id", batchId), ("$live", liveOwnersJson));
+
+    /// <summary>
+    /// Ends runs whose process stopped without reporting (crashed, killed, frozen past its lease). The run used its
+    /// attempt: the task goes back to pending, or, if that was its last attempt, fails. Without that bound a task
+    /// that crashes its process on every run would be claimed again forever, each time perhaps a paid call. A
+    /// returned task waits <paramref name="lostRunDelay"/> × 2^(attempts used − 1) first: the lowest ids would otherwise be first in line
+    /// after every restart, and a crash loop would charge the same innocent tasks again and again.
+    /// </summary>
+    private static int ReturnLostRuns(SqliteWrite write, string where, TimeSpan lostRunDelay, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        var ended = new Dictionary<long, BatchTally>();
+        var returned = 0;
+        using (var command = write.Command($"""
+            UPDATE task SET
+                status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
+                error = CASE WHEN attempt >= max_attempts
+                    THEN 'Attempt ' || attempt || ' of ' || max_attempts || ' was lost: the process running it stopped (crashed, was killed or froze) '
+                        || 'before reporting an outcome, and no attempts are left. If this task brings its process down, fix the cause, then retry the batch''s failures.'
+                    ELSE error END,
+                completed_at = CASE WHEN attempt >= max_attempts THEN $now ELSE NULL END,
+                run_after = $now + $delay * (1 << MIN(MAX(attempt - 1, 0), 6)), lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+            WHERE {where}
+            RETURNING batch_id, status;
+            """, [("$now", write.NowMs), ("$delay", (long)lostRunDelay.TotalMilliseconds), .. parameters]))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                returned++;
+                if (reader.GetString(1) == "failed")
+                {
+                    BatchTally.Add(ended, reader.GetInt64(0), success: false);
+                }
+            }
+        }
+
+        // Failures count towards the batch's interruption criteria, and the last of them may complete the batch.
+        SqliteBatchStatements.ApplyTallies(write, ended);
+        return returned;
+    }
+
+    public static string JsonIds(IEnumerable<long> ids)
+    {
+        var builder = new StringBuilder("[");
+        foreach (var id in ids)
+        {
+            if (builder.Length > 1)
+            {
+                builder.Append(',');
+            }
+
+            builder.Append(id);
+        }
+
+        return builder.Append(']').ToString();
+    }
+}

@@ -1,0 +1,111 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tem.Storage;
+
+/// <summary>The SQLite statements that add tasks and read them.</summary>
+internal static class SqliteTaskStatements
+{
+    private const string Columns =
+        "id, batch_id, type, status, payload, result, error, attempt, max_attempts, priority, run_after, created_at, claimed_at, completed_at, idempotency_key, lease_owner";
+
+    /// <summary>The insert every enqueue uses; a row whose idempotency key the batch already holds is skipped.</summary>
+    public const string Insert = """
+        INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, enqueue_token)
+        VALUES ($batch, $type, $status, $payload, $max, $priority, $now + $delay, $now, $key, $token)
+        ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
+        """;
+
+    /// <summary>Inserts <paramref name="tasks"/> with <paramref name="status"/> ('pending', or 'staged' under a token); returns how many were new.</summary>
+    public static long InsertMany(SqliteWrite write, long batchId, string type, IReadOnlyList<NewTask> tasks, string status, long? token)
+    {
+        var insert = write.Hot(Insert, ("$batch", batchId), ("$type", type), ("$status", status), ("$now", write.NowMs), ("$token", token),
+            ("$payload", null), ("$max", null), ("$priority", null), ("$delay", null), ("$key", null));
+        var payload = insert.Parameters["$payload"];
+        var max = insert.Parameters["$max"];
+        var priority = insert.Parameters["$priority"];
+        var delay = insert.Parameters["$delay"];
+        var key = insert.Parameters["$key"];
+        long inserted = 0;
+        foreach (var task in tasks)
+        {
+            payload.Value = task.Payload;
+            max.Value = task.MaxAttempts;
+            priority.Value = task.Priority;
+            delay.Value = (long)task.Delay.TotalMilliseconds;
+            key.Value = (object?)task.IdempotencyKey ?? DBNull.Value;
+            inserted += insert.ExecuteNonQuery();
+        }
+
+        return inserted;
+    }
+
+    /// <summary>Inserts one pending task; returns its id and true, or the id of the task that already holds its idempotency key and false.</summary>
+    public static (long Id, bool Inserted) InsertOne(SqliteWrite write, long batchId, string type, NewTask task)
+    {
+        using var insert = write.Command("""
+            INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
+            VALUES ($batch, $type, 'pending', $payload, $max, $priority, $now + $delay, $now, $key)
+            ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id;
+            """, ("$batch", batchId), ("$type", type), ("$payload", task.Payload), ("$max", task.MaxAttempts), ("$priority", task.Priority),
+            ("$delay", (long)task.Delay.TotalMilliseconds), ("$now", write.NowMs), ("$key", task.IdempotencyKey));
+        if (insert.ExecuteScalar() is long id)
+        {
+            return (id, true);
+        }
+
+        using var existing = write.Command("SELECT id FROM task WHERE batch_id = $batch AND idempotency_key = $key;", ("$batch", batchId), ("$key", task.IdempotencyKey));
+        return ((long)existing.ExecuteScalar()!, false);
+    }
+
+    /// <summary>Staged rows of <paramref name="token"/> → pending, all in this one statement. Returns how many.</summary>
+    public static long CommitStaged(SqliteWrite write, long token)
+        => write.Execute("UPDATE task SET status = 'pending', enqueue_token = NULL WHERE enqueue_token = $token AND status = 'staged';", ("$token", token));
+
+    public static void AbortStaged(SqliteWrite write, long token)
+        => write.Execute("DELETE FROM task WHERE enqueue_token = $token AND status = 'staged';", ("$token", token));
+
+    /// <summary>Removes staged rows that no enqueue can still commit: their process stopped mid-call a day ago or more.</summary>
+    public static int DeleteAbandonedStaged(SqliteWrite write)
+        => write.Execute("DELETE FROM task WHERE status = 'staged' AND created_at < $cutoff;", ("$cutoff", write.NowMs - (long)TimeSpan.FromDays(1).TotalMilliseconds));
+
+    public static TemTask? Get(SqliteRead read, long taskId)
+        => read.List($"SELECT {Columns} FROM task WHERE id = $id AND status <> 'staged';", ReadTask, ("$id", taskId)).FirstOrDefault();
+
+    public static List<TemTask> List(SqliteRead read, TaskQuery query) => read.List($"""
+        SELECT {Columns} FROM task
+        WHERE id > $after AND status <> 'staged'
+          AND ($batch IS NULL OR batch_id = $batch)
+          AND ($status IS NULL OR status = $status)
+          AND ($type IS NULL OR type = $type)
+        ORDER BY id LIMIT $limit;
+        """, ReadTask,
+        ("$after", query.AfterId), ("$batch", query.BatchId), ("$status", query.Status is { } s ? StatusNames.ToText(s) : null),
+        ("$type", query.Type), ("$limit", query.Limit));
+
+    public static long CountPending(SqliteRead read)
+    {
+        using var command = read.Command("SELECT COUNT(*) FROM task INDEXED BY task_claimable WHERE status = 'pending';");
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static TemTask ReadTask(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        BatchId = reader.GetInt64(1),
+        Type = reader.GetString(2),
+        Status = StatusNames.ParseTask(reader.GetString(3)),
+        PayloadJson = reader.GetString(4),
+        ResultJson = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Error = reader.IsDBNull(6) ? null : reader.GetString(6),
+        Attempt = reader.GetInt32(7),
+        MaxAttempts = reader.GetInt32(8),
+        Priority = reader.GetInt32(9),
+        RunAfter = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+        ClaimedAt = reader.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
+        CompletedAt = reader.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(13)),
+        IdempotencyKey = reader.IsDBNull(14) ? null : reader.GetString(14),
+        LeaseOwner = reader.IsDBNull(15) ? null : reader.GetString(15),
+    };
+}

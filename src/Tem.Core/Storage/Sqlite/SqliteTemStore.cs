@@ -1,0 +1,215 @@
+namespace Tem.Storage;
+
+/// <summary>
+/// The SQLite store: one file, one process or several on one machine. Each method is one transaction of the
+/// statements in <see cref="SqliteBatchStatements"/>, <see cref="SqliteTaskStatements"/> and
+/// <see cref="SqliteRunStatements"/>; <see cref="SqliteDatabase"/> owns the connections. SQLite's calls are
+/// synchronous, so every method completes synchronously.
+/// </summary>
+internal sealed class SqliteTemStore : ITemStore
+{
+    private readonly SqliteDatabase _db;
+
+    private SqliteTemStore(SqliteDatabase db) => _db = db;
+
+    public string Description => _db.Path;
+
+    public static SqliteTemStore Open(SqliteStoreOptions options, TimeProvider clock)
+    {
+        var db = SqliteDatabase.Open(options, clock);
+        try
+        {
+            db.Write(SqliteTaskStatements.DeleteAbandonedStaged);
+            return new SqliteTemStore(db);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    // ---- batches ----
+
+    public ValueTask<Batch> CreateBatchAsync(string code, string type, string? metadataJson, string? criteriaJson, CancellationToken cancellationToken)
+        => Done(_db.Write(write => SqliteBatchStatements.Create(write, code, type, metadataJson, criteriaJson)));
+
+    public ValueTask<Batch?> GetBatchAsync(long batchId, CancellationToken cancellationToken)
+        => Done(_db.Read(read => SqliteBatchStatements.Get(read, batchId)));
+
+    public ValueTask<Batch?> GetBatchByCodeAsync(string code, CancellationToken cancellationToken)
+        => Done(_db.Read(read => SqliteBatchStatements.GetByCode(read, code)));
+
+    public ValueTask<IReadOnlyList<Batch>> ListBatchesAsync(string? type, BatchStatus? status, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<Batch>>(_db.Read(read => SqliteBatchStatements.List(read, type, status)));
+
+    public ValueTask<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken)
+        => Done(_db.Read(read => SqliteBatchStatements.Stats(read, batchId)));
+
+    public ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(long batchId, CancellationToken cancellationToken)
+        => Done(_db.Read(read => SqliteBatchStatements.HasUnfinished(read, batchId)));
+
+    public ValueTask<long> CountPendingAsync(CancellationToken cancellationToken)
+        => Done(_db.Read(SqliteTaskStatements.CountPending));
+
+    public ValueTask<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<BatchInterruption>>(_db.Read(read => SqliteBatchStatements.Interruptions(read, batchId)));
+
+    public ValueTask<BatchReport> GetReportAsync(Batch batch, int topErrors, CancellationToken cancellationToken)
+        => Done(_db.ReadSnapshot(read => SqliteReportQuery.Read(read, batch, topErrors)));
+
+    public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => Done(_db.Write(write =>
+        {
+            SqliteBatchStatements.Restart(write, batchId);
+            var reset = SqliteRunStatements.ResumeLost(write, batchId, JsonStrings(liveOwners), lostRunDelay);
+            SqliteBatchStatements.CompleteIfDone(write, batchId);
+            return reset;
+        }));
+
+    public ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    {
+        SqliteBatchStatements.Restart(write, batchId);
+        var reset = write.Execute("""
+            UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, run_after = $now, completed_at = NULL, version = version + 1
+            WHERE batch_id = $id AND status = 'failed';
+            """, ("$id", batchId), ("$now", write.NowMs));
+        SqliteBatchStatements.CompleteIfDone(write, batchId);
+        return reset;
+    }));
+
+    public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
+        => Done(_db.Write(write => SqliteBatchStatements.Cancel(write, batchId)));
+
+    public ValueTask<bool> InterruptBatchAsync(long batchId, string reason, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    {
+        SqliteBatchStatements.Require(write, batchId);
+        return SqliteBatchStatements.Interrupt(write, batchId, reason);
+    }));
+
+    public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
+        => Done(_db.Write(SqliteBatchStatements.InterruptOverdue));
+
+    // ---- enqueue ----
+
+    public ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+        => Done(_db.Write(write =>
+        {
+            var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
+            var inserted = SqliteTaskStatements.InsertMany(write, batchId, type, tasks, "pending", token: null);
+            if (wasCompleted && inserted > 0)
+            {
+                SqliteBatchStatements.Reactivate(write, batchId);
+            }
+
+            return new EnqueueResult(inserted, tasks.Count - inserted);
+        }));
+
+    public ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    {
+        var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
+        var (id, inserted) = SqliteTaskStatements.InsertOne(write, batchId, type, task);
+        if (wasCompleted && inserted)
+        {
+            SqliteBatchStatements.Reactivate(write, batchId);
+        }
+
+        return id;
+    }));
+
+    public ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+        => Done(_db.Write(write =>
+        {
+            SqliteBatchStatements.RequireOpenForEnqueue(write, batchId);
+            return SqliteTaskStatements.InsertMany(write, batchId, type, tasks, "staged", token);
+        }));
+
+    public ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    {
+        var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
+        var committed = SqliteTaskStatements.CommitStaged(write, token);
+        if (wasCompleted && committed > 0)
+        {
+            SqliteBatchStatements.Reactivate(write, batchId);
+        }
+
+        return committed;
+    }));
+
+    public ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken)
+    {
+        _db.Write(write =>
+        {
+            SqliteTaskStatements.AbortStaged(write, token);
+            return 0;
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    // ---- task reads ----
+
+    public ValueTask<TemTask?> GetTaskAsync(long taskId, CancellationToken cancellationToken)
+        => Done(_db.Read(read => SqliteTaskStatements.Get(read, taskId)));
+
+    public ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<TemTask>>(_db.Read(read => SqliteTaskStatements.List(read, query)));
+
+    // ---- runs ----
+
+    public ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var typesJson = JsonStrings(taskTypes);
+        return Done<IReadOnlyList<ClaimedTask>>(_db.Write(write => SqliteRunStatements.ClaimTasks(write, owner, typesJson, limit, lease)));
+    }
+
+    public ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<TaskOutcome>>(_db.Write(write =>
+        {
+            var rejected = new List<TaskOutcome>();
+            var ended = new Dictionary<long, BatchTally>();
+            foreach (var outcome in outcomes)
+            {
+                if (SqliteRunStatements.WriteOutcome(write, outcome) == 0)
+                {
+                    rejected.Add(outcome);
+                }
+                else if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
+                {
+                    BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
+                }
+            }
+
+            SqliteBatchStatements.ApplyTallies(write, ended);
+            return rejected;
+        }));
+
+    public ValueTask<int> HeartbeatAsync(WorkerIdentity owner, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken cancellationToken)
+        => Done(_db.Write(write => SqliteRunStatements.Heartbeat(write, owner, taskIds, lease)));
+
+    public ValueTask RemoveWorkerAsync(string owner, CancellationToken cancellationToken)
+    {
+        _db.Write(write =>
+        {
+            SqliteRunStatements.RemoveWorker(write, owner);
+            return 0;
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken)
+        => Done<IReadOnlyList<WorkerIdentity>>(_db.Read(read => SqliteRunStatements.LiveWorkers(read, _db.NowMs())));
+
+    public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => Done(_db.Write(write => SqliteRunStatements.RecoverExpired(write, lostRunDelay)));
+
+    public ValueTask DisposeAsync()
+    {
+        _db.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask<T> Done<T>(T value) => new(value);
+
+    private static string JsonStrings(IEnumerable<string> values)
+        => System.Text.Json.JsonSerializer.Serialize(values.ToArray(), TemCoreJsonContext.Default.StringArray);
+}
