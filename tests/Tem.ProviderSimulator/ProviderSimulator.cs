@@ -163,7 +163,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
         finally
         {
             Counters.Leave();
-            Counters.Answer(at, http.Response.StatusCode);
+            Counters.Answer(at, http.Response.StatusCode, TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _firstRequest)));
         }
     }
 

@@ -8,6 +8,7 @@ public sealed class SimulatorCounters
     private readonly ConcurrentQueue<(TimeSpan At, int Status)> _answers = new();
     private long _requests, _served, _rateLimited, _concurrencyRefused, _overloaded, _serverErrors, _malformed, _tokensServed;
     private int _inFlight, _peakInFlight;
+    private long _lastAnswerTicks;
 
     /// <summary>Every request received.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -56,7 +57,18 @@ public sealed class SimulatorCounters
 
     internal void Leave() => Interlocked.Decrement(ref _inFlight);
 
-    internal void Answer(TimeSpan at, int status) => _answers.Enqueue((at, status));
+    /// <summary>From the first request's arrival to the last answer's end: how long the provider was busy with the batch.</summary>
+    public TimeSpan Span => TimeSpan.FromTicks(Interlocked.Read(ref _lastAnswerTicks));
+
+    internal void Answer(TimeSpan at, int status, TimeSpan endedAt)
+    {
+        _answers.Enqueue((at, status));
+        var ticks = endedAt.Ticks;
+        long seen;
+        while (ticks > (seen = Interlocked.Read(ref _lastAnswerTicks)) && Interlocked.CompareExchange(ref _lastAnswerTicks, ticks, seen) != seen)
+        {
+        }
+    }
 
     internal void Serve(int tokens)
     {
