@@ -9,8 +9,9 @@ internal readonly record struct RequestMark(double IssuedRequests, double Issued
 /// (<see cref="LearnedLimit"/> for requests and tokens), the rate learned from bare refusals (<see cref="AdaptiveRate"/>),
 /// the concurrency window (<see cref="AdaptiveConcurrency"/>), and pauses. The worker asks how many may start
 /// (<see cref="Concurrency"/>, <see cref="TryAcquire"/>, <see cref="Refund"/>) and reports how runs ended
-/// (<see cref="OnSucceeded"/>, <see cref="OnRefused"/>); <see cref="TaskContext"/> logs starts in <see cref="Gate"/>; <see cref="ProviderRateLimitHandler"/> reports each request
-/// and response (<see cref="OnRequestSent"/>, <see cref="OnResponse"/>).
+/// (<see cref="OnSucceeded"/>, <see cref="OnRefused"/>); <see cref="TaskContext"/> logs starts in <see cref="Gate"/>;
+/// <see cref="ProviderRateLimitHandler"/> reports each request and response (<see cref="OnRequestSent"/>,
+/// <see cref="OnResponse"/>). Nothing here touches storage: the lead can wire it into any worker shape.
 /// </summary>
 internal sealed class ProviderPacing
 {
@@ -28,8 +29,8 @@ internal sealed class ProviderPacing
     private double _issuedRequests;
     private double _issuedTokens;
     private double _tokenCost;
-    private int _inFlightRequests;
     private readonly Queue<double> _unsent = new(); // when each granted start not yet sent was granted
+    private int _inFlightRequests;
     private int _unadvisedStreak;
     private double _backoffUntil;
 
@@ -90,6 +91,7 @@ internal sealed class ProviderPacing
                 {
                     _unsent.Enqueue(now);
                 }
+
                 _requests.Take(now, 1, granted);
                 _tokens.Take(now, _tokenCost, granted);
                 _rate.Take(now, granted);
