@@ -121,6 +121,8 @@ internal static class Floor
             var claimNow = claim.Parameters.Add("$now", SqliteType.Integer);
             claim.Parameters.AddWithValue("$types", $"[\"{BenchTypes.Small.Name}\"]");
             claim.Parameters.AddWithValue("$limit", group);
+            claim.Parameters.AddWithValue("$batchIds", DBNull.Value);
+            claim.Parameters.AddWithValue("$batchTypes", DBNull.Value);
             using var complete = connection.CreateCommand();
             complete.CommandText = CompleteSql;
             complete.Parameters.AddWithValue("$result", DBNull.Value);

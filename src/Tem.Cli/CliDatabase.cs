@@ -3,7 +3,8 @@ namespace Tem.Cli;
 /// <summary>Opens an existing Tem database for the commands; never creates one.</summary>
 internal static class CliDatabase
 {
-    public static TemEngine Open(string path)
+    /// <summary>Opens the database: read-only (nothing in the file changes) unless <paramref name="write"/> is set for a command that steers.</summary>
+    public static TemEngine Open(string path, bool write = false)
     {
         if (!File.Exists(path))
         {
@@ -11,7 +12,11 @@ internal static class CliDatabase
         }
 
         // A short poll keeps `watch` responsive; the CLI never starts the worker.
-        return TemEngine.Open(new TemOptions { DatabasePath = path, PollInterval = TimeSpan.FromMilliseconds(250) });
+        return TemEngine.Open(new TemOptions
+        {
+            Store = new SqliteStoreOptions { Path = path, ReadOnly = !write },
+            PollInterval = TimeSpan.FromMilliseconds(250),
+        });
     }
 
     public static async Task<Batch> BatchByCodeAsync(TemEngine tem, string code)

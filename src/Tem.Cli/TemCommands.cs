@@ -17,6 +17,9 @@ internal static class TemCommands
         Steer("retry-failed", "Return the batch's failed tasks to pending with fresh attempts.", (tem, id) => tem.Batches.RetryFailedAsync(id), "returned {0} failed tasks to pending"),
         Steer("resume", "Make the batch active and return its running tasks to pending (after a crash; no other process may be working it).", (tem, id) => tem.Batches.ResumeAsync(id), "resumed; {0} running tasks returned to pending"),
         Steer("cancel", "Cancel the batch and its unfinished tasks.", (tem, id) => tem.Batches.CancelAsync(id), "cancelled; {0} tasks cancelled"),
+        SteerTask("retry-task", "Run one failed task again with fresh attempts.", (tem, id) => tem.Tasks.RetryAsync(id), "returned to pending", "is not failed"),
+        SteerTask("cancel-task", "Cancel one pending task.", (tem, id) => tem.Tasks.CancelAsync(id), "cancelled", "is not pending"),
+        SteerTask("rerun-task", "Run one completed task again; its old result stays in its attempt history.", (tem, id) => tem.Tasks.RerunAsync(id), "queued to run again", "is not completed"),
         Export(),
         ProbeCommand.Create(),
     ];
@@ -97,6 +100,7 @@ internal static class TemCommands
                     foreach (var i in report.Interruptions)
                     {
                         w.WriteStartObject();
+                        w.WriteString("kind", Lower(i.Kind));
                         w.WriteString("reason", i.Reason);
                         w.WriteString("at", i.At);
                         w.WritePropertyName("stats");
@@ -140,7 +144,12 @@ internal static class TemCommands
 
             foreach (var i in report.Interruptions)
             {
-                o.WriteLine($"Interrupted {i.At.ToLocalTime():yyyy-MM-dd HH:mm:ss}: {i.Reason} ({i.Stats.Completed} completed, {i.Stats.Failed} failed, {i.Stats.Pending} pending)");
+                o.WriteLine($"Interrupted {i.At.ToLocalTime():yyyy-MM-dd HH:mm:ss} ({Lower(i.Kind)}): {i.Reason} ({i.Stats.Completed} completed, {i.Stats.Failed} failed, {i.Stats.Pending} pending)");
+            }
+
+            foreach (var waiting in await tem.Batches.GetUnhandledAsync(batch.Id, ct))
+            {
+                o.WriteLine($"{waiting.Count} tasks wait for a handler of type {waiting.Type}: no live worker handles it.");
             }
 
             return 0;
@@ -212,6 +221,35 @@ internal static class TemCommands
             o.WriteLine($"Payload: {task.PayloadJson}");
             if (task.ResultJson is { } result) o.WriteLine($"Result: {result}");
             if (task.Error is { } error) o.WriteLine($"Error: {error}");
+            foreach (var attempt in await tem.Tasks.GetAttemptsAsync(task.Id, ct))
+            {
+                o.WriteLine($"Attempt {attempt.Attempt}: {Lower(attempt.Outcome)} at {attempt.EndedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}" +
+                    (attempt.Error is { } e ? $": {e}" : "") + (attempt.ResultJson is { } r ? $"; result {r}" : ""));
+                if (attempt.Detail is { } detail)
+                {
+                    o.WriteLine("  " + detail.ReplaceLineEndings(Environment.NewLine + "  "));
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command SteerTask(string name, string description, Func<TemEngine, long, Task<bool>> change, string done, string notDone)
+    {
+        var idArgument = new Argument<long>("task-id") { Description = "The task id." };
+        var command = new Command(name, description) { Database, idArgument };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var tem = CliDatabase.Open(parse.GetValue(Database)!, write: true);
+            var id = parse.GetValue(idArgument);
+            if (!await change(tem, id))
+            {
+                throw new CliException($"task {id} {notDone}; nothing changed (`tem show` tells its status).");
+            }
+
+            Console.WriteLine($"task {id}: {done}.");
             return 0;
         });
         return command;
@@ -251,7 +289,7 @@ internal static class TemCommands
         var command = new Command(name, description) { Database, Code };
         command.SetAction(async (parse, ct) =>
         {
-            await using var tem = CliDatabase.Open(parse.GetValue(Database)!);
+            await using var tem = CliDatabase.Open(parse.GetValue(Database)!, write: true);
             var batch = await CliDatabase.BatchByCodeAsync(tem, parse.GetValue(Code)!);
             var count = await change(tem, batch.Id);
             Console.WriteLine($"{batch.Code}: {string.Format(CultureInfo.InvariantCulture, done, count)}.");

@@ -45,10 +45,15 @@ public sealed class TemEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var time = TimeProvider.System;
-        var store = await options.ResolveStore().OpenAsync(time, cancellationToken).ConfigureAwait(false);
+        var storeOptions = options.ResolveStore();
+        var store = await storeOptions.OpenAsync(time, cancellationToken).ConfigureAwait(false);
         try
         {
-            await store.RecoverExpiredLeasesAsync(options.LostRunDelay, cancellationToken).ConfigureAwait(false);
+            if (!storeOptions.IsReadOnly)
+            {
+                await store.RecoverExpiredLeasesAsync(options.LostRunDelay, cancellationToken).ConfigureAwait(false);
+            }
+
             var engine = new TemEngine(store, options, time);
             if (registry is not null)
             {
@@ -75,19 +80,48 @@ public sealed class TemEngine : IAsyncDisposable
 
     /// <summary>
     /// Waits until the batch has nothing pending or running — or, if it is interrupted or cancelled, nothing
-    /// running — and returns its stats. Pending tasks of a type no worker handles keep it waiting.
+    /// running — and returns its stats. Pending tasks of a type no live worker handles keep it waiting; the engine's
+    /// logger warns about them at once and every minute, naming the type and the count.
     /// </summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public async Task<BatchStats> WaitForBatchAsync(long batchId, CancellationToken cancellationToken = default)
+    public Task<BatchStats> WaitForBatchAsync(long batchId, CancellationToken cancellationToken = default)
+        => WaitCoreAsync(batchId, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Waits as <see cref="WaitForBatchAsync(long, CancellationToken)"/> does, but throws
+    /// <see cref="UnhandledTasksException"/> once pending tasks have had no live worker to run them for
+    /// <paramref name="unhandledTimeout"/> (no worker started anywhere, or none with a handler for their type).
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    /// <exception cref="UnhandledTasksException">Tasks waited that long with nothing to run them.</exception>
+    public Task<BatchStats> WaitForBatchOrThrowAsync(long batchId, TimeSpan unhandledTimeout, CancellationToken cancellationToken = default)
     {
-        await Batches.GetAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (unhandledTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(unhandledTimeout), unhandledTimeout, "The timeout must be zero or positive.");
+        }
+
+        return WaitCoreAsync(batchId, unhandledTimeout, cancellationToken);
+    }
+
+    private async Task<BatchStats> WaitCoreAsync(long batchId, TimeSpan unhandledTimeout, CancellationToken cancellationToken)
+    {
+        var batch = await Batches.GetAsync(batchId, cancellationToken).ConfigureAwait(false);
+        var watch = new UnhandledWatch(this, batch, unhandledTimeout);
         while (true)
         {
             var change = _signals.NextChange;
+            if (_signals.Fatal is { } fatal)
+            {
+                throw new TemDatabaseException(fatal.Message, fatal);
+            }
+
             if (await IsFinishedAsync(batchId, cancellationToken).ConfigureAwait(false))
             {
                 return await Batches.GetStatsAsync(batchId, cancellationToken).ConfigureAwait(false);
             }
+
+            await watch.CheckAsync(cancellationToken).ConfigureAwait(false);
 
             // Changes in this process wake us at once; the poll catches other processes. WaitAsync's timer is
             // disposed as soon as either completes.
@@ -101,9 +135,12 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>The logger the options name, or none.</summary>
+    internal Microsoft.Extensions.Logging.ILogger Logger => _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>
     /// Samples the batch's progress every <paramref name="interval"/> (default 1 s) until nothing is left to run —
-    /// the same end as <see cref="WaitForBatchAsync"/> — for a live progress bar. The last sample has <see cref="BatchProgress.IsFinished"/> set.
+    /// the same end as <see cref="WaitForBatchAsync(long, CancellationToken)"/> — for a live progress bar. The last sample has <see cref="BatchProgress.IsFinished"/> set.
     /// </summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     public async IAsyncEnumerable<BatchProgress> WatchBatchAsync(long batchId, TimeSpan? interval = null,
@@ -155,15 +192,26 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Never throws: at disposal nothing the caller could fix is left, so problems are logged.</summary>
     private async Task DisposeCoreAsync(Func<Task> stopWorker)
     {
+        var logger = _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         try
         {
             await stopWorker().ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex)
+        {
+            Log.DisposeFailed(logger, ex);
+        }
+
+        try
         {
             await _store.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.DisposeFailed(logger, ex);
         }
     }
 

@@ -56,6 +56,16 @@ public sealed class TemOptions
     /// <summary>How long a statement on the <see cref="DatabasePath"/> file waits for another process's write lock before failing. Default 30 s.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Which batches this engine's worker claims from; null (the default) for every active batch.</summary>
+    public WorkerScope? Scope { get; set; }
+
+    /// <summary>
+    /// Interruption criteria every batch gets, merged with the batch's own when it is created: for each criterion
+    /// the stricter value wins (the lower limit, the shorter runtime, the smaller error-rate sample). Set once as a
+    /// team's safety net. Null for none.
+    /// </summary>
+    public InterruptionCriteria? DefaultInterruptionCriteria { get; set; }
+
     /// <summary>Where the engine logs; null logs nothing.</summary>
     public ILogger? Logger { get; set; }
 
@@ -102,6 +112,8 @@ public sealed class TemOptions
         }
 
         (Retry ?? throw new TemConfigurationException("TemOptions.Retry is null; leave it at its default or set a RetryOptions.")).Validate();
+        Scope?.Validate();
+        DefaultInterruptionCriteria?.Validate();
         RateLimit?.Validate();
     }
 

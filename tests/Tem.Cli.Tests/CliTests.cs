@@ -186,3 +186,67 @@ public sealed class CliTests : IDisposable
         Assert.Single(err.Trim().Split('\n'));
     }
 }
+
+/// <summary>The CLI's per-task steering, attempt history, waiting-for-handler line, and its read commands leaving the file alone.</summary>
+public sealed class CliSteeringTests : IDisposable
+{
+    private static readonly TaskType<DocPayload, DocResult> Doc = new("doc", CliTestJson.Default.DocPayload, CliTestJson.Default.DocResult, maxAttempts: 1);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("tem-cli-").FullName;
+
+    private string DbPath => Path.Combine(_folder, "tem.db");
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> Tem(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tem.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task Show_lists_attempts_retry_task_reruns_a_failure_and_report_names_unhandled_types()
+    {
+        long failedId;
+        await using (var tem = TemEngine.Open(new TemOptions { DatabasePath = DbPath, PollInterval = TimeSpan.FromMilliseconds(50) },
+            TemHandlerRegistry.Create(w => w.Register(Doc, (p, _, _) => throw new InvalidOperationException($"model refused doc {p.N}")))))
+        {
+            var batch = await tem.Batches.CreateAsync("nightly", "rewrite");
+            failedId = await tem.Tasks.EnqueueAsync(batch.Id, Doc, new DocPayload(1));
+            await tem.Worker.StartAsync();
+            await tem.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var bytes = File.ReadAllBytes(DbPath);
+        var show = await Tem("show", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, show.Exit);
+        Assert.Contains("Attempt 1: failed", show.Out);
+        Assert.Contains("model refused doc 1", show.Out);
+        Assert.Contains("   at ", show.Out); // the stack trace of the attempt
+        Assert.Equal(bytes, File.ReadAllBytes(DbPath)); // a read command changes nothing
+
+        var retry = await Tem("retry-task", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal((0, $"task {failedId}: returned to pending."), (retry.Exit, retry.Out.Trim()));
+        var again = await Tem("retry-task", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, again.Exit);
+        Assert.Contains("is not failed", again.Err);
+
+        var report = await Tem("report", DbPath, "nightly");
+        Assert.Contains("1 tasks wait for a handler of type doc: no live worker handles it.", report.Out);
+    }
+}

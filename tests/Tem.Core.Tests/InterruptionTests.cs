@@ -27,16 +27,16 @@ public class InterruptionTests
     public async Task Max_consecutive_failures_interrupts_and_records_the_stats()
     {
         using var db = new TempDatabase();
-        // 0..9 succeed, then everything fails: the 4th failure in a row trips MaxConsecutiveFailures = 3.
+        // 0..9 succeed, then everything fails: the 3rd failure in a row trips MaxConsecutiveFailures = 3.
         var (tem, batch) = await RunAsync(db, new InterruptionCriteria { MaxConsecutiveFailures = 3 }, FailWhen(n => n >= 10), 100);
         await using (tem)
         {
             Assert.Equal(BatchStatus.Interrupted, (await tem.Batches.GetAsync(batch.Id)).Status);
             var record = Assert.Single(await tem.Batches.GetInterruptionsAsync(batch.Id));
-            var row = System.Text.RegularExpressions.Regex.Match(record.Reason, "^(\\d+) tasks failed in a row, more than MaxConsecutiveFailures = 3\\.$");
+            var row = System.Text.RegularExpressions.Regex.Match(record.Reason, "^(\\d+) tasks failed in a row, reaching MaxConsecutiveFailures = 3\\.$");
             Assert.True(row.Success, record.Reason);
             var failedInRow = int.Parse(row.Groups[1].Value);
-            Assert.InRange(failedInRow, 4, 20);
+            Assert.InRange(failedInRow, 3, 20);
             Assert.Equal(10, record.Stats.Completed);
             Assert.Equal(failedInRow, record.Stats.Failed);
             var stats = await tem.Batches.GetStatsAsync(batch.Id);
@@ -54,8 +54,8 @@ public class InterruptionTests
         await using (tem)
         {
             var record = Assert.Single(await tem.Batches.GetInterruptionsAsync(batch.Id));
-            Assert.Equal("3 tasks failed, more than MaxFailedTasks = 2.", record.Reason);
-            Assert.Equal(3, (await tem.Batches.GetStatsAsync(batch.Id)).Failed);
+            Assert.Equal("2 tasks failed, reaching MaxFailedTasks = 2.", record.Reason);
+            Assert.Equal(2, (await tem.Batches.GetStatsAsync(batch.Id)).Failed);
         }
     }
 
@@ -72,6 +72,33 @@ public class InterruptionTests
             Assert.Matches(@"^Error rate \d+\.\d% \((\d+) of (1\d) ended tasks failed\) exceeds MaxErrorRate = 30\.0%", record.Reason);
             Assert.InRange(record.Stats.Completed + record.Stats.Failed, 10, 19);
             Assert.True((await tem.Batches.GetStatsAsync(batch.Id)).Pending > 50);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, BatchStatus.Completed)] // two failures do not reach MaxFailedTasks = 3
+    [InlineData(3, BatchStatus.Interrupted)] // the third does
+    public async Task Max_failed_tasks_trips_at_the_limit(int failures, BatchStatus expected)
+    {
+        using var db = new TempDatabase();
+        var (tem, batch) = await RunAsync(db, new InterruptionCriteria { MaxFailedTasks = 3 }, FailWhen(n => n < failures), 5);
+        await using (tem)
+        {
+            Assert.Equal(expected, (await tem.Batches.GetAsync(batch.Id)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_smaller_than_the_error_rate_sample_is_judged_when_all_its_tasks_ended()
+    {
+        using var db = new TempDatabase();
+        // MinTasksForErrorRate stays at 20, but the batch has only 10 tasks, and all of them fail.
+        var (tem, batch) = await RunAsync(db, new InterruptionCriteria { MaxErrorRate = 0.5 }, FailWhen(_ => true), 10);
+        await using (tem)
+        {
+            Assert.Equal(BatchStatus.Interrupted, (await tem.Batches.GetAsync(batch.Id)).Status);
+            var record = Assert.Single(await tem.Batches.GetInterruptionsAsync(batch.Id));
+            Assert.StartsWith("Error rate 100.0% (10 of 10 ended tasks failed)", record.Reason);
         }
     }
 

@@ -20,20 +20,28 @@ internal enum BatchVerdict
 /// </summary>
 internal static class BatchRules
 {
-    /// <summary>Judges the counters against the batch's criteria at <paramref name="nowMs"/> (the store's clock).</summary>
-    public static (BatchVerdict Verdict, string? Reason) Judge(BatchCounters counters, long nowMs)
+    /// <summary>
+    /// Judges the counters against the batch's criteria at <paramref name="nowMs"/> (the store's clock).
+    /// <paramref name="countTasks"/> tells how many tasks the batch holds, counting at most the number given; it is
+    /// asked only while fewer tasks have ended than the error rate's minimum sample.
+    /// </summary>
+    public static (BatchVerdict Verdict, (InterruptionKind Kind, string Reason)? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
     {
         if (counters.CriteriaJson is null)
         {
             return (BatchVerdict.CompleteIfDone, null);
         }
 
+        var criteria = InterruptionCriteria.FromJson(counters.CriteriaJson);
+        long? batchTasks = criteria.MaxErrorRate is not null && counters.Completed + counters.Failed < criteria.MinTasksForErrorRate
+            ? countTasks(criteria.MinTasksForErrorRate)
+            : null;
         var runtime = TimeSpan.FromMilliseconds(nowMs - (counters.StartedAtMs ?? nowMs));
-        var reason = InterruptionCriteria.FromJson(counters.CriteriaJson).Check(counters.Completed, counters.Failed, counters.ConsecutiveFailures, runtime);
+        var reason = criteria.Check(counters.Completed, counters.Failed, counters.ConsecutiveFailures, runtime, batchTasks);
         return reason is null ? (BatchVerdict.CompleteIfDone, null) : (BatchVerdict.Interrupt, reason);
     }
 
     /// <summary>Whether a batch whose runtime criterion is all that might trip has run too long; the reason, or null.</summary>
-    public static string? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
+    public static (InterruptionKind Kind, string Reason)? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
         => InterruptionCriteria.FromJson(criteriaJson).Check(0, 0, 0, TimeSpan.FromMilliseconds(nowMs - startedAtMs));
 }

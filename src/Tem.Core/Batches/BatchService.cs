@@ -23,7 +23,7 @@ public sealed class BatchService
     /// <param name="code">A unique tag such as "2026-02-15-llm-fix"; 1 to 200 characters.</param>
     /// <param name="type">The kind of batch, for filtering; not empty.</param>
     /// <param name="metadata">Anything worth keeping with the batch.</param>
-    /// <param name="interruptionCriteria">When to interrupt the batch automatically.</param>
+    /// <param name="interruptionCriteria">When to interrupt the batch automatically; merged with <see cref="TemOptions.DefaultInterruptionCriteria"/> (the stricter value of each wins).</param>
     /// <param name="cancellationToken">Cancels before the batch is written.</param>
     /// <exception cref="DuplicateBatchCodeException">A batch already has <paramref name="code"/>.</exception>
     public Task<Batch> CreateAsync(string code, string type, IReadOnlyDictionary<string, string>? metadata = null,
@@ -39,9 +39,18 @@ public sealed class BatchService
             throw new ArgumentException("A batch type must not be empty; it names the kind of batch, such as \"rewrite-docs\".", nameof(type));
         }
 
+        Utf16Text.Require(code, "The batch code", nameof(code));
+        Utf16Text.Require(type, "The batch type", nameof(type));
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            Utf16Text.Require(key, $"The metadata key '{key}'", nameof(metadata));
+            Utf16Text.Require(value, $"The metadata value of '{key}'", nameof(metadata));
+        }
+
         interruptionCriteria?.Validate();
         cancellationToken.ThrowIfCancellationRequested();
-        return _store.CreateBatchAsync(code, type, metadata is null ? null : BatchMetadata.ToJson(metadata), interruptionCriteria?.ToJson(), cancellationToken).AsTask();
+        var criteria = InterruptionCriteria.Stricter(interruptionCriteria, _options.DefaultInterruptionCriteria);
+        return _store.CreateBatchAsync(code, type, metadata is null ? null : BatchMetadata.ToJson(metadata), criteria?.ToJson(), cancellationToken).AsTask();
     }
 
     /// <summary>The batch with <paramref name="code"/>, or a new active one with that code and <paramref name="type"/>: the way a script resumes its own batch when run again.</summary>
@@ -72,6 +81,7 @@ public sealed class BatchService
     public Task<Batch?> GetByCodeAsync(string code, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(code);
+        Utf16Text.Require(code, "The batch code", nameof(code)); // it would match a different code once stored
         return _store.GetBatchByCodeAsync(code, cancellationToken).AsTask();
     }
 
@@ -102,11 +112,39 @@ public sealed class BatchService
         return await _store.GetReportAsync(batch, topErrors, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The batch's interruptions, oldest first.</summary>
+    /// <summary>The batch's interruptions, newest first, each with its kind, reason and the stats at that moment.</summary>
     public async Task<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken = default)
     {
         await RequireAsync(batchId, cancellationToken).ConfigureAwait(false);
         return await _store.GetInterruptionsAsync(batchId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The batch's pending tasks whose type no live worker handles, per type: they wait until a worker with that
+    /// handler starts. Empty when every pending task has a live handler somewhere (any process on the store).
+    /// </summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public async Task<IReadOnlyList<UnhandledTasks>> GetUnhandledAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(batchId, cancellationToken).ConfigureAwait(false);
+        var pending = await _store.GetPendingTypesAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (pending.Count == 0)
+        {
+            return [];
+        }
+
+        var workers = await _store.ListLiveWorkersAsync(cancellationToken).ConfigureAwait(false);
+        var alive = WorkerLiveness.Alive(workers).ToHashSet(StringComparer.Ordinal);
+        var handled = workers.Where(w => alive.Contains(w.Owner)).SelectMany(w => w.TaskTypes).ToHashSet(StringComparer.Ordinal);
+        return [.. pending.Where(p => !handled.Contains(p.Type)).Select(p => new UnhandledTasks(p.Type, p.Count))];
+    }
+
+    /// <summary>What was done to the batch — resumed, failures retried, cancelled, interrupted, one task steered — newest first.</summary>
+    /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
+    public async Task<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return await _store.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -116,7 +154,8 @@ public sealed class BatchService
     /// safe: their tasks are left alone. The lost run used its attempt, so a task that was on its last attempt fails
     /// instead (a task that crashes its process cannot loop forever), and a returned task waits a moment (1 s or
     /// <see cref="RetryOptions.BaseDelay"/>, doubling per attempt, at most a lease) so a restart does not rerun the
-    /// same tasks first. Returns the number of tasks reset or failed.
+    /// same tasks first. On an interrupted batch this is the explicit way back: it becomes active, its criteria's
+    /// counters start again, and its history says so. Returns the number of tasks reset or failed.
     /// </summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     /// <exception cref="BatchNotActiveException">The batch is cancelled.</exception>
@@ -157,7 +196,9 @@ public sealed class BatchService
             throw new ArgumentException("Give a reason for the interruption; it is kept with the batch.", nameof(reason));
         }
 
-        var interrupted = await _store.InterruptBatchAsync(batchId, reason, cancellationToken).ConfigureAwait(false);
+        Utf16Text.Require(reason, "The interruption reason", nameof(reason));
+
+        var interrupted = await _store.InterruptBatchAsync(batchId, InterruptionKind.Manual, reason, cancellationToken).ConfigureAwait(false);
         Changed();
         return interrupted;
     }

@@ -11,20 +11,45 @@ namespace Tem;
 /// </summary>
 public sealed record InterruptionCriteria
 {
-    /// <summary>Interrupt when failed / (completed + failed) exceeds this share (0 to 1), once <see cref="MinTasksForErrorRate"/> have ended.</summary>
+    /// <summary>
+    /// Interrupt when failed / (completed + failed) is above this share (0 to 1): 0.2 tolerates one failure in five.
+    /// Judged once <see cref="MinTasksForErrorRate"/> tasks have ended, or once every task of a smaller batch has.
+    /// </summary>
     public double? MaxErrorRate { get; init; }
 
-    /// <summary>How many tasks must have ended before <see cref="MaxErrorRate"/> is judged. Default 20.</summary>
+    /// <summary>
+    /// How many tasks must have ended before <see cref="MaxErrorRate"/> is judged, so that two early failures do not stop
+    /// a large batch. Default 20. A batch with fewer tasks is judged when all of them have ended: a 10-task batch whose
+    /// 10 tasks all failed is interrupted, not completed.
+    /// </summary>
     public int MinTasksForErrorRate { get; init; } = 20;
 
-    /// <summary>Interrupt when more than this many tasks have failed.</summary>
+    /// <summary>Interrupt when this many tasks have failed: 3 interrupts at the third failure (0 or 1: at the first).</summary>
     public int? MaxFailedTasks { get; init; }
 
-    /// <summary>Interrupt when more than this many tasks in a row have failed.</summary>
+    /// <summary>Interrupt when this many tasks in a row have failed: 3 interrupts at the third failure in a row (0 or 1: at the first).</summary>
     public int? MaxConsecutiveFailures { get; init; }
 
-    /// <summary>Interrupt when the batch has run longer than this since its first task started.</summary>
+    /// <summary>Interrupt when the batch has run longer than this since its first task started (checked every second).</summary>
     public TimeSpan? MaxRuntime { get; init; }
+
+    /// <summary>The stricter of two sets of criteria, criterion by criterion; either may be null.</summary>
+    internal static InterruptionCriteria? Stricter(InterruptionCriteria? a, InterruptionCriteria? b) => (a, b) switch
+    {
+        (null, _) => b,
+        (_, null) => a,
+        _ => new InterruptionCriteria
+        {
+            MaxErrorRate = Min(a.MaxErrorRate, b.MaxErrorRate),
+            MinTasksForErrorRate = Math.Min(a.MinTasksForErrorRate, b.MinTasksForErrorRate),
+            MaxFailedTasks = Min(a.MaxFailedTasks, b.MaxFailedTasks),
+            MaxConsecutiveFailures = Min(a.MaxConsecutiveFailures, b.MaxConsecutiveFailures),
+            MaxRuntime = Min(a.MaxRuntime, b.MaxRuntime),
+        },
+    };
+
+    private static T? Min<T>(T? x, T? y) where T : struct, IComparable<T>
+        => x is { } l && y is { } r ? (l.CompareTo(r) <= 0 ? l : r) : x ?? y;
 
     internal void Validate()
     {
@@ -50,27 +75,33 @@ public sealed record InterruptionCriteria
     }
 
     /// <summary>Returns the reason the criteria trip for these counters, or null.</summary>
-    internal string? Check(long completed, long failed, long consecutiveFailures, TimeSpan? runtime)
+    /// <param name="completed">Tasks completed since the batch last started.</param>
+    /// <param name="failed">Tasks failed since then.</param>
+    /// <param name="consecutiveFailures">Failures since the last success.</param>
+    /// <param name="runtime">How long the batch has run.</param>
+    /// <param name="batchTasks">How many tasks the batch holds, when the caller knows it is below <see cref="MinTasksForErrorRate"/>.</param>
+    internal (InterruptionKind Kind, string Reason)? Check(long completed, long failed, long consecutiveFailures, TimeSpan? runtime, long? batchTasks = null)
     {
-        if (MaxFailedTasks is { } maxFailed && failed > maxFailed)
+        if (MaxFailedTasks is { } maxFailed && failed > 0 && failed >= maxFailed)
         {
-            return $"{failed} tasks failed, more than MaxFailedTasks = {maxFailed}.";
+            return (InterruptionKind.FailedTasks, $"{failed} tasks failed, reaching MaxFailedTasks = {maxFailed}.");
         }
 
-        if (MaxConsecutiveFailures is { } maxRow && consecutiveFailures > maxRow)
+        if (MaxConsecutiveFailures is { } maxRow && consecutiveFailures > 0 && consecutiveFailures >= maxRow)
         {
-            return $"{consecutiveFailures} tasks failed in a row, more than MaxConsecutiveFailures = {maxRow}.";
+            return (InterruptionKind.ConsecutiveFailures, $"{consecutiveFailures} tasks failed in a row, reaching MaxConsecutiveFailures = {maxRow}.");
         }
 
         var ended = completed + failed;
-        if (MaxErrorRate is { } maxRate && ended >= MinTasksForErrorRate && (double)failed / ended > maxRate)
+        var sample = batchTasks is { } total && total < MinTasksForErrorRate ? total : MinTasksForErrorRate;
+        if (MaxErrorRate is { } maxRate && ended > 0 && ended >= sample && (double)failed / ended > maxRate)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"Error rate {100.0 * failed / ended:0.0}% ({failed} of {ended} ended tasks failed) exceeds MaxErrorRate = {100 * maxRate:0.0}%.");
+            return (InterruptionKind.ErrorRate, string.Create(CultureInfo.InvariantCulture, $"Error rate {100.0 * failed / ended:0.0}% ({failed} of {ended} ended tasks failed) exceeds MaxErrorRate = {100 * maxRate:0.0}%."));
         }
 
         if (MaxRuntime is { } maxRuntime && runtime > maxRuntime)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"The batch ran {runtime.Value.TotalSeconds:0.#} s, longer than MaxRuntime = {maxRuntime.TotalSeconds:0.###} s.");
+            return (InterruptionKind.Runtime, string.Create(CultureInfo.InvariantCulture, $"The batch ran {runtime.Value.TotalSeconds:0.#} s, longer than MaxRuntime = {maxRuntime.TotalSeconds:0.###} s."));
         }
 
         return null;

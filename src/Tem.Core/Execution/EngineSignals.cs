@@ -46,6 +46,15 @@ internal sealed class EngineSignals
 
     public void Cancelled(long batchId) => BatchCancelled?.Invoke(batchId);
 
+    /// <summary>Why the engine can no longer work (its database is gone), or null. Waiters throw it.</summary>
+    public Exception? Fatal { get; private set; }
+
+    public void Fail(Exception reason)
+    {
+        Fatal ??= reason;
+        BatchChanged();
+    }
+
     /// <summary>
     /// Forgets every due time at or before <paramref name="nowMs"/> (the caller claims right after, with a clock that
     /// reads no earlier) and returns how long until the next one, or null when none is known.

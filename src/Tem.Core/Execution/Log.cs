@@ -34,4 +34,19 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Error, "Stopping: {Count} handlers ignored cancellation and still block; their tasks stay running until their leases expire, then run again.")]
     public static partial void HandlersAbandoned(ILogger logger, int count);
+
+    [LoggerMessage(11, LogLevel.Critical, "The database is gone; the worker claims nothing more.")]
+    public static partial void DatabaseLost(ILogger logger, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Error, "Closing the engine failed; what could be written was written.")]
+    public static partial void DisposeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Warning, "Batch '{BatchCode}' waits for tasks that no live worker handles: {What}. Start a worker with a handler for those types, or they never run.")]
+    public static partial void TasksUnhandled(ILogger logger, string batchCode, string what);
+
+    [LoggerMessage(14, LogLevel.Warning, "Task {TaskId} attempt {Attempt} failed for good.")]
+    public static partial void TaskFailed(ILogger logger, long taskId, int attempt, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Information, "Task {TaskId} attempt {Attempt} failed; it will run again.")]
+    public static partial void TaskRetrying(ILogger logger, long taskId, int attempt, Exception exception);
 }

@@ -23,9 +23,9 @@ public sealed class RetryOptions
 
     internal void Validate()
     {
-        if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay)
+        if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay || MaxDelay > TimeSpan.FromDays(365))
         {
-            throw new TemConfigurationException($"RetryOptions.BaseDelay ({BaseDelay}) must be 0 or more and MaxDelay ({MaxDelay}) at least BaseDelay.");
+            throw new TemConfigurationException($"RetryOptions.BaseDelay ({BaseDelay}) must be 0 or more and MaxDelay ({MaxDelay}) at least BaseDelay and at most 365 days.");
         }
 
         if (double.IsNaN(JitterFraction) || JitterFraction is < 0 or > 1)

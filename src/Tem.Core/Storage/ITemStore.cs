@@ -49,7 +49,10 @@ internal interface ITemStore : IAsyncDisposable
     ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken);
 
     /// <summary>Active batch → interrupted, with a record. False when it was not active.</summary>
-    ValueTask<bool> InterruptBatchAsync(long batchId, string reason, CancellationToken cancellationToken);
+    ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken);
+
+    /// <summary>The batch's history (resumes, retries, cancels, interruptions, steered tasks), newest first.</summary>
+    ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken);
 
     /// <summary>Interrupts active batches whose runtime criterion has passed. Returns how many.</summary>
     ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken);
@@ -80,10 +83,22 @@ internal interface ITemStore : IAsyncDisposable
 
     ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
 
+    /// <summary>The task's earlier attempts that did not end its life (failures, refusals, lost runs, replaced results), oldest first.</summary>
+    ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken);
+
+    /// <summary>Failed task → pending with fresh attempts. False when it is not failed; <see cref="TaskNotFoundException"/> when it does not exist.</summary>
+    ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken);
+
+    /// <summary>Pending task → cancelled. False when it is not pending.</summary>
+    ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken);
+
+    /// <summary>Completed task → pending with fresh attempts, its result kept in the attempt history. False when it is not completed.</summary>
+    ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken);
+
     // ---- runs ----
 
-    /// <summary>Claims up to <paramref name="limit"/> due pending tasks of <paramref name="taskTypes"/> in active batches, highest priority then lowest id first.</summary>
-    ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken);
+    /// <summary>Claims up to <paramref name="limit"/> due pending tasks of <paramref name="taskTypes"/> in active batches within <paramref name="scope"/>, highest priority then lowest id first.</summary>
+    ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int limit, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>Applies outcomes in one transaction; returns those that no longer matched (taken, recovered or cancelled elsewhere).</summary>
     ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken);
@@ -97,8 +112,14 @@ internal interface ITemStore : IAsyncDisposable
     /// <summary>Removes the worker's heartbeat: it stopped and holds nothing.</summary>
     ValueTask RemoveWorkerAsync(string owner, CancellationToken cancellationToken);
 
+    /// <summary>The batch's pending tasks per type.</summary>
+    ValueTask<IReadOnlyList<(string Type, long Count)>> GetPendingTypesAsync(long batchId, CancellationToken cancellationToken);
+
     /// <summary>Workers whose heartbeat has not expired.</summary>
     ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Throws a <see cref="TemDatabaseException"/> if the store's database is gone (a SQLite file deleted or replaced under it).</summary>
+    ValueTask VerifyAsync(CancellationToken cancellationToken);
 
     /// <summary>Running tasks whose lease expired → pending after <paramref name="lostRunDelay"/>, or failed on their last attempt. Returns how many.</summary>
     ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken);

@@ -12,6 +12,15 @@ public sealed class SqliteStoreOptions : TemStoreOptions
     /// <summary>How long a statement waits for another process's write lock before failing. Default 30 s.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Opens the file for reading only: nothing in it changes (no journal-mode switch, no migration, no recovery),
+    /// and every write is refused with a <see cref="TemDatabaseException"/>. For tools that only look, such as
+    /// <c>tem batches</c>. Default false.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
+    internal override bool IsReadOnly => ReadOnly;
+
     internal override void Validate()
     {
         if (string.IsNullOrWhiteSpace(Path))

@@ -8,8 +8,11 @@ internal sealed record ClaimedTask(
 /// <summary>A task row to insert. <paramref name="Delay"/> is counted from the store's clock at the insert.</summary>
 internal readonly record struct NewTask(string Payload, int MaxAttempts, int Priority, TimeSpan Delay, string? IdempotencyKey);
 
-/// <summary>A worker process as its heartbeat row records it: who, on which machine, which process.</summary>
-internal sealed record WorkerIdentity(string Owner, string Machine, int ProcessId);
+/// <summary>A worker process as its heartbeat row records it: who, on which machine, which process, and the task types it handles.</summary>
+internal sealed record WorkerIdentity(string Owner, string Machine, int ProcessId)
+{
+    public IReadOnlyList<string> TaskTypes { get; init; } = [];
+}
 
 /// <summary>How a run ended, as the worker reports it to the store.</summary>
 internal enum OutcomeKind
@@ -30,5 +33,16 @@ internal enum OutcomeKind
     Released,
 }
 
-/// <summary>One run's outcome, applied only if the task is still running at the version the worker claimed.</summary>
-internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Version, OutcomeKind Kind, string? Result, string? Error, TimeSpan Delay);
+/// <summary>
+/// One run's outcome, applied only if the task is still running at the version the worker claimed. <paramref name="Detail"/>
+/// is the exception with its stack trace, kept in the attempt history.
+/// </summary>
+internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Version, OutcomeKind Kind, string? Result, string? Error, TimeSpan Delay, string? Detail = null);
+
+/// <summary>The batches a claim may take from, as JSON arrays (null for any): a worker's <see cref="WorkerScope"/>.</summary>
+internal readonly record struct ClaimScope(string? BatchIdsJson, string? BatchTypesJson)
+{
+    public static ClaimScope Of(WorkerScope? scope) => new(
+        scope?.BatchIds is { } ids ? System.Text.Json.JsonSerializer.Serialize(ids.ToArray(), TemCoreJsonContext.Default.Int64Array) : null,
+        scope?.BatchTypes is { } types ? System.Text.Json.JsonSerializer.Serialize(types.ToArray(), TemCoreJsonContext.Default.StringArray) : null);
+}

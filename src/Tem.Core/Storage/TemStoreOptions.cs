@@ -11,6 +11,9 @@ public abstract class TemStoreOptions
     {
     }
 
+    /// <summary>Whether the store is opened for reading only: the engine then writes nothing at open.</summary>
+    internal virtual bool IsReadOnly => false;
+
     /// <summary>Checks the options; throws <see cref="TemConfigurationException"/> with what to change.</summary>
     internal abstract void Validate();
 

@@ -13,6 +13,9 @@ public sealed class TaskService
     /// <summary>Distinct due times of one enqueue that the worker is told about; later ones are found by polling.</summary>
     private const int DueTimesNoted = 256;
 
+    /// <summary>The longest delay an enqueue may ask for (a run-after time must stay a date .NET can represent).</summary>
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(36_500);
+
     private readonly ITemStore _store;
     private readonly TemOptions _options;
     private readonly EngineSignals _signals;
@@ -145,6 +148,47 @@ public sealed class TaskService
     public async Task<TemTask> GetAsync(long taskId, CancellationToken cancellationToken = default)
         => await _store.GetTaskAsync(taskId, cancellationToken).ConfigureAwait(false) ?? throw new TaskNotFoundException(taskId);
 
+    /// <summary>The task's earlier attempts that did not end its life — each failure with its stack trace, each refusal, each run lost to a crash, each result replaced by a re-run — oldest first.</summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    public async Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken = default)
+    {
+        await GetAsync(taskId, cancellationToken).ConfigureAwait(false);
+        return await _store.GetAttemptsAsync(taskId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one failed task again with fresh attempts (after a fix). Returns false if the task is not failed.</summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
+    public Task<bool> RetryAsync(long taskId, CancellationToken cancellationToken = default)
+        => SteerAsync(_store.RetryTaskAsync(taskId, cancellationToken));
+
+    /// <summary>Cancels one pending task: it will not run. Returns false if the task is not pending (a running task ends with its batch's cancel or its timeout).</summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
+    public Task<bool> CancelAsync(long taskId, CancellationToken cancellationToken = default)
+        => SteerAsync(_store.CancelTaskAsync(taskId, cancellationToken));
+
+    /// <summary>
+    /// Runs one completed task again with fresh attempts; its old result is kept in its attempt history
+    /// (<see cref="GetAttemptsAsync"/>). Returns false if the task is not completed.
+    /// </summary>
+    /// <exception cref="TaskNotFoundException">No task has that id.</exception>
+    /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
+    public Task<bool> RerunAsync(long taskId, CancellationToken cancellationToken = default)
+        => SteerAsync(_store.RerunTaskAsync(taskId, cancellationToken));
+
+    private async Task<bool> SteerAsync(ValueTask<bool> change)
+    {
+        var changed = await change.ConfigureAwait(false);
+        if (changed)
+        {
+            _signals.WorkAvailable();
+            _signals.BatchChanged();
+        }
+
+        return changed;
+    }
+
     /// <summary>Tasks matching <paramref name="query"/>, in id order.</summary>
     public Task<IReadOnlyList<TemTask>> ListAsync(TaskQuery query, CancellationToken cancellationToken = default)
     {
@@ -181,11 +225,16 @@ public sealed class TaskService
     {
         try
         {
-            return JsonSerializer.Serialize(payload, taskType.PayloadTypeInfo);
+            return StrictJson.Serialize(payload, taskType.PayloadTypeInfo);
         }
-        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+        catch (UnpairedSurrogateException ex)
         {
-            throw new TemException($"A payload of task type '{taskType.Name}' cannot be written as JSON: {ex.Message} Nothing of this enqueue was stored.", ex);
+            throw new TemException($"A payload of task type '{taskType.Name}' cannot be stored: {Utf16Text.Describe("one of its strings", ex.Surrogate, ex.Index)} Nothing of this enqueue was stored.", ex);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            // ArgumentException: System.Text.Json refuses NaN and infinities unless the context allows them as strings.
+            throw new TemException($"A payload of task type '{taskType.Name}' cannot be written as JSON: {ex.Message} Fix the value (or allow it in your JsonSerializerContext's options). Nothing of this enqueue was stored.", ex);
         }
     }
 
@@ -197,11 +246,12 @@ public sealed class TaskService
             throw new ArgumentOutOfRangeException(nameof(choice), maxAttempts, "EnqueueOptions.MaxAttempts must be at least 1.");
         }
 
-        if (choice?.Delay is { } delay && delay < TimeSpan.Zero)
+        if (choice?.Delay is { } delay && (delay < TimeSpan.Zero || delay > MaxDelay))
         {
-            throw new ArgumentOutOfRangeException(nameof(choice), delay, "EnqueueOptions.Delay must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(choice), delay, $"EnqueueOptions.Delay must be between zero and {MaxDelay.TotalDays:0} days.");
         }
 
+        Utf16Text.Require(choice?.IdempotencyKey, "EnqueueOptions.IdempotencyKey", nameof(choice));
         return new NewTask(Serialize(taskType, payload), maxAttempts, choice?.Priority ?? taskType.Priority, choice?.Delay ?? TimeSpan.Zero, choice?.IdempotencyKey);
     }
 }

@@ -41,10 +41,10 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b", priority: 5), Row("c"), Row("later", priority: 9, delay: TimeSpan.FromHours(1))], None);
-        var claimed = await Store.ClaimAsync("w1", ["t"], 10, Lease, None);
+        var claimed = await Store.ClaimAsync("w1", ["t"], default, 10, Lease, None);
         Assert.Equal(["b", "a", "c"], claimed.Select(c => c.Payload));
         Assert.All(claimed, c => Assert.Equal(1, c.Attempt));
-        Assert.Empty(await Store.ClaimAsync("w2", ["t"], 10, Lease, None));
+        Assert.Empty(await Store.ClaimAsync("w2", ["t"], default, 10, Lease, None));
     }
 
     [Fact]
@@ -53,11 +53,11 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a")], None);
         await Store.EnqueueAsync(batch, "other", [Row("b")], None);
-        Assert.Empty(await Store.ClaimAsync("w", ["nobody"], 10, Lease, None));
-        await Store.InterruptBatchAsync(batch, "test", None);
-        Assert.Empty(await Store.ClaimAsync("w", ["t", "other"], 10, Lease, None));
+        Assert.Empty(await Store.ClaimAsync("w", ["nobody"], default, 10, Lease, None));
+        await Store.InterruptBatchAsync(batch, InterruptionKind.Manual, "test", None);
+        Assert.Empty(await Store.ClaimAsync("w", ["t", "other"], default, 10, Lease, None));
         await Store.ResumeBatchAsync(batch, [], TimeSpan.Zero, None);
-        Assert.Equal(["a"], (await Store.ClaimAsync("w", ["t"], 10, Lease, None)).Select(c => c.Payload));
+        Assert.Equal(["a"], (await Store.ClaimAsync("w", ["t"], default, 10, Lease, None)).Select(c => c.Payload));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a")], None);
-        var claim = (await Store.ClaimAsync("w", ["t"], 1, Lease, None)).Single();
+        var claim = (await Store.ClaimAsync("w", ["t"], default, 1, Lease, None)).Single();
         var stale = new TaskOutcome(claim.Id, batch, claim.Version - 1, OutcomeKind.Completed, "{}", null, TimeSpan.Zero);
         Assert.Single(await Store.ApplyOutcomesAsync([stale], None));
         var current = stale with { Version = claim.Version };
@@ -81,11 +81,11 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b")], None);
-        var claims = await Store.ClaimAsync("w", ["t"], 2, Lease, None);
+        var claims = await Store.ClaimAsync("w", ["t"], default, 2, Lease, None);
         await Store.ApplyOutcomesAsync([
             new(claims[0].Id, batch, claims[0].Version, OutcomeKind.Retry, null, "boom", TimeSpan.Zero),
             new(claims[1].Id, batch, claims[1].Version, OutcomeKind.Deferred, null, "429", TimeSpan.Zero)], None);
-        var again = await Store.ClaimAsync("w", ["t"], 2, Lease, None);
+        var again = await Store.ClaimAsync("w", ["t"], default, 2, Lease, None);
         Assert.Equal(2, again.Single(c => c.Id == claims[0].Id).Attempt);
         var deferred = again.Single(c => c.Id == claims[1].Id);
         Assert.Equal(1, deferred.Attempt);
@@ -97,9 +97,9 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a")], None);
-        var claim = (await Store.ClaimAsync("w", ["t"], 1, Lease, None)).Single();
+        var claim = (await Store.ClaimAsync("w", ["t"], default, 1, Lease, None)).Single();
         await Store.ApplyOutcomesAsync([new(claim.Id, batch, claim.Version, OutcomeKind.Retry, null, "boom", TimeSpan.FromHours(1))], None);
-        Assert.Empty(await Store.ClaimAsync("w", ["t"], 1, Lease, None));
+        Assert.Empty(await Store.ClaimAsync("w", ["t"], default, 1, Lease, None));
         var task = await Store.GetTaskAsync(claim.Id, None);
         Assert.InRange(task!.RunAfter - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
     }
@@ -124,7 +124,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(2, await Store.StageAsync(batch, "t", 7, [Row("a", key: "k"), Row("b")], None));
         Assert.Equal(1, await Store.StageAsync(batch, "t", 7, [Row("c"), Row("dup", key: "k")], None));
         Assert.Equal(new BatchStats(0, 0, 0, 0, 0), await Store.GetStatsAsync(batch, None));
-        Assert.Empty(await Store.ClaimAsync("w", ["t"], 10, Lease, None));
+        Assert.Empty(await Store.ClaimAsync("w", ["t"], default, 10, Lease, None));
         Assert.Empty(await Store.ListTasksAsync(new TaskQuery { BatchId = batch }, None));
         Assert.Equal(3, await Store.CommitStagedAsync(batch, 7, None));
         Assert.Equal(3, (await Store.GetStatsAsync(batch, None)).Pending);
@@ -140,7 +140,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b")], None);
-        var claims = await Store.ClaimAsync("w", ["t"], 2, TimeSpan.FromMilliseconds(1), None);
+        var claims = await Store.ClaimAsync("w", ["t"], default, 2, TimeSpan.FromMilliseconds(1), None);
         Assert.Equal(1, await Store.HeartbeatAsync(Worker("w"), [claims[0].Id], Lease, None));
         Assert.Contains("w", (await Store.ListLiveWorkersAsync(None)).Select(w => w.Owner));
         await Task.Delay(20);
@@ -158,7 +158,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a", maxAttempts: 1)], None);
-        await Store.ClaimAsync("w", ["t"], 1, TimeSpan.FromMilliseconds(1), None);
+        await Store.ClaimAsync("w", ["t"], default, 1, TimeSpan.FromMilliseconds(1), None);
         await Task.Delay(20);
         Assert.Equal(1, await Store.RecoverExpiredLeasesAsync(TimeSpan.Zero, None));
         Assert.Equal(new BatchStats(0, 0, 0, 1, 0), await Store.GetStatsAsync(batch, None));
@@ -170,8 +170,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b")], None);
-        var live = (await Store.ClaimAsync("live", ["t"], 1, Lease, None)).Single();
-        var dead = (await Store.ClaimAsync("dead", ["t"], 1, Lease, None)).Single();
+        var live = (await Store.ClaimAsync("live", ["t"], default, 1, Lease, None)).Single();
+        var dead = (await Store.ClaimAsync("dead", ["t"], default, 1, Lease, None)).Single();
         Assert.Equal(1, await Store.ResumeBatchAsync(batch, ["live"], TimeSpan.Zero, None));
         Assert.Equal(TemTaskStatus.Running, (await Store.GetTaskAsync(live.Id, None))!.Status);
         Assert.Equal(TemTaskStatus.Pending, (await Store.GetTaskAsync(dead.Id, None))!.Status);
@@ -180,10 +180,10 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     [Fact]
     public async Task The_last_outcome_completes_the_batch_and_failures_count_towards_its_criteria()
     {
-        var criteria = new InterruptionCriteria { MaxFailedTasks = 1 }.ToJson();
+        var criteria = new InterruptionCriteria { MaxFailedTasks = 2 }.ToJson();
         var batch = (await Store.CreateBatchAsync("c", "test", null, criteria, None)).Id;
         await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b"), Row("c")], None);
-        var claims = await Store.ClaimAsync("w", ["t"], 3, Lease, None);
+        var claims = await Store.ClaimAsync("w", ["t"], default, 3, Lease, None);
         await Store.ApplyOutcomesAsync([
             new(claims[0].Id, batch, claims[0].Version, OutcomeKind.Failed, null, "x", TimeSpan.Zero),
             new(claims[1].Id, batch, claims[1].Version, OutcomeKind.Completed, "{}", null, TimeSpan.Zero)], None);
@@ -195,7 +195,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         var done = await BatchAsync("done");
         await Store.EnqueueAsync(done, "t", [Row("a")], None);
-        var claim = (await Store.ClaimAsync("w", ["t"], 1, Lease, None)).Single();
+        var claim = (await Store.ClaimAsync("w", ["t"], default, 1, Lease, None)).Single();
         await Store.ApplyOutcomesAsync([new(claim.Id, done, claim.Version, OutcomeKind.Completed, "{}", null, TimeSpan.Zero)], None);
         var batchRow = (await Store.GetBatchAsync(done, None))!;
         Assert.Equal(BatchStatus.Completed, batchRow.Status);
@@ -207,7 +207,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a", maxAttempts: 1), Row("b"), Row("c")], None);
-        var claims = await Store.ClaimAsync("w", ["t"], 2, Lease, None);
+        var claims = await Store.ClaimAsync("w", ["t"], default, 2, Lease, None);
         await Store.ApplyOutcomesAsync([new(claims[0].Id, batch, claims[0].Version, OutcomeKind.Failed, null, "x", TimeSpan.Zero)], None);
         Assert.Equal(1, await Store.RetryFailedAsync(batch, None));
         var retried = (await Store.GetTaskAsync(claims[0].Id, None))!;
@@ -229,5 +229,65 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Assert.ThrowsAsync<BatchNotFoundException>(() => Store.CancelBatchAsync(404, None).AsTask());
         Assert.Null(await Store.GetBatchAsync(404, None));
         Assert.Null(await Store.GetTaskAsync(404, None));
+    }
+
+    [Fact]
+    public async Task A_claim_scope_limits_the_batches_and_batch_types_claimed_from()
+    {
+        var hot = (await Store.CreateBatchAsync("hot", "urgent", null, null, None)).Id;
+        var cold = (await Store.CreateBatchAsync("cold", "nightly", null, null, None)).Id;
+        await Store.EnqueueAsync(hot, "t", [Row("h")], None);
+        await Store.EnqueueAsync(cold, "t", [Row("c")], None);
+        Assert.Equal(["h"], (await Store.ClaimAsync("w", ["t"], new ClaimScope($"[{hot}]", null), 10, Lease, None)).Select(c => c.Payload));
+        Assert.Empty(await Store.ClaimAsync("w", ["t"], new ClaimScope(null, "[\"urgent\"]"), 10, Lease, None));
+        Assert.Equal(["c"], (await Store.ClaimAsync("w", ["t"], new ClaimScope(null, "[\"nightly\"]"), 10, Lease, None)).Select(c => c.Payload));
+    }
+
+    [Fact]
+    public async Task Failures_refusals_and_lost_runs_go_to_the_attempt_history()
+    {
+        var batch = await BatchAsync();
+        await Store.EnqueueAsync(batch, "t", [Row("a", maxAttempts: 5)], None);
+        var first = (await Store.ClaimAsync("w", ["t"], default, 1, Lease, None)).Single();
+        await Store.ApplyOutcomesAsync([new(first.Id, batch, first.Version, OutcomeKind.Retry, null, "E: one", TimeSpan.Zero, "trace one")], None);
+        var second = (await Store.ClaimAsync("w", ["t"], default, 1, Lease, None)).Single();
+        await Store.ApplyOutcomesAsync([new(second.Id, batch, second.Version, OutcomeKind.Deferred, null, "429", TimeSpan.Zero)], None);
+        await Store.ClaimAsync("w", ["t"], default, 1, TimeSpan.FromMilliseconds(1), None);
+        await Task.Delay(20);
+        await Store.RecoverExpiredLeasesAsync(TimeSpan.Zero, None);
+        var attempts = await Store.GetAttemptsAsync(first.Id, None);
+        Assert.Equal([(1, TaskAttemptOutcome.Retried), (2, TaskAttemptOutcome.Deferred), (2, TaskAttemptOutcome.Lost)], attempts.Select(a => (a.Attempt, a.Outcome)));
+        Assert.Equal(("E: one", "trace one"), (attempts[0].Error, attempts[0].Detail));
+    }
+
+    [Fact]
+    public async Task One_task_is_retried_cancelled_or_rerun_only_from_the_right_status()
+    {
+        var batch = await BatchAsync();
+        await Store.EnqueueAsync(batch, "t", [Row("a", maxAttempts: 1), Row("b"), Row("c")], None);
+        var claims = await Store.ClaimAsync("w", ["t"], default, 2, Lease, None);
+        await Store.ApplyOutcomesAsync([
+            new(claims[0].Id, batch, claims[0].Version, OutcomeKind.Failed, null, "x", TimeSpan.Zero),
+            new(claims[1].Id, batch, claims[1].Version, OutcomeKind.Completed, "{\"n\":1}", null, TimeSpan.Zero)], None);
+        var pending = (await Store.ListTasksAsync(new TaskQuery { BatchId = batch, Status = TemTaskStatus.Pending }, None)).Single().Id;
+        Assert.False(await Store.RetryTaskAsync(claims[1].Id, None));
+        Assert.True(await Store.RetryTaskAsync(claims[0].Id, None));
+        Assert.True(await Store.RerunTaskAsync(claims[1].Id, None));
+        Assert.True(await Store.CancelTaskAsync(pending, None));
+        Assert.Equal(new BatchStats(2, 0, 0, 0, 1), await Store.GetStatsAsync(batch, None));
+        Assert.Equal("{\"n\":1}", (await Store.GetAttemptsAsync(claims[1].Id, None)).Single().ResultJson);
+        Assert.Equal(3, (await Store.GetHistoryAsync(batch, None)).Count);
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => Store.CancelTaskAsync(404, None).AsTask());
+    }
+
+    [Fact]
+    public async Task Heartbeats_record_the_task_types_a_worker_handles_and_pending_tasks_are_counted_per_type()
+    {
+        var batch = await BatchAsync();
+        await Store.EnqueueAsync(batch, "a", [Row("1"), Row("2")], None);
+        await Store.EnqueueAsync(batch, "b", [Row("3")], None);
+        await Store.HeartbeatAsync(Worker("w") with { TaskTypes = ["a"] }, [], Lease, None);
+        Assert.Equal(["a"], (await Store.ListLiveWorkersAsync(None)).Single(w => w.Owner == "w").TaskTypes);
+        Assert.Equal([("a", 2L), ("b", 1L)], await Store.GetPendingTypesAsync(batch, None));
     }
 }

@@ -74,7 +74,7 @@ internal static class Dispatcher
         var context = run.Context;
         try
         {
-            return await context.Store.ClaimAsync(context.Identity.Owner, run.TaskTypes, limit, context.Options.LeaseDuration, stopping).ConfigureAwait(false);
+            return await context.Store.ClaimAsync(context.Identity.Owner, run.TaskTypes, run.Scope, limit, context.Options.LeaseDuration, stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
         {

@@ -31,7 +31,19 @@ internal static class LeaseKeeper
 
             try
             {
-                await context.Store.HeartbeatAsync(context.Identity, [.. run.ActiveIds], lease, stopping).ConfigureAwait(false);
+                await context.Store.VerifyAsync(stopping).ConfigureAwait(false);
+            }
+            catch (TemDatabaseException ex)
+            {
+                Log.DatabaseLost(context.Logger, ex);
+                context.Signals.Fail(ex);
+                run.StopClaiming();
+                break;
+            }
+
+            try
+            {
+                await context.Store.HeartbeatAsync(run.Identity, [.. run.ActiveIds], lease, stopping).ConfigureAwait(false);
                 var recovered = await context.Store.RecoverExpiredLeasesAsync(context.Options.LostRunDelay, stopping).ConfigureAwait(false);
                 var interrupted = await context.Store.InterruptOverdueBatchesAsync(stopping).ConfigureAwait(false);
                 if (recovered > 0)

@@ -29,6 +29,9 @@ internal static class OutcomePolicy
 {
     public static RunVerdict Completed(ClaimedTask task, string? result) => new(Outcome(task, OutcomeKind.Completed, result: result));
 
+    /// <summary>The most of an exception's text (stack trace and inner exceptions) kept per attempt.</summary>
+    public const int MaxDetailLength = 16 * 1024;
+
     /// <param name="task">The claimed task.</param>
     /// <param name="error">What the handler threw.</param>
     /// <param name="cancellation">Why its token was cancelled, if it was.</param>
@@ -36,6 +39,21 @@ internal static class OutcomePolicy
     /// <param name="options">Retry, MaxRetryAfter and MaxRateLimitDeferrals.</param>
     /// <param name="random">A number in [0, 1) for the backoff's jitter.</param>
     public static RunVerdict Failed(ClaimedTask task, Exception error, RunCancellation cancellation, TimeSpan timeout, TemOptions options, double random)
+    {
+        var verdict = Judge(task, error, cancellation, timeout, options, random);
+        return verdict.Outcome is { Kind: OutcomeKind.Retry or OutcomeKind.Failed or OutcomeKind.Deferred } outcome && cancellation == RunCancellation.None
+            ? verdict with { Outcome = outcome with { Detail = DetailOf(error) } }
+            : verdict;
+    }
+
+    /// <summary>The exception's full text, stack traces and inner exceptions included, cut to <see cref="MaxDetailLength"/>.</summary>
+    public static string DetailOf(Exception error)
+    {
+        var text = error.ToString();
+        return text.Length <= MaxDetailLength ? text : string.Concat(text.AsSpan(0, MaxDetailLength - 40), "\n… (cut at 16 KB)");
+    }
+
+    private static RunVerdict Judge(ClaimedTask task, Exception error, RunCancellation cancellation, TimeSpan timeout, TemOptions options, double random)
     {
         if (error is OperationCanceledException && cancellation != RunCancellation.None)
         {

@@ -46,7 +46,10 @@ internal static class TaskRunner
         var cancel = active.Cancel;
         try
         {
-            cancel.CancelAfter(timeout);
+            if (timeout < TemOptions.MaxTimer)
+            {
+                cancel.CancelAfter(timeout); // a longer timeout could never fire: it means none
+            }
             var taskContext = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
                 context.Tokens.IsUnlimited ? null : context.Tokens, context.Gate, ticket);
             TaskContext.Current.Value = taskContext;
@@ -63,6 +66,12 @@ internal static class TaskRunner
                 : active.BatchCancelled ? RunCancellation.BatchCancelled
                 : RunCancellation.TimedOut;
             var verdict = OutcomePolicy.Failed(task, ex, why, timeout, context.Options, Random.Shared.NextDouble());
+            switch (verdict.Outcome?.Kind)
+            {
+                case OutcomeKind.Failed: Log.TaskFailed(context.Logger, task.Id, task.Attempt, ex); break;
+                case OutcomeKind.Retry: Log.TaskRetrying(context.Logger, task.Id, task.Attempt, ex); break;
+            }
+
             if (verdict.Refused && ex is RetryAfterException refused)
             {
                 // Pacing pauses, paces or lowers concurrency as the refusal's kind says, and says how long this task waits.

@@ -76,9 +76,9 @@ public sealed class TemWorker
             var result = await handler(payload, context, cancellationToken).ConfigureAwait(false);
             try
             {
-                return JsonSerializer.Serialize(result, taskType.ResultTypeInfo);
+                return StrictJson.Serialize(result, taskType.ResultTypeInfo);
             }
-            catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+            catch (Exception ex) when (ex is UnpairedSurrogateException or NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
             {
                 throw new ResultFormatException($"The result of task type '{taskType.Name}' cannot be written as JSON: {ex.Message}", ex);
             }
@@ -138,7 +138,8 @@ public sealed class TemWorker
             }
 
             // The heartbeat is written before the first claim, so another process's ResumeAsync sees this worker alive.
-            await _context.Store.HeartbeatAsync(_context.Identity, [], _context.Options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            var identity = _context.Identity with { TaskTypes = [.. _handlers.Keys.Order(StringComparer.Ordinal)] };
+            await _context.Store.HeartbeatAsync(identity, [], _context.Options.LeaseDuration, cancellationToken).ConfigureAwait(false);
             lock (_lifecycle)
             {
                 if (_run is not null)
@@ -159,7 +160,17 @@ public sealed class TemWorker
     /// are cancelled and their tasks returned to pending without using an attempt. Every outcome is written before it
     /// returns (retried while the database refuses, for up to as long again). Overlapping calls share one stop.
     /// </summary>
-    public Task StopAsync(TimeSpan? timeout = null) => StopRunAsync(timeout ?? TimeSpan.FromSeconds(30), abandon: false);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    public Task StopAsync(TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        if (limit < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The stop timeout must be zero or positive (TimeSpan.MaxValue waits as long as handlers run).");
+        }
+
+        return StopRunAsync(limit < TemOptions.MaxTimer ? limit : Timeout.InfiniteTimeSpan, abandon: false);
+    }
 
     /// <summary>Stops every loop without writing anything more, as a killed process would (tests only).</summary>
     internal Task AbandonAsync() => StopRunAsync(TimeSpan.Zero, abandon: true);

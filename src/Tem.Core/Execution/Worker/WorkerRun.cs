@@ -30,6 +30,8 @@ internal sealed class WorkerRun
         Context = context;
         Handlers = handlers;
         TaskTypes = [.. handlers.Keys.Order(StringComparer.Ordinal)];
+        Scope = ClaimScope.Of(context.Options.Scope);
+        Identity = context.Identity with { TaskTypes = TaskTypes };
         Outcomes = Channel.CreateUnbounded<TaskOutcome>(new UnboundedChannelOptions { SingleReader = true });
     }
 
@@ -38,6 +40,12 @@ internal sealed class WorkerRun
     public IReadOnlyDictionary<string, HandlerEntry> Handlers { get; }
 
     public IReadOnlyList<string> TaskTypes { get; }
+
+    /// <summary>This worker as its heartbeat records it, with the task types it handles.</summary>
+    public WorkerIdentity Identity { get; }
+
+    /// <summary>The batches this worker claims from (<see cref="TemOptions.Scope"/>).</summary>
+    public ClaimScope Scope { get; }
 
     public Channel<TaskOutcome> Outcomes { get; }
 
@@ -70,6 +78,9 @@ internal sealed class WorkerRun
         _upkeep = Task.Run(() => LeaseKeeper.RunAsync(this, _stopUpkeep.Token));
         _dispatch = Task.Run(() => Dispatcher.RunAsync(this, _stopClaiming.Token));
     }
+
+    /// <summary>Claims nothing more: the database is gone. Running handlers finish; the stop still has to be called.</summary>
+    public void StopClaiming() => _stopClaiming.Cancel();
 
     /// <summary>Takes a slot for a claimed task; the runner must end in <see cref="HandlerEnded"/>.</summary>
     public ActiveRun Admit(ClaimedTask task)
@@ -143,7 +154,10 @@ internal sealed class WorkerRun
 
         Outcomes.Writer.TryComplete();
         // Outcomes are retried until written; at a stop, for as long again as handlers had, at least 30 s.
-        _giveUpWrites.CancelAfter(timeout > TimeSpan.FromSeconds(30) ? timeout : TimeSpan.FromSeconds(30));
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            _giveUpWrites.CancelAfter(timeout > TimeSpan.FromSeconds(30) ? timeout : TimeSpan.FromSeconds(30));
+        }
         await _write.ConfigureAwait(false);
         _stopUpkeep.Cancel();
         await _upkeep.ConfigureAwait(false);
@@ -164,13 +178,14 @@ internal sealed class WorkerRun
         Context.Signals.BatchChanged();
     }
 
-    /// <summary>Waits until no handler runs, or <paramref name="limit"/> passes; true if none runs.</summary>
+    /// <summary>Waits until no handler runs, or <paramref name="limit"/> passes (infinite: never); true if none runs.</summary>
     private async Task<bool> WaitForHandlersAsync(TimeSpan limit)
     {
-        var deadline = Context.Time.GetTimestamp() + (long)(limit.TotalSeconds * Context.Time.TimestampFrequency);
+        var deadline = limit == Timeout.InfiniteTimeSpan ? long.MaxValue
+            : Context.Time.GetTimestamp() + (long)(limit.TotalSeconds * Context.Time.TimestampFrequency);
         while (HandlersRunning > 0)
         {
-            var left = Context.Time.GetElapsedTime(Context.Time.GetTimestamp(), deadline);
+            var left = deadline == long.MaxValue ? TimeSpan.FromSeconds(1) : Context.Time.GetElapsedTime(Context.Time.GetTimestamp(), deadline);
             if (left <= TimeSpan.Zero)
             {
                 return false;

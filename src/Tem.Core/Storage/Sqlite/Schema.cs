@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     private static readonly string[] Migrations =
     [
@@ -120,9 +120,43 @@ internal static class Schema
             expires_at   INTEGER NOT NULL
         );
         """,
+
+        // v3: every ended attempt that is not the task's final success keeps its error, stack trace or result
+        // (failures you can debug; a re-run keeps the old result); interruptions carry a kind; a batch's history.
+        """
+        CREATE TABLE task_attempt (
+            id         INTEGER PRIMARY KEY,
+            task_id    INTEGER NOT NULL REFERENCES task (id),
+            attempt    INTEGER NOT NULL,
+            outcome    TEXT    NOT NULL,
+            error      TEXT,
+            detail     TEXT,
+            result     TEXT,
+            claimed_at INTEGER,
+            ended_at   INTEGER NOT NULL
+        );
+        CREATE INDEX task_attempt_task ON task_attempt (task_id, id);
+
+        ALTER TABLE batch_interruption ADD COLUMN kind TEXT NOT NULL DEFAULT 'other';
+
+        CREATE TABLE batch_event (
+            id         INTEGER PRIMARY KEY,
+            batch_id   INTEGER NOT NULL REFERENCES batch (id),
+            kind       TEXT    NOT NULL,
+            message    TEXT    NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX batch_event_batch ON batch_event (batch_id, id);
+
+        ALTER TABLE worker ADD COLUMN task_types TEXT NOT NULL DEFAULT '[]';
+        """,
     ];
 
-    public static void Migrate(SqliteConnection connection, string path)
+    /// <summary>
+    /// Refuses a file written by a newer Tem or by another application, reading only: a refused file is not changed.
+    /// Returns the file's version (0 for a new, empty file).
+    /// </summary>
+    public static int Check(SqliteConnection connection, string path)
     {
         var version = ReadVersion(connection);
         if (version > CurrentVersion)
@@ -131,17 +165,26 @@ internal static class Schema
                 $"The database '{path}' has schema version {version}, written by a newer Tem; this Tem understands up to version {CurrentVersion}. Upgrade Tem to open it.");
         }
 
-        if (version == CurrentVersion)
+        if (version == 0 && HasTables(connection, null))
+        {
+            throw ForeignFile(path);
+        }
+
+        return version;
+    }
+
+    public static void Migrate(SqliteConnection connection, string path)
+    {
+        if (Check(connection, path) == CurrentVersion)
         {
             return;
         }
 
         using var transaction = connection.BeginTransaction(deferred: false);
-        version = ReadVersion(connection); // another process may have migrated while we waited for the lock
+        var version = ReadVersion(connection); // another process may have migrated while we waited for the lock
         if (version == 0 && HasTables(connection, transaction))
         {
-            throw new TemDatabaseException(
-                $"The database '{path}' holds tables but no Tem schema: it belongs to something else. Point DatabasePath at a Tem database or at a new file name.");
+            throw ForeignFile(path);
         }
 
         for (var v = version; v < CurrentVersion; v++)
@@ -155,7 +198,10 @@ internal static class Schema
         transaction.Commit();
     }
 
-    private static bool HasTables(SqliteConnection connection, SqliteTransaction transaction)
+    private static TemDatabaseException ForeignFile(string path) => new(
+        $"The database '{path}' holds tables but no Tem schema: it belongs to something else. Point DatabasePath at a Tem database or at a new file name.");
+
+    private static bool HasTables(SqliteConnection connection, SqliteTransaction? transaction)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -63,13 +63,24 @@ internal static class SqliteBatchStatements
         return (reader.GetInt64(0) != 0, reader.GetInt64(1) != 0);
     }
 
+    /// <summary>The batch's interruptions, newest first.</summary>
     public static List<BatchInterruption> Interruptions(SqliteRead read, long batchId) => read.List("""
-        SELECT reason, created_at, pending, running, completed, failed, cancelled
-        FROM batch_interruption WHERE batch_id = $id ORDER BY id;
+        SELECT reason, created_at, pending, running, completed, failed, cancelled, kind
+        FROM batch_interruption WHERE batch_id = $id ORDER BY id DESC;
         """,
         r => new BatchInterruption(r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)),
-            new BatchStats(r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6))),
+            new BatchStats(r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)), InterruptionNames.Parse(r.GetString(7))),
         ("$id", batchId));
+
+    /// <summary>The batch's history, newest first.</summary>
+    public static List<BatchEvent> History(SqliteRead read, long batchId) => read.List(
+        "SELECT kind, message, created_at FROM batch_event WHERE batch_id = $id ORDER BY id DESC;",
+        r => new BatchEvent(r.GetString(0), r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))), ("$id", batchId));
+
+    /// <summary>Adds an entry to the batch's history.</summary>
+    public static void Record(SqliteWrite write, long batchId, string kind, string message) => write.Execute(
+        "INSERT INTO batch_event (batch_id, kind, message, created_at) VALUES ($id, $kind, $message, $now);",
+        ("$id", batchId), ("$kind", kind), ("$message", message), ("$now", write.NowMs));
 
     /// <summary>Checks that the batch exists; returns its status.</summary>
     public static BatchStatus Require(SqliteWrite write, long batchId)
@@ -98,33 +109,40 @@ internal static class SqliteBatchStatements
     public static void Reactivate(SqliteWrite write, long batchId)
         => write.Execute("UPDATE batch SET status = 'active', completed_at = NULL WHERE id = $id AND status = 'completed';", ("$id", batchId));
 
-    /// <summary>Makes the batch active with fresh interruption counters (resume, retry-failed). A cancelled batch stays cancelled.</summary>
-    public static void Restart(SqliteWrite write, long batchId)
+    /// <summary>
+    /// Makes the batch active with fresh interruption counters (resume, retry-failed) and returns the status it had.
+    /// A cancelled batch stays cancelled. A completed batch keeps its completion time until a task is really returned.
+    /// </summary>
+    public static BatchStatus Restart(SqliteWrite write, long batchId)
     {
-        if (Require(write, batchId) == BatchStatus.Cancelled)
+        var status = Require(write, batchId);
+        if (status == BatchStatus.Cancelled)
         {
             throw new BatchNotActiveException($"Batch {batchId} is cancelled and cannot be resumed or retried. Create a new batch and enqueue its tasks again.");
         }
 
         write.Execute("""
-            UPDATE batch SET status = 'active', completed_at = NULL, started_at = NULL,
+            UPDATE batch SET status = 'active', started_at = NULL,
                 run_completed = 0, run_failed = 0, consecutive_failures = 0
             WHERE id = $id;
             """, ("$id", batchId));
+        return status;
     }
 
     public static int Cancel(SqliteWrite write, long batchId)
     {
         Require(write, batchId);
         write.Execute("UPDATE batch SET status = 'cancelled', completed_at = $now WHERE id = $id;", ("$id", batchId), ("$now", write.NowMs));
-        return write.Execute("""
+        var cancelled = write.Execute("""
             UPDATE task SET status = 'cancelled', completed_at = $now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
             WHERE batch_id = $id AND status IN ('pending', 'running');
             """, ("$id", batchId), ("$now", write.NowMs));
+        Record(write, batchId, "cancelled", $"Cancelled; {cancelled} pending or running tasks were cancelled.");
+        return cancelled;
     }
 
     /// <summary>Active batch → interrupted, with a record of the reason and the stats. False when it was not active.</summary>
-    public static bool Interrupt(SqliteWrite write, long batchId, string reason)
+    public static bool Interrupt(SqliteWrite write, long batchId, InterruptionKind kind, string reason)
     {
         if (write.Execute("UPDATE batch SET status = 'interrupted' WHERE id = $id AND status = 'active';", ("$id", batchId)) == 0)
         {
@@ -133,17 +151,18 @@ internal static class SqliteBatchStatements
 
         var stats = Stats(write.AsRead(), batchId);
         write.Execute("""
-            INSERT INTO batch_interruption (batch_id, reason, created_at, pending, running, completed, failed, cancelled)
-            VALUES ($id, $reason, $now, $pending, $running, $completed, $failed, $cancelled);
+            INSERT INTO batch_interruption (batch_id, reason, created_at, pending, running, completed, failed, cancelled, kind)
+            VALUES ($id, $reason, $now, $pending, $running, $completed, $failed, $cancelled, $kind);
             """, ("$id", batchId), ("$reason", reason), ("$now", write.NowMs), ("$pending", stats.Pending), ("$running", stats.Running),
-            ("$completed", stats.Completed), ("$failed", stats.Failed), ("$cancelled", stats.Cancelled));
+            ("$completed", stats.Completed), ("$failed", stats.Failed), ("$cancelled", stats.Cancelled), ("$kind", InterruptionNames.ToText(kind)));
+        Record(write, batchId, "interrupted", reason);
         return true;
     }
 
     /// <summary>Interrupts every active batch whose runtime criterion has passed. Returns how many.</summary>
     public static int InterruptOverdue(SqliteWrite write)
     {
-        var overdue = new List<(long Id, string Reason)>();
+        var overdue = new List<(long Id, (InterruptionKind Kind, string Reason) Reason)>();
         using (var command = write.Command("""
             SELECT id, interruption_criteria, started_at FROM batch
             WHERE status = 'active' AND started_at IS NOT NULL AND interruption_criteria LIKE '%maxRuntimeMs%';
@@ -161,7 +180,7 @@ internal static class SqliteBatchStatements
 
         foreach (var (id, reason) in overdue)
         {
-            Interrupt(write, id, reason);
+            Interrupt(write, id, reason.Kind, reason.Reason);
         }
 
         return overdue.Count;
@@ -191,8 +210,8 @@ internal static class SqliteBatchStatements
                     reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4));
             }
 
-            var (verdict, reason) = BatchRules.Judge(counters, write.NowMs);
-            if (verdict == BatchVerdict.Interrupt && Interrupt(write, batchId, reason!))
+            var (verdict, reason) = BatchRules.Judge(counters, write.NowMs, limit => CountTasks(write, batchId, limit));
+            if (verdict == BatchVerdict.Interrupt && Interrupt(write, batchId, reason!.Value.Kind, reason.Value.Reason))
             {
                 continue;
             }
@@ -201,9 +220,18 @@ internal static class SqliteBatchStatements
         }
     }
 
-    /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
+    /// <summary>How many tasks the batch holds, counting no further than <paramref name="limit"/>.</summary>
+    private static long CountTasks(SqliteWrite write, long batchId, int limit) => (long)write.Hot(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM task WHERE batch_id = $id AND status <> 'staged' LIMIT $limit);",
+        ("$id", batchId), ("$limit", limit)).ExecuteScalar()!;
+
+    /// <summary>Tasks of the batch run again: it is not complete any more, whatever happens next.</summary>
+    public static void Reopen(SqliteWrite write, long batchId)
+        => write.Execute("UPDATE batch SET completed_at = NULL WHERE id = $id AND status = 'active';", ("$id", batchId));
+
+    /// <summary>An active batch with tasks, none of them pending or running, is completed (keeping the time it first was, if nothing ran since).</summary>
     public static void CompleteIfDone(SqliteWrite write, long batchId) => write.Hot("""
-        UPDATE batch SET status = 'completed', completed_at = $now
+        UPDATE batch SET status = 'completed', completed_at = COALESCE(completed_at, $now)
         WHERE id = $id AND status = 'active'
           AND EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status <> 'staged')
           AND NOT EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status IN ('pending', 'running'));

@@ -8,7 +8,7 @@ internal static class SqliteConnectionFactory
     private static ReadOnlySpan<byte> SqliteHeader => "SQLite format 3\0"u8;
 
     /// <summary>Refuses paths that cannot be a Tem database before SQLite sees them, with a message that says why.</summary>
-    public static void CheckPath(string path)
+    public static void CheckPath(string path, bool readOnly = false)
     {
         var full = System.IO.Path.GetFullPath(path);
         var folder = System.IO.Path.GetDirectoryName(full);
@@ -24,6 +24,11 @@ internal static class SqliteConnectionFactory
 
         if (!File.Exists(full))
         {
+            if (readOnly)
+            {
+                throw new TemDatabaseException($"The database '{full}' does not exist, and a read-only open never creates one. Check the path.");
+            }
+
             return;
         }
 
@@ -46,12 +51,16 @@ internal static class SqliteConnectionFactory
         }
     }
 
-    public static SqliteConnection Open(string path, TemDurability durability, TimeSpan busyTimeout)
+    /// <summary>
+    /// Opens a connection and sets only what lives in the connection (busy timeout, foreign keys): nothing in the file
+    /// changes, so a file Tem then refuses is left exactly as it was. <see cref="PrepareForWriting"/> comes after the checks.
+    /// </summary>
+    public static SqliteConnection Open(string path, TimeSpan busyTimeout, bool readOnly)
     {
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
         };
@@ -59,15 +68,10 @@ internal static class SqliteConnectionFactory
         try
         {
             connection.Open();
-            using var command = connection.CreateCommand();
-            var synchronous = durability == TemDurability.Full ? "FULL" : "NORMAL";
-            command.CommandText = $"""
+            Execute(connection, $"""
                 PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds};
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = {synchronous};
                 PRAGMA foreign_keys = ON;
-                """;
-            command.ExecuteNonQuery();
+                """);
             return connection;
         }
         catch (SqliteException ex)
@@ -75,6 +79,20 @@ internal static class SqliteConnectionFactory
             connection.Dispose();
             throw Translate(ex, path, busyTimeout);
         }
+    }
+
+    /// <summary>Switches the file to WAL and sets the commit durability: only for a file Tem has accepted as its own.</summary>
+    public static void PrepareForWriting(SqliteConnection connection, TemDurability durability)
+        => Execute(connection, $"""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = {(durability == TemDurability.Full ? "FULL" : "NORMAL")};
+            """);
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Turns SQLite's error codes into a message that says what happened and what to do.</summary>

@@ -19,6 +19,8 @@ internal sealed class SqliteDatabase : IDisposable
     private readonly TimeProvider _clock;
     private readonly TimeSpan _busyTimeout;
     private bool _disposed;
+    private bool _checkpointOwed;
+    private FileIdentity? _identity;
 
     private SqliteDatabase(string path, SqliteConnection writer, SqliteConnection reader, TimeProvider clock, TimeSpan busyTimeout)
     {
@@ -33,17 +35,26 @@ internal sealed class SqliteDatabase : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Opened for reading only (the CLI's read commands): every write is refused and nothing in the file changes.</summary>
+    public bool ReadOnly { get; private init; }
+
     /// <summary>The store's clock in Unix milliseconds: every stored time comes from here, never from a caller.</summary>
     public long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     public static SqliteDatabase Open(SqliteStoreOptions options, TimeProvider clock)
     {
         var path = options.Path;
-        SqliteConnectionFactory.CheckPath(path);
-        var writer = SqliteConnectionFactory.Open(path, options.Durability, options.BusyTimeout);
+        SqliteConnectionFactory.CheckPath(path, options.ReadOnly);
+        var writer = SqliteConnectionFactory.Open(path, options.BusyTimeout, options.ReadOnly);
         try
         {
-            Schema.Migrate(writer, path);
+            // Checked before anything is written: a file Tem refuses keeps its journal mode and every byte.
+            Schema.Check(writer, path);
+            if (!options.ReadOnly)
+            {
+                SqliteConnectionFactory.PrepareForWriting(writer, options.Durability);
+                Schema.Migrate(writer, path);
+            }
         }
         catch (SqliteException ex)
         {
@@ -56,26 +67,43 @@ internal sealed class SqliteDatabase : IDisposable
             throw;
         }
 
-        var reader = SqliteConnectionFactory.Open(path, options.Durability, options.BusyTimeout);
-        return new SqliteDatabase(path, writer, reader, clock, options.BusyTimeout);
+        var reader = SqliteConnectionFactory.Open(path, options.BusyTimeout, options.ReadOnly);
+        return new SqliteDatabase(path, writer, reader, clock, options.BusyTimeout) { ReadOnly = options.ReadOnly, _identity = FileIdentity.Of(path) };
     }
 
     /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction on the writer; rolls back if it throws.</summary>
     public T Write<T>(Func<SqliteWrite, T> work)
     {
+        if (ReadOnly)
+        {
+            throw new TemDatabaseException($"The database '{Path}' was opened read-only, so Tem cannot change it. Open it without SqliteStoreOptions.ReadOnly to run or steer batches.");
+        }
+
         lock (_writeGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             try
             {
-                using var transaction = _writer.BeginTransaction(deferred: false);
-                var result = work(new SqliteWrite(transaction, _writes, NowMs()));
-                transaction.Commit();
+                T result;
+                using (var transaction = _writer.BeginTransaction(deferred: false))
+                {
+                    result = work(new SqliteWrite(transaction, _writes, NowMs()));
+                    transaction.Commit();
+                }
+
+                if (_checkpointOwed)
+                {
+                    Checkpoint();
+                }
+
                 return result;
             }
             catch (SqliteException ex)
             {
-                throw SqliteConnectionFactory.Translate(ex, Path, _busyTimeout);
+                // After a full disk or an I/O error the WAL can be left at a size where SQLite never checkpoints on
+                // its own; once writes succeed again, one checkpoint brings it back to nothing.
+                _checkpointOwed |= ex.SqliteErrorCode is 13 or 10;
+                throw Translate(ex);
             }
         }
     }
@@ -92,9 +120,27 @@ internal sealed class SqliteDatabase : IDisposable
             }
             catch (SqliteException ex)
             {
-                throw SqliteConnectionFactory.Translate(ex, Path, _busyTimeout);
+                throw Translate(ex);
             }
         }
+    }
+
+    /// <summary>An I/O error from a file that is no longer there is reported as that, not as a disk fault.</summary>
+    private TemDatabaseException Translate(SqliteException ex)
+    {
+        if (ex.SqliteErrorCode is 10 or 14 or 8)
+        {
+            try
+            {
+                VerifyFileIsStillThere();
+            }
+            catch (TemDatabaseException gone)
+            {
+                return gone;
+            }
+        }
+
+        return SqliteConnectionFactory.Translate(ex, Path, _busyTimeout);
     }
 
     /// <summary>Runs <paramref name="work"/> on the reader connection inside one read transaction: a consistent snapshot.</summary>
@@ -105,6 +151,36 @@ internal sealed class SqliteDatabase : IDisposable
         snapshot.Commit();
         return result;
     });
+
+    /// <summary>
+    /// Throws if the path no longer names the file this store has open: deleted or replaced while the engine ran,
+    /// every later write would go to a file nobody can open again.
+    /// </summary>
+    public void VerifyFileIsStillThere()
+    {
+        var now = FileIdentity.Of(Path);
+        if (now is null || (_identity is { } then && now != then))
+        {
+            throw new TemDatabaseException(
+                $"The database file '{Path}' was {(now is null ? "deleted" : "replaced by another file")} while the engine was using it. " +
+                "The worker stopped claiming; results written since are not in any file you can open. Restore the file (or point DatabasePath at the right one), open a new engine and resume the batch.");
+        }
+    }
+
+    private void Checkpoint()
+    {
+        try
+        {
+            using var command = _writer.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            command.ExecuteNonQuery();
+            _checkpointOwed = false;
+        }
+        catch (SqliteException)
+        {
+            // Still short of space or busy: the next successful write tries again.
+        }
+    }
 
     public void Dispose()
     {

@@ -15,7 +15,9 @@ internal static class SqliteRunStatements
             SELECT id FROM task INDEXED BY task_claimable
             WHERE status = 'pending' AND run_after <= $now
               AND type IN (SELECT value FROM json_each($types))
-              AND batch_id IN (SELECT id FROM batch WHERE status = 'active')
+              AND batch_id IN (SELECT id FROM batch WHERE status = 'active'
+                  AND ($batchIds IS NULL OR id IN (SELECT value FROM json_each($batchIds)))
+                  AND ($batchTypes IS NULL OR type IN (SELECT value FROM json_each($batchTypes))))
             ORDER BY priority DESC, id
             LIMIT $limit)
         RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
@@ -25,6 +27,12 @@ internal static class SqliteRunStatements
     public const string Complete = """
         UPDATE task SET status = 'completed', result = $result, error = NULL, completed_at = $now,
             lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+        WHERE id = $id AND status = 'running' AND version = $version;
+        """;
+
+    private const string History = """
+        INSERT INTO task_attempt (task_id, attempt, outcome, error, detail, claimed_at, ended_at)
+        SELECT id, attempt, $outcome, $error, $detail, claimed_at, $now FROM task
         WHERE id = $id AND status = 'running' AND version = $version;
         """;
 
@@ -52,11 +60,11 @@ internal static class SqliteRunStatements
         WHERE id = $id AND status = 'running' AND version = $version;
         """;
 
-    public static List<ClaimedTask> ClaimTasks(SqliteWrite write, string owner, string typesJson, int limit, TimeSpan lease)
+    public static List<ClaimedTask> ClaimTasks(SqliteWrite write, string owner, string typesJson, ClaimScope scope, int limit, TimeSpan lease)
     {
         var claimed = new List<ClaimedTask>(limit);
         var command = write.Hot(Claim, ("$owner", owner), ("$lease", (long)lease.TotalMilliseconds), ("$now", write.NowMs),
-            ("$types", typesJson), ("$limit", limit));
+            ("$types", typesJson), ("$limit", limit), ("$batchIds", scope.BatchIdsJson), ("$batchTypes", scope.BatchTypesJson));
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -81,6 +89,13 @@ internal static class SqliteRunStatements
     public static int WriteOutcome(SqliteWrite write, TaskOutcome outcome)
     {
         var (id, version, now) = (("$id", (object?)outcome.TaskId), ("$version", (object?)outcome.Version), ("$now", (object?)write.NowMs));
+        if (outcome.Kind is OutcomeKind.Retry or OutcomeKind.Failed or OutcomeKind.Deferred)
+        {
+            // Kept before the transition, while the row still shows the attempt that ran; nothing if the claim is gone.
+            write.Hot(History, id, version, now, ("$outcome", AttemptNames.ToText(outcome.Kind)), ("$error", outcome.Error), ("$detail", outcome.Detail))
+                .ExecuteNonQuery();
+        }
+
         var delay = ("$delay", (object?)(long)outcome.Delay.TotalMilliseconds);
         var command = outcome.Kind switch
         {
@@ -98,9 +113,10 @@ internal static class SqliteRunStatements
     {
         var leaseMs = (long)lease.TotalMilliseconds;
         write.Hot("""
-            INSERT INTO worker (owner, machine, pid, started_at, heartbeat_at, expires_at) VALUES ($owner, $machine, $pid, $now, $now, $now + $lease)
-            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at;
-            """, ("$owner", worker.Owner), ("$machine", worker.Machine), ("$pid", worker.ProcessId), ("$now", write.NowMs), ("$lease", leaseMs)).ExecuteNonQuery();
+            INSERT INTO worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types) VALUES ($owner, $machine, $pid, $now, $now, $now + $lease, $types)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types;
+            """, ("$owner", worker.Owner), ("$machine", worker.Machine), ("$pid", worker.ProcessId), ("$now", write.NowMs), ("$lease", leaseMs),
+            ("$types", System.Text.Json.JsonSerializer.Serialize(worker.TaskTypes.ToArray(), TemCoreJsonContext.Default.StringArray))).ExecuteNonQuery();
         if (taskIds.Count == 0)
         {
             return 0;
@@ -115,8 +131,16 @@ internal static class SqliteRunStatements
     public static void RemoveWorker(SqliteWrite write, string owner) => write.Execute("DELETE FROM worker WHERE owner = $owner;", ("$owner", owner));
 
     public static List<WorkerIdentity> LiveWorkers(SqliteRead read, long nowMs) => read.List(
-        "SELECT owner, machine, pid FROM worker WHERE expires_at >= $now ORDER BY owner;",
-        r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2)), ("$now", nowMs));
+        "SELECT owner, machine, pid, task_types FROM worker WHERE expires_at >= $now ORDER BY owner;",
+        r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2))
+        {
+            TaskTypes = System.Text.Json.JsonSerializer.Deserialize(r.GetString(3), TemCoreJsonContext.Default.StringArray) ?? [],
+        }, ("$now", nowMs));
+
+    /// <summary>The batch's pending tasks per type.</summary>
+    public static List<(string Type, long Count)> PendingTypes(SqliteRead read, long batchId) => read.List(
+        "SELECT type, COUNT(*) FROM task WHERE batch_id = $id AND status = 'pending' GROUP BY type ORDER BY type;",
+        r => (r.GetString(0), r.GetInt64(1)), ("$id", batchId));
 
     /// <summary>Running tasks whose lease expired, and heartbeats that expired with them.</summary>
     public static int RecoverExpired(SqliteWrite write, TimeSpan lostRunDelay)
@@ -141,6 +165,15 @@ internal static class SqliteRunStatements
     {
         var ended = new Dictionary<long, BatchTally>();
         var returned = 0;
+        using (var history = write.Command($"""
+            INSERT INTO task_attempt (task_id, attempt, outcome, error, claimed_at, ended_at)
+            SELECT id, attempt, 'lost', 'The process running this attempt stopped (crashed, was killed or froze) before reporting an outcome.', claimed_at, $now
+            FROM task WHERE {where};
+            """, [("$now", write.NowMs), .. parameters]))
+        {
+            history.ExecuteNonQuery();
+        }
+
         using (var command = write.Command($"""
             UPDATE task SET
                 status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
@@ -169,6 +202,13 @@ internal static class SqliteRunStatements
         SqliteBatchStatements.ApplyTallies(write, ended);
         return returned;
     }
+
+    public static List<TaskAttempt> Attempts(SqliteRead read, long taskId) => read.List("""
+        SELECT attempt, outcome, error, detail, result, claimed_at, ended_at FROM task_attempt WHERE task_id = $id ORDER BY id;
+        """, r => new TaskAttempt(r.GetInt32(0), AttemptNames.Parse(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2),
+            r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
+            r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))),
+        ("$id", taskId));
 
     public static string JsonIds(IEnumerable<long> ids)
     {

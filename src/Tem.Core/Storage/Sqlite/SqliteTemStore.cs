@@ -19,7 +19,11 @@ internal sealed class SqliteTemStore : ITemStore
         var db = SqliteDatabase.Open(options, clock);
         try
         {
-            db.Write(SqliteTaskStatements.DeleteAbandonedStaged);
+            if (!db.ReadOnly)
+            {
+                db.Write(SqliteTaskStatements.DeleteAbandonedStaged);
+            }
+
             return new SqliteTemStore(db);
         }
         catch
@@ -61,19 +65,38 @@ internal sealed class SqliteTemStore : ITemStore
     public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
         => Done(_db.Write(write =>
         {
-            SqliteBatchStatements.Restart(write, batchId);
+            var was = SqliteBatchStatements.Restart(write, batchId);
             var reset = SqliteRunStatements.ResumeLost(write, batchId, JsonStrings(liveOwners), lostRunDelay);
+            if (reset > 0)
+            {
+                SqliteBatchStatements.Reopen(write, batchId);
+            }
+
             SqliteBatchStatements.CompleteIfDone(write, batchId);
+            if (was == BatchStatus.Interrupted || reset > 0)
+            {
+                SqliteBatchStatements.Record(write, batchId, "resumed",
+                    (was == BatchStatus.Interrupted ? "Resumed after an interruption; the criteria's counters start again. " : "Resumed. ") +
+                    $"{reset} tasks of dead workers were returned.");
+            }
+
             return reset;
         }));
 
     public ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken) => Done(_db.Write(write =>
     {
         SqliteBatchStatements.Restart(write, batchId);
+        // The current error is cleared: the attempt history keeps every failure.
         var reset = write.Execute("""
-            UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, run_after = $now, completed_at = NULL, version = version + 1
+            UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, error = NULL, run_after = $now, completed_at = NULL, version = version + 1
             WHERE batch_id = $id AND status = 'failed';
             """, ("$id", batchId), ("$now", write.NowMs));
+        if (reset > 0)
+        {
+            SqliteBatchStatements.Reopen(write, batchId);
+            SqliteBatchStatements.Record(write, batchId, "retry-failed", $"{reset} failed tasks were returned to pending with fresh attempts.");
+        }
+
         SqliteBatchStatements.CompleteIfDone(write, batchId);
         return reset;
     }));
@@ -81,11 +104,14 @@ internal sealed class SqliteTemStore : ITemStore
     public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
         => Done(_db.Write(write => SqliteBatchStatements.Cancel(write, batchId)));
 
-    public ValueTask<bool> InterruptBatchAsync(long batchId, string reason, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    public ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken) => Done(_db.Write(write =>
     {
         SqliteBatchStatements.Require(write, batchId);
-        return SqliteBatchStatements.Interrupt(write, batchId, reason);
+        return SqliteBatchStatements.Interrupt(write, batchId, kind, reason);
     }));
+
+    public ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<BatchEvent>>(_db.Read(read => SqliteBatchStatements.History(read, batchId)));
 
     public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
         => Done(_db.Write(SqliteBatchStatements.InterruptOverdue));
@@ -154,12 +180,21 @@ internal sealed class SqliteTemStore : ITemStore
     public ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
         => Done<IReadOnlyList<TemTask>>(_db.Read(read => SqliteTaskStatements.List(read, query)));
 
+    public ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<TaskAttempt>>(_db.Read(read => SqliteRunStatements.Attempts(read, taskId)));
+
+    public ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Retry(write, taskId)));
+
+    public ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Cancel(write, taskId)));
+
+    public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Rerun(write, taskId)));
+
     // ---- runs ----
 
-    public ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
         var typesJson = JsonStrings(taskTypes);
-        return Done<IReadOnlyList<ClaimedTask>>(_db.Write(write => SqliteRunStatements.ClaimTasks(write, owner, typesJson, limit, lease)));
+        return Done<IReadOnlyList<ClaimedTask>>(_db.Write(write => SqliteRunStatements.ClaimTasks(write, owner, typesJson, scope, limit, lease)));
     }
 
     public ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
@@ -196,11 +231,20 @@ internal sealed class SqliteTemStore : ITemStore
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<IReadOnlyList<(string Type, long Count)>> GetPendingTypesAsync(long batchId, CancellationToken cancellationToken)
+        => Done<IReadOnlyList<(string Type, long Count)>>(_db.Read(read => SqliteRunStatements.PendingTypes(read, batchId)));
+
     public ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken)
         => Done<IReadOnlyList<WorkerIdentity>>(_db.Read(read => SqliteRunStatements.LiveWorkers(read, _db.NowMs())));
 
     public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
         => Done(_db.Write(write => SqliteRunStatements.RecoverExpired(write, lostRunDelay)));
+
+    public ValueTask VerifyAsync(CancellationToken cancellationToken)
+    {
+        _db.VerifyFileIsStillThere();
+        return ValueTask.CompletedTask;
+    }
 
     public ValueTask DisposeAsync()
     {
