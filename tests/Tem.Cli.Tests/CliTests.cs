@@ -45,6 +45,7 @@ public sealed class CliTests : IDisposable
         await tem.Batches.CreateAsync("later", "rewrite");
     }
 
+    /// <summary>Runs the built tool with <paramref name="args"/>; its exit code and what it printed.</summary>
     internal static async Task<(int Exit, string Out, string Err)> Tem(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -202,22 +203,6 @@ public sealed class CliSteeringTests : IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Tem(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tem.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        return (process.ExitCode, await output, await error);
-    }
-
     [Fact]
     public async Task Show_lists_attempts_retry_task_reruns_a_failure_and_report_names_unhandled_types()
     {
@@ -233,20 +218,20 @@ public sealed class CliSteeringTests : IDisposable
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var bytes = File.ReadAllBytes(DbPath);
-        var show = await Tem("show", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var show = await CliTests.Tem("show", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(0, show.Exit);
         Assert.Contains("Attempt 1: failed", show.Out);
         Assert.Contains("model refused doc 1", show.Out);
         Assert.Contains("   at ", show.Out); // the stack trace of the attempt
         Assert.Equal(bytes, File.ReadAllBytes(DbPath)); // a read command changes nothing
 
-        var retry = await Tem("retry-task", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var retry = await CliTests.Tem("retry-task", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal((0, $"task {failedId}: returned to pending."), (retry.Exit, retry.Out.Trim()));
-        var again = await Tem("retry-task", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var again = await CliTests.Tem("retry-task", DbPath, failedId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(1, again.Exit);
         Assert.Contains("is not failed", again.Err);
 
-        var report = await Tem("report", DbPath, "nightly");
+        var report = await CliTests.Tem("report", DbPath, "nightly");
         Assert.Contains("1 tasks wait for a handler of type doc: no live worker handles it.", report.Out);
     }
 }

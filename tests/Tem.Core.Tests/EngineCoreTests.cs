@@ -8,8 +8,7 @@ namespace Tem.Core.Tests;
 /// <summary>The engine core's promises under stress: outcomes never lost, stops and starts that cannot race, wake-ups on time.</summary>
 public class EngineCoreTests
 {
-    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler)
-        => TemHandlerRegistry.Create(w => w.Register(Types.Echo, handler));
+    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler) => Types.EchoRegistry(handler);
 
     [Fact]
     public async Task Outcomes_survive_another_connection_holding_the_write_lock_past_BusyTimeout()

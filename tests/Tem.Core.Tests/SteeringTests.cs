@@ -5,8 +5,7 @@ namespace Tem.Core.Tests;
 /// <summary>Steering batches and single tasks, and the history that says what happened.</summary>
 public class SteeringTests
 {
-    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler)
-        => TemHandlerRegistry.Create(w => w.Register(Types.Echo, handler));
+    private static ITemHandlerRegistry Echo(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler) => Types.EchoRegistry(handler);
 
     [Fact]
     public async Task Every_failed_attempt_keeps_its_stack_trace_and_retry_failed_clears_the_current_error()
@@ -182,5 +181,37 @@ public class SteeringTests
         await tem.WaitForBatchAsync(batch.Id, Types.Timeout());
         Assert.Equal(InterruptionKind.Runtime, Assert.Single(await tem.Batches.GetInterruptionsAsync(batch.Id)).Kind);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"MaxRuntime = 1 s tripped after {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Too_many_rate_limit_refusals_within_the_window_interrupt_the_batch()
+    {
+        using var db = new TempDatabase();
+        await using var tem = db.Open(o => o.MaxRetryAfter = TimeSpan.FromMilliseconds(20), Echo((p, _, _) => throw new RetryAfterException(TimeSpan.FromMilliseconds(10))));
+        var batch = await tem.Batches.CreateAsync("b", "t", interruptionCriteria: new InterruptionCriteria { MaxRateLimitHits = 5, ProviderTroubleWindow = TimeSpan.FromMinutes(1) });
+        await tem.Tasks.EnqueueManyAsync(batch.Id, Types.Echo, Types.Payloads(3));
+        await tem.Worker.StartAsync();
+        var stats = await tem.WaitForBatchAsync(batch.Id, Types.Timeout());
+        Assert.Equal(3, stats.Pending); // no attempt was burnt; the tasks wait for a resume
+        var interruption = Assert.Single(await tem.Batches.GetInterruptionsAsync(batch.Id));
+        Assert.Equal(InterruptionKind.RateLimitHits, interruption.Kind);
+        Assert.Matches(@"^The provider refused \d+ runs with a rate limit within 60 s, reaching MaxRateLimitHits = 5\.$", interruption.Reason);
+        var task = (await tem.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id })).First();
+        Assert.All(await tem.Tasks.GetAttemptsAsync(task.Id), a => Assert.Equal(TaskAttemptOutcome.Deferred, a.Outcome));
+    }
+
+    [Fact]
+    public async Task Two_reads_of_a_batch_are_equal_and_lookups_say_null_or_throw_consistently()
+    {
+        using var db = new TempDatabase();
+        await using var tem = db.Open();
+        var batch = await tem.Batches.CreateAsync("b", "t", new Dictionary<string, string> { ["owner"] = "ops" });
+        Assert.Equal(await tem.Batches.GetAsync(batch.Id), await tem.Batches.GetByCodeAsync("b"));
+        Assert.True(await tem.Batches.GetAsync(batch.Id) == await tem.Batches.GetAsync(batch.Id));
+        Assert.Null(await tem.Batches.TryGetAsync(404));
+        await Assert.ThrowsAsync<BatchNotFoundException>(() => tem.Batches.GetAsync(404));
+        Assert.Null(await tem.Tasks.TryGetAsync(404));
+        var id = await tem.Tasks.EnqueueAsync(batch.Id, Types.Echo, new EchoPayload(1));
+        Assert.Equal(id, Assert.Single(await tem.Tasks.ListAsync(batch.Id)).Id);
     }
 }

@@ -63,6 +63,10 @@ internal static class Types
 
     public static readonly TaskType<EchoPayload> Fire = new("fire", TestJson.Default.EchoPayload);
 
+    /// <summary>A registry with one handler, for the echo task type.</summary>
+    public static ITemHandlerRegistry EchoRegistry(Func<EchoPayload, TaskContext, CancellationToken, ValueTask<EchoResult>> handler)
+        => TemHandlerRegistry.Create(w => w.Register(Echo, handler));
+
     public static IEnumerable<EchoPayload> Payloads(int count) => Enumerable.Range(0, count).Select(i => new EchoPayload(i, $"t{i}"));
 
     public static CancellationToken Timeout(int seconds = 30) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;

@@ -26,4 +26,14 @@ public sealed record Batch
 
     /// <summary>The criteria that interrupt it automatically, if any.</summary>
     public InterruptionCriteria? InterruptionCriteria { get; init; }
+
+    /// <summary>Two reads of the same batch in the same state are equal: metadata is compared by its entries, not by reference.</summary>
+    public bool Equals(Batch? other) => other is not null
+        && Id == other.Id && Code == other.Code && Type == other.Type && Status == other.Status
+        && CreatedAt == other.CreatedAt && CompletedAt == other.CompletedAt && InterruptionCriteria == other.InterruptionCriteria
+        && Metadata.Count == other.Metadata.Count
+        && Metadata.All(entry => other.Metadata.TryGetValue(entry.Key, out var value) && value == entry.Value);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Id, Code, Status, CompletedAt);
 }

@@ -41,6 +41,29 @@ internal static class BatchRules
         return reason is null ? (BatchVerdict.CompleteIfDone, null) : (BatchVerdict.Interrupt, reason);
     }
 
+    /// <summary>
+    /// Whether the batch's refusals trip its provider-trouble criteria. <paramref name="countRefusals"/> counts the batch's
+    /// refusals of one kind ('deferred' for rate limits, 'overloaded') within a window; it is asked only when a criterion is set.
+    /// </summary>
+    public static (InterruptionKind Kind, string Reason)? ProviderTrouble(string? criteriaJson, Func<string, TimeSpan, long> countRefusals)
+    {
+        if (criteriaJson is null)
+        {
+            return null;
+        }
+
+        var criteria = InterruptionCriteria.FromJson(criteriaJson);
+        if (criteria.MaxRateLimitHits is null && criteria.MaxOverloadErrors is null)
+        {
+            return null;
+        }
+
+        var window = criteria.ProviderTroubleWindow;
+        return criteria.CheckProviderTrouble(
+            criteria.MaxRateLimitHits is null ? 0 : countRefusals(Storage.AttemptNames.Deferred, window),
+            criteria.MaxOverloadErrors is null ? 0 : countRefusals(Storage.AttemptNames.Overloaded, window));
+    }
+
     /// <summary>Whether a batch whose runtime criterion is all that might trip has run too long; the reason, or null.</summary>
     public static (InterruptionKind Kind, string Reason)? OverdueReason(string criteriaJson, long startedAtMs, long nowMs)
         => InterruptionCriteria.FromJson(criteriaJson).Check(0, 0, 0, TimeSpan.FromMilliseconds(nowMs - startedAtMs));

@@ -77,6 +77,10 @@ public sealed class BatchService
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     public Task<Batch> GetAsync(long batchId, CancellationToken cancellationToken = default) => RequireAsync(batchId, cancellationToken);
 
+    /// <summary>The batch with <paramref name="batchId"/>, or null if there is none (<see cref="GetAsync"/> throws instead).</summary>
+    public Task<Batch?> TryGetAsync(long batchId, CancellationToken cancellationToken = default)
+        => _store.GetBatchAsync(batchId, cancellationToken).AsTask();
+
     /// <summary>The batch with <paramref name="code"/>, or null if there is none.</summary>
     public Task<Batch?> GetByCodeAsync(string code, CancellationToken cancellationToken = default)
     {

@@ -30,8 +30,37 @@ public sealed record InterruptionCriteria
     /// <summary>Interrupt when this many tasks in a row have failed: 3 interrupts at the third failure in a row (0 or 1: at the first).</summary>
     public int? MaxConsecutiveFailures { get; init; }
 
+    /// <summary>Interrupt when the provider refused this many of the batch's runs with a rate limit (429) within <see cref="ProviderTroubleWindow"/>.</summary>
+    public int? MaxRateLimitHits { get; init; }
+
+    /// <summary>Interrupt when the provider reported overload (503/529) or refused concurrent requests this many times within <see cref="ProviderTroubleWindow"/>.</summary>
+    public int? MaxOverloadErrors { get; init; }
+
+    /// <summary>The period <see cref="MaxRateLimitHits"/> and <see cref="MaxOverloadErrors"/> count over. Default 1 minute.</summary>
+    public TimeSpan ProviderTroubleWindow { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Interrupt when the batch has run longer than this since its first task started (checked every second).</summary>
     public TimeSpan? MaxRuntime { get; init; }
+
+    /// <summary>
+    /// The provider-trouble verdict: <paramref name="rateLimitHits"/> and <paramref name="overloads"/> are the batch's refusals
+    /// of each kind within <see cref="ProviderTroubleWindow"/>. Returns the reason, or null.
+    /// </summary>
+    internal (InterruptionKind Kind, string Reason)? CheckProviderTrouble(long rateLimitHits, long overloads)
+    {
+        var window = ProviderTroubleWindow.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        if (MaxRateLimitHits is { } maxHits && rateLimitHits >= maxHits)
+        {
+            return (InterruptionKind.RateLimitHits, $"The provider refused {rateLimitHits} runs with a rate limit within {window} s, reaching MaxRateLimitHits = {maxHits}.");
+        }
+
+        if (MaxOverloadErrors is { } maxOverloads && overloads >= maxOverloads)
+        {
+            return (InterruptionKind.Overload, $"The provider reported overload or too many concurrent requests {overloads} times within {window} s, reaching MaxOverloadErrors = {maxOverloads}.");
+        }
+
+        return null;
+    }
 
     /// <summary>The stricter of two sets of criteria, criterion by criterion; either may be null.</summary>
     internal static InterruptionCriteria? Stricter(InterruptionCriteria? a, InterruptionCriteria? b) => (a, b) switch
@@ -45,6 +74,9 @@ public sealed record InterruptionCriteria
             MaxFailedTasks = Min(a.MaxFailedTasks, b.MaxFailedTasks),
             MaxConsecutiveFailures = Min(a.MaxConsecutiveFailures, b.MaxConsecutiveFailures),
             MaxRuntime = Min(a.MaxRuntime, b.MaxRuntime),
+            MaxRateLimitHits = Min(a.MaxRateLimitHits, b.MaxRateLimitHits),
+            MaxOverloadErrors = Min(a.MaxOverloadErrors, b.MaxOverloadErrors),
+            ProviderTroubleWindow = a.ProviderTroubleWindow > b.ProviderTroubleWindow ? a.ProviderTroubleWindow : b.ProviderTroubleWindow,
         },
     };
 
@@ -66,6 +98,16 @@ public sealed record InterruptionCriteria
         if (MaxFailedTasks is < 0 || MaxConsecutiveFailures is < 0)
         {
             throw new TemConfigurationException("InterruptionCriteria.MaxFailedTasks and MaxConsecutiveFailures must be 0 or more.");
+        }
+
+        if (MaxRateLimitHits is < 1 || MaxOverloadErrors is < 1)
+        {
+            throw new TemConfigurationException("InterruptionCriteria.MaxRateLimitHits and MaxOverloadErrors must be at least 1 (or null for no limit).");
+        }
+
+        if (ProviderTroubleWindow <= TimeSpan.Zero || ProviderTroubleWindow > TimeSpan.FromDays(1))
+        {
+            throw new TemConfigurationException($"InterruptionCriteria.ProviderTroubleWindow is {ProviderTroubleWindow}; it must be positive and at most one day.");
         }
 
         if (MaxRuntime is { } t && t <= TimeSpan.Zero)
@@ -119,6 +161,9 @@ public sealed record InterruptionCriteria
             if (MaxFailedTasks is { } f) writer.WriteNumber("maxFailedTasks", f);
             if (MaxConsecutiveFailures is { } c) writer.WriteNumber("maxConsecutiveFailures", c);
             if (MaxRuntime is { } t) writer.WriteNumber("maxRuntimeMs", (long)t.TotalMilliseconds);
+            if (MaxRateLimitHits is { } h) writer.WriteNumber("maxRateLimitHits", h);
+            if (MaxOverloadErrors is { } o) writer.WriteNumber("maxOverloadErrors", o);
+            writer.WriteNumber("providerTroubleWindowMs", (long)ProviderTroubleWindow.TotalMilliseconds);
             writer.WriteEndObject();
         }
 
@@ -136,6 +181,9 @@ public sealed record InterruptionCriteria
             MaxFailedTasks = root.TryGetProperty("maxFailedTasks", out var f) ? f.GetInt32() : null,
             MaxConsecutiveFailures = root.TryGetProperty("maxConsecutiveFailures", out var c) ? c.GetInt32() : null,
             MaxRuntime = root.TryGetProperty("maxRuntimeMs", out var t) ? TimeSpan.FromMilliseconds(t.GetInt64()) : null,
+            MaxRateLimitHits = root.TryGetProperty("maxRateLimitHits", out var h) ? h.GetInt32() : null,
+            MaxOverloadErrors = root.TryGetProperty("maxOverloadErrors", out var o) ? o.GetInt32() : null,
+            ProviderTroubleWindow = root.TryGetProperty("providerTroubleWindowMs", out var w) ? TimeSpan.FromMilliseconds(w.GetInt64()) : TimeSpan.FromMinutes(1),
         };
     }
 }

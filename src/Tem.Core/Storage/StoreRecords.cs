@@ -37,7 +37,11 @@ internal enum OutcomeKind
 /// One run's outcome, applied only if the task is still running at the version the worker claimed. <paramref name="Detail"/>
 /// is the exception with its stack trace, kept in the attempt history.
 /// </summary>
-internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Version, OutcomeKind Kind, string? Result, string? Error, TimeSpan Delay, string? Detail = null);
+internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Version, OutcomeKind Kind, string? Result, string? Error, TimeSpan Delay, string? Detail = null)
+{
+    /// <summary>For a deferral: the provider was overloaded or refused concurrency, rather than rate-limited.</summary>
+    public bool Overloaded { get; init; }
+}
 
 /// <summary>The batches a claim may take from, as JSON arrays (null for any): a worker's <see cref="WorkerScope"/>.</summary>
 internal readonly record struct ClaimScope(string? BatchIdsJson, string? BatchTypesJson)

@@ -9,8 +9,11 @@ public enum TaskAttemptOutcome
     /// <summary>It threw and the task failed for good.</summary>
     Failed,
 
-    /// <summary>The provider refused (rate limit or overload); the task waited without using the attempt.</summary>
+    /// <summary>The provider refused with a rate limit; the task waited without using the attempt.</summary>
     Deferred,
+
+    /// <summary>The provider was overloaded or refused concurrent requests; the task waited without using the attempt.</summary>
+    Overloaded,
 
     /// <summary>Its process stopped (crashed, was killed or froze) before it reported an outcome.</summary>
     Lost,

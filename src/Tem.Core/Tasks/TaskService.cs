@@ -189,6 +189,14 @@ public sealed class TaskService
         return changed;
     }
 
+    /// <summary>The task with id <paramref name="taskId"/>, or null if there is none (<see cref="GetAsync"/> throws instead).</summary>
+    public Task<TemTask?> TryGetAsync(long taskId, CancellationToken cancellationToken = default)
+        => _store.GetTaskAsync(taskId, cancellationToken).AsTask();
+
+    /// <summary>The first 100 tasks of a batch in id order: the shorthand for a <see cref="TaskQuery"/> with only <see cref="TaskQuery.BatchId"/>.</summary>
+    public Task<IReadOnlyList<TemTask>> ListAsync(long batchId)
+        => ListAsync(new TaskQuery { BatchId = batchId });
+
     /// <summary>Tasks matching <paramref name="query"/>, in id order.</summary>
     public Task<IReadOnlyList<TemTask>> ListAsync(TaskQuery query, CancellationToken cancellationToken = default)
     {

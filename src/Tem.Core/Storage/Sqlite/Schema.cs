@@ -127,6 +127,7 @@ internal static class Schema
         CREATE TABLE task_attempt (
             id         INTEGER PRIMARY KEY,
             task_id    INTEGER NOT NULL REFERENCES task (id),
+            batch_id   INTEGER NOT NULL REFERENCES batch (id),
             attempt    INTEGER NOT NULL,
             outcome    TEXT    NOT NULL,
             error      TEXT,
@@ -136,6 +137,8 @@ internal static class Schema
             ended_at   INTEGER NOT NULL
         );
         CREATE INDEX task_attempt_task ON task_attempt (task_id, id);
+        -- provider-trouble criteria count a batch's refusals within a window
+        CREATE INDEX task_attempt_refusals ON task_attempt (batch_id, outcome, ended_at) WHERE outcome IN ('deferred', 'overloaded');
 
         ALTER TABLE batch_interruption ADD COLUMN kind TEXT NOT NULL DEFAULT 'other';
 

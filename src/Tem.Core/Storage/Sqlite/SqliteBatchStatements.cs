@@ -220,6 +220,20 @@ internal static class SqliteBatchStatements
         }
     }
 
+    /// <summary>Interrupts each active batch whose refusals in this write trip its provider-trouble criteria.</summary>
+    public static void JudgeRefusals(SqliteWrite write, IEnumerable<long> batchIds)
+    {
+        foreach (var batchId in batchIds)
+        {
+            var criteria = write.AsRead().List("SELECT interruption_criteria FROM batch WHERE id = $id AND status = 'active';",
+                r => r.IsDBNull(0) ? null : r.GetString(0), ("$id", batchId)).FirstOrDefault();
+            if (BatchRules.ProviderTrouble(criteria, (outcome, window) => SqliteRunStatements.CountRecentAttempts(write, batchId, outcome, window)) is { } trip)
+            {
+                Interrupt(write, batchId, trip.Kind, trip.Reason);
+            }
+        }
+    }
+
     /// <summary>How many tasks the batch holds, counting no further than <paramref name="limit"/>.</summary>
     private static long CountTasks(SqliteWrite write, long batchId, int limit) => (long)write.Hot(
         "SELECT COUNT(*) FROM (SELECT 1 FROM task WHERE batch_id = $id AND status <> 'staged' LIMIT $limit);",

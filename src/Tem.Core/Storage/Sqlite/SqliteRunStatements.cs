@@ -31,8 +31,8 @@ internal static class SqliteRunStatements
         """;
 
     private const string History = """
-        INSERT INTO task_attempt (task_id, attempt, outcome, error, detail, claimed_at, ended_at)
-        SELECT id, attempt, $outcome, $error, $detail, claimed_at, $now FROM task
+        INSERT INTO task_attempt (task_id, batch_id, attempt, outcome, error, detail, claimed_at, ended_at)
+        SELECT id, batch_id, attempt, $outcome, $error, $detail, claimed_at, $now FROM task
         WHERE id = $id AND status = 'running' AND version = $version;
         """;
 
@@ -92,7 +92,7 @@ internal static class SqliteRunStatements
         if (outcome.Kind is OutcomeKind.Retry or OutcomeKind.Failed or OutcomeKind.Deferred)
         {
             // Kept before the transition, while the row still shows the attempt that ran; nothing if the claim is gone.
-            write.Hot(History, id, version, now, ("$outcome", AttemptNames.ToText(outcome.Kind)), ("$error", outcome.Error), ("$detail", outcome.Detail))
+            write.Hot(History, id, version, now, ("$outcome", AttemptNames.ToText(outcome.Kind, outcome.Overloaded)), ("$error", outcome.Error), ("$detail", outcome.Detail))
                 .ExecuteNonQuery();
         }
 
@@ -137,6 +137,11 @@ internal static class SqliteRunStatements
             TaskTypes = System.Text.Json.JsonSerializer.Deserialize(r.GetString(3), TemCoreJsonContext.Default.StringArray) ?? [],
         }, ("$now", nowMs));
 
+    /// <summary>How many of the batch's attempts ended with <paramref name="outcome"/> in the last <paramref name="window"/>.</summary>
+    public static long CountRecentAttempts(SqliteWrite write, long batchId, string outcome, TimeSpan window) => (long)write.Hot(
+        "SELECT COUNT(*) FROM task_attempt WHERE batch_id = $id AND outcome = $outcome AND ended_at > $since;",
+        ("$id", batchId), ("$outcome", outcome), ("$since", write.NowMs - (long)window.TotalMilliseconds)).ExecuteScalar()!;
+
     /// <summary>The batch's pending tasks per type.</summary>
     public static List<(string Type, long Count)> PendingTypes(SqliteRead read, long batchId) => read.List(
         "SELECT type, COUNT(*) FROM task WHERE batch_id = $id AND status = 'pending' GROUP BY type ORDER BY type;",
@@ -166,8 +171,8 @@ internal static class SqliteRunStatements
         var ended = new Dictionary<long, BatchTally>();
         var returned = 0;
         using (var history = write.Command($"""
-            INSERT INTO task_attempt (task_id, attempt, outcome, error, claimed_at, ended_at)
-            SELECT id, attempt, 'lost', 'The process running this attempt stopped (crashed, was killed or froze) before reporting an outcome.', claimed_at, $now
+            INSERT INTO task_attempt (task_id, batch_id, attempt, outcome, error, claimed_at, ended_at)
+            SELECT id, batch_id, attempt, 'lost', 'The process running this attempt stopped (crashed, was killed or froze) before reporting an outcome.', claimed_at, $now
             FROM task WHERE {where};
             """, [("$now", write.NowMs), .. parameters]))
         {

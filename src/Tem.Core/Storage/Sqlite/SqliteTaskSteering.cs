@@ -19,8 +19,8 @@ internal static class SqliteTaskSteering
     public static bool Rerun(SqliteWrite write, long taskId)
     {
         write.Execute("""
-            INSERT INTO task_attempt (task_id, attempt, outcome, result, claimed_at, ended_at)
-            SELECT id, attempt, 'completed', result, claimed_at, COALESCE(completed_at, $now) FROM task WHERE id = $id AND status = 'completed';
+            INSERT INTO task_attempt (task_id, batch_id, attempt, outcome, result, claimed_at, ended_at)
+            SELECT id, batch_id, attempt, 'completed', result, claimed_at, COALESCE(completed_at, $now) FROM task WHERE id = $id AND status = 'completed';
             """, ("$id", taskId), ("$now", write.NowMs));
         return Steer(write, taskId, TemTaskStatus.Completed, "task-rerun", "queued to run again after it completed; its old result is in its attempt history", """
             UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, result = NULL, error = NULL, run_after = $now,

@@ -202,6 +202,7 @@ internal sealed class SqliteTemStore : ITemStore
         {
             var rejected = new List<TaskOutcome>();
             var ended = new Dictionary<long, BatchTally>();
+            HashSet<long>? refused = null;
             foreach (var outcome in outcomes)
             {
                 if (SqliteRunStatements.WriteOutcome(write, outcome) == 0)
@@ -212,9 +213,17 @@ internal sealed class SqliteTemStore : ITemStore
                 {
                     BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
                 }
+                else if (outcome.Kind == OutcomeKind.Deferred)
+                {
+                    (refused ??= []).Add(outcome.BatchId);
+                }
             }
 
             SqliteBatchStatements.ApplyTallies(write, ended);
+            if (refused is not null)
+            {
+                SqliteBatchStatements.JudgeRefusals(write, refused);
+            }
             return rejected;
         }));
 
