@@ -78,7 +78,8 @@ internal static class TaskRunner
                 var delay = context.Pacing.OnRefused(refused, task.RateLimitDeferrals);
                 if (verdict.Outcome is { Kind: OutcomeKind.Deferred } deferred)
                 {
-                    verdict = verdict with { Outcome = deferred with { Delay = delay } };
+                    // Issue 14 counts overloads and concurrency refusals apart from rate limits (ProviderRefusal's kinds).
+                    verdict = verdict with { Outcome = deferred with { Delay = delay, Overloaded = refused.Kind != ProviderRefusalKind.RateLimit } };
                 }
             }
 
