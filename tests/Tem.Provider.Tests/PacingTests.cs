@@ -54,10 +54,10 @@ public sealed class PacingTests(ITestOutputHelper output) : IDisposable
             o.Concurrency = 60;
             o.AdaptiveConcurrency = true;
             o.RateLimit = new RateLimitOptions { PerSecond = 600 };
-        }, Prompts(1000));
+        }, Prompts(2000));
 
-        var share = Report("configured at 3x the limits, adaptive on", run, simulator, (1000 - 200) / 200.0);
-        AssertAllOnce(run, simulator, 1000);
+        var share = Report("configured at 3x the limits, adaptive on", run, simulator, (2000 - 200) / 200.0);
+        AssertAllOnce(run, simulator, 2000);
         Assert.True(share < 0.03, $"{share:P1} refused");
     }
 
