@@ -4,8 +4,18 @@ namespace Tem.Cli;
 internal static class CliDatabase
 {
     /// <summary>Opens the database: read-only (nothing in the file changes) unless <paramref name="write"/> is set for a command that steers.</summary>
+    /// <remarks>
+    /// A PostgreSQL connection string (<c>Host=…;Database=…</c>, optionally with <c>Schema=…</c>, default <c>tem</c>)
+    /// works wherever a file path does.
+    /// </remarks>
     public static TemEngine Open(string path, bool write = false)
     {
+        if (PostgresDatabaseArgument.TryParse(path) is { } postgres)
+        {
+            postgres.ReadOnly = !write;
+            return TemEngine.Open(new TemOptions { Store = postgres, PollInterval = TimeSpan.FromMilliseconds(250) });
+        }
+
         if (!File.Exists(path))
         {
             throw new CliException($"database '{path}' not found.");

@@ -7,7 +7,7 @@ namespace Tem.Cli;
 /// <summary>The commands of the tool; each opens the database, does one thing, and closes it.</summary>
 internal static class TemCommands
 {
-    private static readonly Argument<string> Database = new("database") { Description = "The Tem database file." };
+    private static readonly Argument<string> Database = new("database") { Description = "The Tem database: a SQLite file, or a PostgreSQL connection string (Host=…;Database=…[;Schema=tem])." };
     private static readonly Argument<string> Code = new("code") { Description = "The batch code." };
     private static readonly Option<bool> Json = new("--json") { Description = "Print JSON instead of text." };
 

@@ -17,6 +17,7 @@ public sealed class TemEngine : IAsyncDisposable
         _store = store;
         _options = options;
         _signals = new EngineSignals(time);
+        (store as IStoreSignalSource)?.Attach(_signals); // other processes' changes, where the store hears of them
         Worker = new TemWorker(store, options, _signals, time);
         Tasks = new TaskService(store, options, _signals);
         Batches = new BatchService(store, options, _signals);

@@ -41,6 +41,14 @@ var options = new TemOptions
     Logger = new StdoutLogger(),
 };
 
+// "postgres:<schema>:<connection string>" runs on PostgreSQL instead of a SQLite file (tests/Tem.PostgreSql.Tests).
+if (dbPath.StartsWith("postgres:", StringComparison.Ordinal))
+{
+    var parts = dbPath.Split(':', 3);
+    options.DatabasePath = "";
+    options.UsePostgres(parts[2], parts[1]);
+}
+
 if (mode == "open")
 {
     try

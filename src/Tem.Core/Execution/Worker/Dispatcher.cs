@@ -76,7 +76,11 @@ internal static class Dispatcher
         {
             return await context.Store.ClaimAsync(context.Identity.Owner, run.TaskTypes, run.Scope, limit, context.Options.LeaseDuration, stopping).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return []; // a store that honours the token (PostgreSQL) gives up the claim at a stop; nothing was committed
+        }
+        catch (Exception ex)
         {
             Log.ClaimFailed(context.Logger, ex);
             return [];

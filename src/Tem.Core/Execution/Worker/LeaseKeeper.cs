@@ -57,7 +57,11 @@ internal static class LeaseKeeper
                     context.Signals.BatchChanged();
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break; // a store that honours the token (PostgreSQL) ends the upkeep mid-statement at a stop
+            }
+            catch (Exception ex)
             {
                 Log.LeaseUpkeepFailed(context.Logger, ex);
             }

@@ -1,0 +1,139 @@
+using System.Globalization;
+using Npgsql;
+using Tem.Execution;
+
+namespace Tem.Storage.Postgres;
+
+/// <summary>
+/// LISTEN/NOTIFY between engines on one schema. Writes queue a notification in their transaction (delivered only
+/// if it commits): <c>w &lt;ms&gt;</c> work can be claimed in that many milliseconds, <c>c &lt;id&gt;</c> a batch was
+/// cancelled, <c>b</c> a batch changed state. A listener holds one connection, passes what other stores sent to the
+/// engine's <see cref="EngineSignals"/>, and reconnects with backoff when the connection drops — then wakes
+/// everything once, since notifications sent meanwhile are lost (polling covers the rest).
+/// </summary>
+internal sealed class PgNotifications : IAsyncDisposable
+{
+    private readonly PgDatabase _db;
+    private readonly EngineSignals _signals;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private PgNotifications(PgDatabase db, EngineSignals signals)
+    {
+        _db = db;
+        _signals = signals;
+        _loop = Task.Run(ListenLoopAsync);
+    }
+
+    /// <summary>The first LISTEN is in place (tests wait for it; the engine need not).</summary>
+    public Task Listening => _listening.Task;
+
+    public const string Changed = "b";
+
+    public static string Work(TimeSpan delay) => "w " + ((long)Math.Max(0, delay.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
+
+    public static string Cancelled(long batchId) => "c " + batchId.ToString(CultureInfo.InvariantCulture);
+
+    public static PgNotifications Start(PgDatabase db, EngineSignals signals) => new(db, signals);
+
+    private async Task ListenLoopAsync()
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        var missedSome = false;
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _db.DataSource.OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
+                connection.Notification += OnNotification;
+                await using (var listen = new NpgsqlCommand($"LISTEN {_db.Channel};", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
+                }
+
+                _listening.TrySetResult();
+                if (missedSome)
+                {
+                    Wake(); // whatever was sent while we were away
+                }
+
+                delay = TimeSpan.FromMilliseconds(100);
+                while (!_stop.IsCancellationRequested)
+                {
+                    // The timeout makes a dead connection show itself as an error within a minute.
+                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), _stop.Token).ConfigureAwait(false))
+                    {
+                        await using var ping = new NpgsqlCommand("SELECT 1;", connection);
+                        await ping.ExecuteScalarAsync(_stop.Token).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            {
+                missedSome = true;
+                try
+                {
+                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        var payload = e.Payload;
+        var space = payload.IndexOf(' ', StringComparison.Ordinal);
+        if (space < 0 || payload.AsSpan(0, space).SequenceEqual(_db.Origin))
+        {
+            return; // our own: the engine that wrote it signalled itself already
+        }
+
+        var message = payload.AsSpan(space + 1);
+        var argument = message.Length > 2 && long.TryParse(message[2..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        switch (message.Length > 0 ? message[0] : ' ')
+        {
+            case 'w':
+                _signals.WorkAvailable(argument > 0 ? TimeSpan.FromMilliseconds(argument) : null);
+                _signals.BatchChanged();
+                break;
+            case 'c':
+                _signals.Cancelled(argument);
+                _signals.BatchChanged();
+                break;
+            default:
+                _signals.BatchChanged();
+                break;
+        }
+    }
+
+    private void Wake()
+    {
+        _signals.WorkAvailable();
+        _signals.BatchChanged();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,44 @@
+namespace Tem.Storage.Postgres;
+
+/// <summary>The reads behind <see cref="BatchReport"/>, taken in one REPEATABLE READ snapshot so its figures agree with each other.</summary>
+internal static class PgReportQuery
+{
+    public static async ValueTask<BatchReport> ReadAsync(PgTransaction tx, Batch batch, int topErrors, CancellationToken ct)
+    {
+        var id = ("id", (object?)batch.Id);
+        var stats = await PgBatchStatements.StatsAsync(tx, batch.Id, ct).ConfigureAwait(false);
+        var (firstClaimed, lastCompleted) = (await tx.ListAsync("SELECT MIN(claimed_at), MAX(completed_at) FROM {s}.task WHERE batch_id = @id AND status <> 'staged';",
+            r => (r.IsDBNull(0) ? (long?)null : r.GetInt64(0), r.IsDBNull(1) ? (long?)null : r.GetInt64(1)), ct, id).ConfigureAwait(false))[0];
+        var durations = await tx.ListAsync("""
+            SELECT completed_at - claimed_at FROM {s}.task
+            WHERE batch_id = @id AND status = 'completed' AND claimed_at IS NOT NULL
+            ORDER BY 1;
+            """, r => r.GetInt64(0), ct, id).ConfigureAwait(false);
+        var attempts = await tx.ListAsync("""
+            SELECT attempt, COUNT(*) FROM {s}.task WHERE batch_id = @id AND status IN ('completed', 'failed')
+            GROUP BY attempt ORDER BY attempt;
+            """, r => new AttemptCount(r.GetInt32(0), r.GetInt64(1)), ct, id).ConfigureAwait(false);
+        var errors = await tx.ListAsync("""
+            SELECT error, COUNT(*) FROM {s}.task WHERE batch_id = @id AND error IS NOT NULL AND status IN ('failed', 'pending')
+            GROUP BY error ORDER BY COUNT(*) DESC, error LIMIT @top;
+            """, r => new ErrorCount(r.GetString(0), r.GetInt64(1)), ct, id, ("top", topErrors)).ConfigureAwait(false);
+
+        TimeSpan? Percentile(double p) => durations.Count == 0 ? null
+            : TimeSpan.FromMilliseconds(durations[Math.Clamp((int)Math.Ceiling(p * durations.Count) - 1, 0, durations.Count - 1)]);
+        var span = lastCompleted - firstClaimed;
+        return new BatchReport
+        {
+            Batch = batch,
+            Stats = stats,
+            FirstClaimedAt = firstClaimed is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+            LastCompletedAt = lastCompleted is { } l ? DateTimeOffset.FromUnixTimeMilliseconds(l) : null,
+            Throughput = span is > 0 ? stats.Completed * 1000.0 / span.Value : null,
+            DurationP50 = Percentile(0.50),
+            DurationP95 = Percentile(0.95),
+            DurationMax = Percentile(1.0),
+            Attempts = attempts,
+            TopErrors = errors,
+            Interruptions = await PgBatchStatements.InterruptionsAsync(tx, batch.Id, ct).ConfigureAwait(false),
+        };
+    }
+}

@@ -1,0 +1,235 @@
+namespace Tem.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL statements of a task's run: claim, outcomes, lease upkeep, heartbeats and recovery of lost runs.
+/// Claims lock with <c>FOR UPDATE SKIP LOCKED</c>, so engines on many hosts claim side by side without waiting on
+/// each other; outcomes go in one statement per kind, each row still conditional on status and version.
+/// </summary>
+internal static class PgRunStatements
+{
+    /// <summary>The claim, one statement: pick over the partial index of claimable rows, skipping rows another claim holds, take them, and mark their batches started.</summary>
+    public const string Claim = """
+        WITH picked AS (
+            SELECT t.id FROM {s}.task t
+            WHERE t.status = 'pending' AND t.run_after <= {now}
+              AND t.type = ANY(@types)
+              -- An array computed once, not a join: a join makes the planner sort every pending row instead of
+              -- walking task_claimable in order and stopping at the limit.
+              AND t.batch_id = ANY(ARRAY(SELECT b.id FROM {s}.batch b WHERE b.status = 'active'
+                  AND (@batchIds::bigint[] IS NULL OR b.id = ANY(@batchIds::bigint[]))
+                  AND (@batchTypes::text[] IS NULL OR b.type = ANY(@batchTypes::text[]))))
+            ORDER BY t.priority DESC, t.id
+            LIMIT @limit
+            FOR UPDATE OF t SKIP LOCKED),
+        claimed AS (
+            UPDATE {s}.task t
+            SET status = 'running', attempt = t.attempt + 1, lease_owner = @owner, lease_expires_at = {now} + @lease,
+                claimed_at = {now}, version = t.version + 1
+            FROM picked WHERE t.id = picked.id
+            RETURNING t.id, t.batch_id, t.type, t.payload, t.attempt, t.max_attempts, t.version, t.priority, t.idempotency_key, t.rate_limit_deferrals),
+        -- The batches' runtime criterion counts from their first claim; in the same statement, so a claim is one round trip.
+        started AS (
+            UPDATE {s}.batch b SET started_at = {now}
+            WHERE b.started_at IS NULL AND b.id IN (SELECT DISTINCT batch_id FROM claimed))
+        SELECT id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals FROM claimed;
+        """;
+
+    /// <summary>running → completed for every row of the group still at the version its claim gave it.</summary>
+    public const string Complete = """
+        UPDATE {s}.task t SET status = 'completed', result = o.result, error = NULL, completed_at = {now},
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, result, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Retry = """
+        UPDATE {s}.task t SET status = 'pending', error = o.error, run_after = {now} + o.delay,
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Fail = """
+        UPDATE {s}.task t SET status = 'failed', error = o.error, completed_at = {now},
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Defer = """
+        UPDATE {s}.task t SET status = 'pending', error = o.error, run_after = {now} + o.delay, attempt = t.attempt - 1,
+            rate_limit_deferrals = t.rate_limit_deferrals + 1, lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    private const string Release = """
+        UPDATE {s}.task t SET status = 'pending', run_after = {now}, attempt = t.attempt - 1,
+            lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
+        WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
+        RETURNING t.id, o.version;
+        """;
+
+    /// <summary>Kept before a group's transition, while the rows still show the attempt that ran; nothing for a claim that is gone.</summary>
+    private const string History = """
+        INSERT INTO {s}.task_attempt (task_id, batch_id, attempt, outcome, error, detail, claimed_at, ended_at)
+        SELECT t.id, t.batch_id, t.attempt, o.outcome, o.error, o.detail, t.claimed_at, {now}
+        FROM unnest(@ids::bigint[], @versions::bigint[], @outcomes::text[], @errors::text[], @details::text[]) AS o (id, version, outcome, error, detail)
+        JOIN {s}.task t ON t.id = o.id AND t.status = 'running' AND t.version = o.version;
+        """;
+
+    public static async ValueTask<List<ClaimedTask>> ClaimAsync(PgTransaction tx, string owner, string[] types, ClaimScope scope, int limit, TimeSpan lease, CancellationToken ct)
+    {
+        var claimed = await tx.ListAsync(Claim, r => new ClaimedTask(
+                r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
+                r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9)),
+            ct, ("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("types", types), ("limit", limit),
+            ("batchIds", scope.BatchIdsJson is { } ids ? System.Text.Json.JsonSerializer.Deserialize(ids, TemCoreJsonContext.Default.Int64Array) : null),
+            ("batchTypes", scope.BatchTypesJson is { } bt ? System.Text.Json.JsonSerializer.Deserialize(bt, TemCoreJsonContext.Default.StringArray) : null)).ConfigureAwait(false);
+        if (claimed.Count > 0)
+        {
+            // RETURNING gives no order; hand tasks out in claim order.
+            claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>Writes a group's outcomes, one statement per kind present; returns those whose claim was gone (recovered, resumed or cancelled elsewhere).</summary>
+    public static async ValueTask<List<TaskOutcome>> WriteOutcomesAsync(PgTransaction tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken ct)
+    {
+        var history = outcomes.Where(o => o.Kind is OutcomeKind.Retry or OutcomeKind.Failed or OutcomeKind.Deferred).OrderBy(o => o.TaskId).ToArray();
+        if (history.Length > 0)
+        {
+            await tx.ExecuteAsync(History, ct, ("ids", history.Select(o => o.TaskId).ToArray()), ("versions", history.Select(o => o.Version).ToArray()),
+                ("outcomes", history.Select(o => AttemptNames.ToText(o.Kind, o.Overloaded)).ToArray()), ("errors", history.Select(o => o.Error).ToArray()),
+                ("details", history.Select(o => o.Detail).ToArray())).ConfigureAwait(false);
+        }
+
+        var applied = new HashSet<(long Id, long Version)>();
+        foreach (var group in outcomes.GroupBy(o => o.Kind))
+        {
+            // Rows in id order: two writers touching overlapping rows lock them in one order.
+            var rows = group.OrderBy(o => o.TaskId).ToArray();
+            var sql = group.Key switch
+            {
+                OutcomeKind.Completed => Complete,
+                OutcomeKind.Retry => Retry,
+                OutcomeKind.Failed => Fail,
+                OutcomeKind.Deferred => Defer,
+                _ => Release,
+            };
+            var done = await tx.ListAsync(sql, r => (r.GetInt64(0), r.GetInt64(1)), ct,
+                ("ids", rows.Select(o => o.TaskId).ToArray()), ("versions", rows.Select(o => o.Version).ToArray()),
+                ("texts", rows.Select(o => group.Key == OutcomeKind.Completed ? o.Result : o.Error).ToArray()),
+                ("delays", rows.Select(o => (long)o.Delay.TotalMilliseconds).ToArray())).ConfigureAwait(false);
+            applied.UnionWith(done);
+            if (group.Key is OutcomeKind.Retry or OutcomeKind.Deferred or OutcomeKind.Released && done.Count > 0)
+            {
+                // Other engines may claim these now or once the shortest delay passes.
+                tx.Notify(PgNotifications.Work(rows.Min(o => group.Key == OutcomeKind.Released ? TimeSpan.Zero : o.Delay)));
+            }
+        }
+
+        return outcomes.Where(o => !applied.Contains((o.TaskId, o.Version))).ToList();
+    }
+
+    /// <summary>Upserts the worker's heartbeat and extends the leases of exactly the given runs it still holds.</summary>
+    public static async ValueTask<int> HeartbeatAsync(PgTransaction tx, WorkerIdentity worker, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken ct)
+    {
+        var leaseMs = (long)lease.TotalMilliseconds;
+        await tx.ExecuteAsync("""
+            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease, @types)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types;
+            """, ct, ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs),
+            ("types", System.Text.Json.JsonSerializer.Serialize(worker.TaskTypes.ToArray(), TemCoreJsonContext.Default.StringArray))).ConfigureAwait(false);
+        if (taskIds.Count == 0)
+        {
+            return 0;
+        }
+
+        return await tx.ExecuteAsync("""
+            UPDATE {s}.task SET lease_expires_at = {now} + @lease
+            WHERE id = ANY(@ids) AND lease_owner = @owner AND status = 'running';
+            """, ct, ("lease", leaseMs), ("ids", taskIds.ToArray()), ("owner", worker.Owner)).ConfigureAwait(false);
+    }
+
+    public static ValueTask<int> RemoveWorkerAsync(PgTransaction tx, string owner, CancellationToken ct)
+        => tx.ExecuteAsync("DELETE FROM {s}.worker WHERE owner = @owner;", ct, ("owner", owner));
+
+    public static ValueTask<List<WorkerIdentity>> LiveWorkersAsync(PgTransaction tx, CancellationToken ct) => tx.ListAsync(
+        "SELECT owner, machine, pid, task_types FROM {s}.worker WHERE expires_at >= {now} ORDER BY owner;",
+        r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2))
+        {
+            TaskTypes = System.Text.Json.JsonSerializer.Deserialize(r.GetString(3), TemCoreJsonContext.Default.StringArray) ?? [],
+        }, ct);
+
+    /// <summary>The batch's pending tasks per type.</summary>
+    public static ValueTask<List<(string Type, long Count)>> PendingTypesAsync(PgTransaction tx, long batchId, CancellationToken ct) => tx.ListAsync(
+        "SELECT type, COUNT(*) FROM {s}.task WHERE batch_id = @id AND status = 'pending' GROUP BY type ORDER BY type;",
+        r => (r.GetString(0), r.GetInt64(1)), ct, ("id", batchId));
+
+    /// <summary>The task's earlier attempts, oldest first.</summary>
+    public static ValueTask<List<TaskAttempt>> AttemptsAsync(PgTransaction tx, long taskId, CancellationToken ct) => tx.ListAsync(
+        "SELECT attempt, outcome, error, detail, result, claimed_at, ended_at FROM {s}.task_attempt WHERE task_id = @id ORDER BY id;",
+        r => new TaskAttempt(r.GetInt32(0), AttemptNames.Parse(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2),
+            r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
+            r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))),
+        ct, ("id", taskId));
+
+    /// <summary>Running tasks whose lease expired, and heartbeats an hour past expiry.</summary>
+    public static async ValueTask<int> RecoverExpiredAsync(PgTransaction tx, TimeSpan lostRunDelay, CancellationToken ct)
+    {
+        await tx.ExecuteAsync("DELETE FROM {s}.worker WHERE expires_at < {now} - 3600000;", ct).ConfigureAwait(false);
+        return await ReturnLostRunsAsync(tx, "status = 'running' AND lease_expires_at < {now}", lostRunDelay, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The batch's running tasks whose owner is not among <paramref name="liveOwners"/>.</summary>
+    public static ValueTask<int> ResumeLostAsync(PgTransaction tx, long batchId, string[] liveOwners, TimeSpan lostRunDelay, CancellationToken ct) => ReturnLostRunsAsync(tx,
+        "batch_id = @id AND status = 'running' AND (lease_owner IS NULL OR NOT (lease_owner = ANY(@live)))",
+        lostRunDelay, ct, ("id", batchId), ("live", liveOwners));
+
+    /// <summary>
+    /// Ends runs whose process stopped without reporting, as the SQLite store does: the run used its attempt; the
+    /// task goes back to pending after <paramref name="lostRunDelay"/> × 2^(attempts used − 1), or fails on its last attempt.
+    /// </summary>
+    private static async ValueTask<int> ReturnLostRunsAsync(PgTransaction tx, string where, TimeSpan lostRunDelay, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        await tx.ExecuteAsync($$"""
+            INSERT INTO {s}.task_attempt (task_id, batch_id, attempt, outcome, error, claimed_at, ended_at)
+            SELECT id, batch_id, attempt, 'lost', 'The process running this attempt stopped (crashed, was killed or froze) before reporting an outcome.', claimed_at, {now}
+            FROM {s}.task WHERE {{where}};
+            """, ct, parameters).ConfigureAwait(false);
+        var rows = await tx.ListAsync($$"""
+            UPDATE {s}.task SET
+                status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
+                error = CASE WHEN attempt >= max_attempts
+                    THEN 'Attempt ' || attempt || ' of ' || max_attempts || ' was lost: the process running it stopped (crashed, was killed or froze) '
+                        || 'before reporting an outcome, and no attempts are left. If this task brings its process down, fix the cause, then retry the batch''s failures.'
+                    ELSE error END,
+                completed_at = CASE WHEN attempt >= max_attempts THEN {now} ELSE NULL END,
+                run_after = {now} + @delay * (1 << LEAST(GREATEST(attempt - 1, 0), 6)), lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+            WHERE {{where}}
+            RETURNING batch_id, status;
+            """, r => (BatchId: r.GetInt64(0), Status: r.GetString(1)), ct, [("delay", (long)lostRunDelay.TotalMilliseconds), .. parameters]).ConfigureAwait(false);
+        var ended = new Dictionary<long, BatchTally>();
+        foreach (var row in rows.Where(r => r.Status == "failed"))
+        {
+            BatchTally.Add(ended, row.BatchId, success: false);
+        }
+
+        // Failures count towards the batch's interruption criteria, and the last of them may complete the batch.
+        await PgBatchStatements.ApplyTalliesAsync(tx, ended, ct).ConfigureAwait(false);
+        if (rows.Count > ended.Values.Sum(t => t.Failed))
+        {
+            tx.Notify(PgNotifications.Work(lostRunDelay));
+        }
+
+        return rows.Count;
+    }
+}

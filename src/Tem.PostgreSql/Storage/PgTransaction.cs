@@ -1,0 +1,65 @@
+using Npgsql;
+
+namespace Tem.Storage.Postgres;
+
+/// <summary>One store call's transaction (or, for a single statement, none): its commands, and the notifications it sends when it commits.</summary>
+internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, NpgsqlTransaction? transaction)
+{
+    private HashSet<string>? _notifications;
+
+    public PgDatabase Db => db;
+
+    /// <summary>A command for <paramref name="template"/> (see <see cref="PgDatabase.Sql"/>) in this transaction; dispose it.</summary>
+    public NpgsqlCommand Command(string template, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        var command = new NpgsqlCommand(db.Sql(template), connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+        }
+
+        return command;
+    }
+
+    public async ValueTask<int> ExecuteAsync(string template, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(template, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<object?> ScalarAsync(string template, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(template, parameters);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is DBNull ? null : value;
+    }
+
+    /// <summary>Reads every row of <paramref name="template"/> with <paramref name="map"/>.</summary>
+    public async ValueTask<List<T>> ListAsync<T>(string template, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(template, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(map(reader));
+        }
+
+        return list;
+    }
+
+    /// <summary>Queues a notification to every engine listening on this schema; sent in the transaction, so delivered only if it commits.</summary>
+    public void Notify(string payload) => (_notifications ??= new HashSet<string>(StringComparer.Ordinal)).Add(payload);
+
+    public async ValueTask SendNotificationsAsync(CancellationToken cancellationToken)
+    {
+        if (_notifications is not { Count: > 0 })
+        {
+            return;
+        }
+
+        await using var command = Command("SELECT pg_notify(@channel, p) FROM unnest(@payloads) AS p;",
+            ("channel", db.Channel), ("payloads", _notifications.Select(p => db.Origin + " " + p).ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

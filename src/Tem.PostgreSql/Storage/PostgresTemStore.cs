@@ -1,0 +1,289 @@
+using Tem.Execution;
+
+namespace Tem.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL store: one schema shared by engines on many machines. Each method is one transaction (retried
+/// while errors are transient) of the statements in <see cref="PgBatchStatements"/>, <see cref="PgTaskStatements"/>
+/// and <see cref="PgRunStatements"/>; writes that make work claimable, cancel a batch or change its state notify the
+/// other engines (<see cref="PgNotifications"/>).
+/// </summary>
+internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
+{
+    private readonly PgDatabase _db;
+    private PgNotifications? _notifications;
+
+    private PostgresTemStore(PgDatabase db) => _db = db;
+
+    public string Description => _db.Description;
+
+    /// <summary>The listener, once an engine attached (tests wait for its first LISTEN).</summary>
+    internal PgNotifications? Notifications => _notifications;
+
+    public static async ValueTask<PostgresTemStore> OpenAsync(PostgresStoreOptions options, CancellationToken cancellationToken)
+    {
+        var owns = options.DataSource is null;
+        var dataSource = options.DataSource ?? PgDatabase.BuildDataSource(options.ConnectionString!);
+        var db = new PgDatabase(dataSource, owns, options.Schema, options.RetryFor);
+        try
+        {
+            await PgSchema.MigrateAsync(db, options.ReadOnly, cancellationToken).ConfigureAwait(false);
+            if (!options.ReadOnly)
+            {
+                await db.RunAsync(tx => PgTaskStatements.DeleteAbandonedStagedAsync(tx, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+
+            return new PostgresTemStore(db);
+        }
+        catch
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public void Attach(EngineSignals signals) => _notifications ??= PgNotifications.Start(_db, signals);
+
+    // ---- batches ----
+
+    public ValueTask<Batch> CreateBatchAsync(string code, string type, string? metadataJson, string? criteriaJson, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.CreateAsync(tx, code, type, metadataJson, criteriaJson, cancellationToken), cancellationToken);
+
+    public ValueTask<Batch?> GetBatchAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunStatementAsync(tx => PgBatchStatements.GetAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<Batch?> GetBatchByCodeAsync(string code, CancellationToken cancellationToken)
+        => _db.RunStatementAsync(tx => PgBatchStatements.GetByCodeAsync(tx, code, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<Batch>> ListBatchesAsync(string? type, BatchStatus? status, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgBatchStatements.ListAsync(tx, type, status, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<BatchStats> GetStatsAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunStatementAsync(tx => PgBatchStatements.StatsAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<(bool Pending, bool Running)> HasUnfinishedAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunStatementAsync(tx => PgBatchStatements.HasUnfinishedAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<long> CountPendingAsync(CancellationToken cancellationToken)
+        => _db.RunStatementAsync(tx => PgTaskStatements.CountPendingAsync(tx, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<BatchInterruption>> GetInterruptionsAsync(long batchId, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgBatchStatements.InterruptionsAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<BatchReport> GetReportAsync(Batch batch, int topErrors, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgReportQuery.ReadAsync(tx, batch, topErrors, cancellationToken), cancellationToken, System.Data.IsolationLevel.RepeatableRead);
+
+    public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => _db.RunAsync(async tx =>
+        {
+            var was = await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            var reset = await PgRunStatements.ResumeLostAsync(tx, batchId, liveOwners.ToArray(), lostRunDelay, cancellationToken).ConfigureAwait(false);
+            if (reset > 0)
+            {
+                await PgBatchStatements.ReopenAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (was == BatchStatus.Interrupted || reset > 0)
+            {
+                await PgBatchStatements.RecordAsync(tx, batchId, "resumed",
+                    (was == BatchStatus.Interrupted ? "Resumed after an interruption; the criteria's counters start again. " : "Resumed. ") +
+                    $"{reset} tasks of dead workers were returned.", cancellationToken).ConfigureAwait(false);
+            }
+
+            await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            tx.Notify(PgNotifications.Work(TimeSpan.Zero)); // the batch's pending tasks are claimable again
+            return reset;
+        }, cancellationToken);
+
+    public ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        var reset = await tx.ExecuteAsync("""
+            UPDATE {s}.task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, error = NULL, run_after = {now}, completed_at = NULL, version = version + 1
+            WHERE batch_id = @id AND status = 'failed';
+            """, cancellationToken, ("id", batchId)).ConfigureAwait(false);
+        if (reset > 0)
+        {
+            await PgBatchStatements.ReopenAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+            await PgBatchStatements.RecordAsync(tx, batchId, "retry-failed", $"{reset} failed tasks were returned to pending with fresh attempts.", cancellationToken).ConfigureAwait(false);
+        }
+
+        await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        tx.Notify(PgNotifications.Work(TimeSpan.Zero));
+        return reset;
+    }, cancellationToken);
+
+    public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.CancelAsync(tx, batchId, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        await PgBatchStatements.RequireAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        return await PgBatchStatements.InterruptAsync(tx, batchId, kind, reason, cancellationToken).ConfigureAwait(false);
+    }, cancellationToken);
+
+    public async ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgBatchStatements.HistoryAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgRunStatements.AttemptsAsync(tx, taskId, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RetryAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.CancelAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RerunAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<(string Type, long Count)>> GetPendingTypesAsync(long batchId, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgRunStatements.PendingTypesAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgBatchStatements.InterruptOverdueAsync(tx, cancellationToken), cancellationToken);
+
+    // ---- enqueue ----
+
+    public ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+        => _db.RunAsync(async tx =>
+        {
+            var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
+            var inserted = await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "pending", token: null, cancellationToken).ConfigureAwait(false);
+            await AfterInsertAsync(tx, batchId, wasCompleted, inserted, tasks, cancellationToken).ConfigureAwait(false);
+            return new EnqueueResult(inserted, tasks.Count - inserted);
+        }, cancellationToken);
+
+    public ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
+        var (id, inserted) = await PgTaskStatements.InsertOneAsync(tx, batchId, type, task, cancellationToken).ConfigureAwait(false);
+        await AfterInsertAsync(tx, batchId, wasCompleted, inserted ? 1 : 0, [task], cancellationToken).ConfigureAwait(false);
+        return id;
+    }, cancellationToken);
+
+    public ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+        => _db.RunAsync(async tx =>
+        {
+            await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken, lockRow: false).ConfigureAwait(false); // staged rows never block completion
+            return await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "staged", token, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    {
+        var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
+        long committed = await PgTaskStatements.CommitStagedAsync(tx, token, cancellationToken).ConfigureAwait(false);
+        await AfterInsertAsync(tx, batchId, wasCompleted, committed, [], cancellationToken).ConfigureAwait(false);
+        return committed;
+    }, cancellationToken);
+
+    public async ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgTaskStatements.AbortStagedAsync(tx, token, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A completed batch that got new tasks is active again; other engines hear of the work.</summary>
+    private static async ValueTask AfterInsertAsync(PgTransaction tx, long batchId, bool wasCompleted, long inserted, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+    {
+        if (inserted == 0)
+        {
+            return;
+        }
+
+        if (wasCompleted)
+        {
+            await PgBatchStatements.ReactivateAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
+        }
+
+        tx.Notify(PgNotifications.Work(tasks.Count == 0 ? TimeSpan.Zero : tasks.Min(t => t.Delay)));
+    }
+
+    // ---- task reads ----
+
+    public ValueTask<TemTask?> GetTaskAsync(long taskId, CancellationToken cancellationToken)
+        => _db.RunStatementAsync(tx => PgTaskStatements.GetAsync(tx, taskId, cancellationToken), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<TemTask>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+        => await _db.RunStatementAsync(tx => PgTaskStatements.ListAsync(tx, query, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    // ---- runs ----
+
+    public async ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var types = taskTypes.ToArray();
+        return await _db.RunStatementAsync(tx => PgRunStatements.ClaimAsync(tx, owner, types, scope, limit, lease, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
+        => await _db.RunAsync(async tx =>
+        {
+            var rejected = await PgRunStatements.WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
+            var ended = new Dictionary<long, BatchTally>();
+            HashSet<long>? refused = null;
+            foreach (var outcome in outcomes)
+            {
+                if (rejected.Contains(outcome))
+                {
+                    continue;
+                }
+
+                if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
+                {
+                    BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
+                }
+                else if (outcome.Kind == OutcomeKind.Deferred)
+                {
+                    (refused ??= []).Add(outcome.BatchId);
+                }
+            }
+
+            await PgBatchStatements.ApplyTalliesAsync(tx, ended, cancellationToken).ConfigureAwait(false);
+            if (refused is not null)
+            {
+                await PgBatchStatements.JudgeRefusalsAsync(tx, refused, cancellationToken).ConfigureAwait(false);
+            }
+
+            return rejected;
+        }, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<int> HeartbeatAsync(WorkerIdentity owner, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgRunStatements.HeartbeatAsync(tx, owner, taskIds, lease, cancellationToken), cancellationToken);
+
+    public async ValueTask RemoveWorkerAsync(string owner, CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgRunStatements.RemoveWorkerAsync(tx, owner, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken)
+        => await _db.RunAsync(tx => PgRunStatements.LiveWorkersAsync(tx, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => PgRunStatements.RecoverExpiredAsync(tx, lostRunDelay, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Throws when Tem's tables are gone from the schema (dropped or replaced under the engine). An unreachable server
+    /// is not "gone": outages are retried, and the heartbeat that follows reports them.
+    /// </summary>
+    public async ValueTask VerifyAsync(CancellationToken cancellationToken)
+    {
+        bool present;
+        try
+        {
+            present = await _db.RunAsync(async tx => await tx.ScalarAsync("SELECT to_regclass(@table) IS NOT NULL;", cancellationToken, ("table", _db.Schema + ".task")).ConfigureAwait(false) is true,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TemDatabaseException or OperationCanceledException)
+        {
+            return;
+        }
+
+        if (!present)
+        {
+            throw new TemDatabaseException(
+                $"{Description}: Tem's tables are gone from the schema (dropped or replaced while the engine ran). The worker stopped claiming; restore the schema, or restart the engine to create an empty one.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_notifications is not null)
+        {
+            await _notifications.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _db.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,89 @@
+using Tem.Storage;
+using Xunit;
+
+namespace Tem.PostgreSql.Tests;
+
+/// <summary>Opening a PostgreSQL store: migrations once under concurrency, refusals, and errors that say what to do.</summary>
+public sealed class PostgresStoreTests : IAsyncLifetime
+{
+    private readonly string _schema = PostgresServer.NewSchema();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
+
+    private static async Task<ITemStore> OpenAsync(PostgresStoreOptions options)
+    {
+        options.Validate();
+        return await options.OpenAsync(TimeProvider.System, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Ten_stores_opening_a_new_schema_at_once_migrate_it_exactly_once()
+    {
+        var stores = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => OpenAsync(PostgresServer.Options(_schema)))));
+        try
+        {
+            // One row per migration, each written once: no host ran a migration a second time.
+            Assert.Equal((long)Storage.Postgres.PgSchema.CurrentVersion, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.schema_version;"));
+            Assert.Equal((long)Storage.Postgres.PgSchema.CurrentVersion, await PostgresServer.ScalarAsync($"SELECT COUNT(DISTINCT version) FROM {_schema}.schema_version;"));
+            var batch = await stores[3].CreateBatchAsync("b", "t", null, null, CancellationToken.None);
+            Assert.Equal(batch.Id, (await stores[7].GetBatchByCodeAsync("b", CancellationToken.None))!.Id);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_schema_from_a_newer_Tem_is_refused()
+    {
+        await (await OpenAsync(PostgresServer.Options(_schema))).DisposeAsync();
+        await PostgresServer.ScalarAsync($"INSERT INTO {_schema}.schema_version (version) VALUES (99);");
+        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(PostgresServer.Options(_schema)));
+        Assert.Contains("schema version 99, written by a newer Tem", ex.Message);
+        Assert.Contains("Upgrade Tem", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_schema_holding_someone_elses_tables_is_refused()
+    {
+        await PostgresServer.ScalarAsync($"CREATE SCHEMA {_schema}; CREATE TABLE {_schema}.orders (id int);");
+        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(PostgresServer.Options(_schema)));
+        Assert.Contains("belongs to something else", ex.Message);
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_a_typed_error_after_the_retries()
+    {
+        var options = new PostgresStoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2", Schema = _schema, RetryFor = TimeSpan.FromMilliseconds(300) };
+        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(options));
+        Assert.Contains("PostgreSQL 127.0.0.1:1", ex.Message);
+        Assert.Contains("Check that the server is running", ex.Message);
+        Assert.DoesNotContain("Password", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_database_says_to_create_it()
+    {
+        var options = new PostgresStoreOptions { ConnectionString = PostgresServer.ConnectionString + ";Database=tem_no_such_db", Schema = _schema, RetryFor = TimeSpan.Zero };
+        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(options));
+        Assert.Contains("does not exist", ex.Message);
+        Assert.Contains("createdb", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(null, "tem", "neither ConnectionString nor DataSource")]
+    [InlineData("Host=x;NoSuchKey=1", "tem", "connection string is not valid")]
+    [InlineData("Host=x", "Bad-Name", "Schema is 'Bad-Name'")]
+    public void Bad_options_are_refused_with_what_to_change(string? connectionString, string schema, string expected)
+    {
+        var options = new TemOptions { Store = new PostgresStoreOptions { ConnectionString = connectionString, Schema = schema } };
+        var ex = Assert.Throws<TemConfigurationException>(() => TemEngine.Open(options));
+        Assert.Contains(expected, ex.Message);
+    }
+}
