@@ -22,6 +22,7 @@ internal static class TemCommands
         SteerTask("rerun-task", "Run one completed task again; its old result stays in its attempt history.", (tem, id) => tem.Tasks.RerunAsync(id), "queued to run again", "is not completed"),
         Export(),
         DashboardCommand.Create(Database),
+        ProbeCommand.Create(),
     ];
 
     private static Command Batches()

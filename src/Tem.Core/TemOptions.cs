@@ -43,11 +43,12 @@ public sealed class TemOptions
     public int MaxRateLimitDeferrals { get; set; } = 20;
 
     /// <summary>
-    /// When a handler throws <see cref="RetryAfterException"/> (the provider refused), halve the number of
-    /// handlers allowed at once, then win it back by one for each "round" of successes (additive increase,
-    /// multiplicative decrease), never above <see cref="Concurrency"/>. Default false.
+    /// Adapt to the provider: start with a few handlers and double up to <see cref="Concurrency"/> (slow start), lower
+    /// the number at once on overload and concurrency refusals and win it back one per round, restart slowly after a
+    /// pause, and learn a start rate from 429s that come without limit headers. Null (default): on when
+    /// <see cref="RateLimit"/> is not configured, off when it is. Limits a provider advertises are followed either way.
     /// </summary>
-    public bool AdaptiveConcurrency { get; set; }
+    public bool? AdaptiveConcurrency { get; set; }
 
     /// <summary>Commit durability of the <see cref="DatabasePath"/> file. Default <see cref="TemDurability.Normal"/>.</summary>
     public TemDurability Durability { get; set; } = TemDurability.Normal;

@@ -27,8 +27,6 @@ internal sealed partial class ProviderJson : JsonSerializerContext;
 [CollectionDefinition(nameof(ProviderTests), DisableParallelization = true)]
 public sealed class ProviderTests : IDisposable
 {
-    private static readonly TaskType<Prompt, Completion> Complete = new("complete", ProviderJson.Default.Prompt, ProviderJson.Default.Completion, maxAttempts: 5);
-
     private readonly string _folder = Directory.CreateTempSubdirectory("tem-provider-").FullName;
 
     public void Dispose()
@@ -37,45 +35,8 @@ public sealed class ProviderTests : IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 
-    private sealed record Run(BatchStats Stats, long[] TaskIdsServedTwice, TimeSpan Elapsed);
-
-    /// <summary>Runs <paramref name="prompts"/> through Tem, each task one completion request through <see cref="ProviderRateLimitHandler"/>.</summary>
-    private async Task<Run> RunAsync(ProviderSimulator.ProviderSimulator simulator, Action<TemOptions> configure, IEnumerable<Prompt> prompts, bool reserveTokens = false)
-    {
-        var completedBy = new ConcurrentDictionary<int, int>();
-        var options = new TemOptions
-        {
-            DatabasePath = Path.Combine(_folder, "tem.db"),
-            PollInterval = TimeSpan.FromMilliseconds(100),
-            Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(500) },
-            MaxRateLimitDeferrals = 1000,
-        };
-        configure(options);
-        await using var tem = TemEngine.Open(options);
-        using var http = new HttpClient(new ProviderRateLimitHandler(tem.Worker) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = simulator.BaseAddress };
-        // Open the connections first, as a long-running client has them: a cold connect can delay a request's
-        // arrival by more than any sensible margin, and the provider counts on arrival.
-        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => http.GetStringAsync("health")));
-        tem.Worker.Register(Complete, async (prompt, context, ct) =>
-        {
-            if (reserveTokens)
-            {
-                await context.ReserveTokensAsync(prompt.Tokens, ct);
-            }
-
-            using var response = await http.PostAsJsonAsync("v1/completions", new CompletionRequest($"prompt {prompt.N}", prompt.Tokens), ProviderJson.Default.CompletionRequest, ct);
-            response.EnsureSuccessStatusCode();
-            using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
-            completedBy.AddOrUpdate(prompt.N, 1, (_, n) => n + 1);
-            return new Completion(body.RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!, body.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32());
-        });
-        var batch = await tem.Batches.CreateAsync("provider", "llm");
-        await tem.Tasks.EnqueueManyAsync(batch.Id, Complete, prompts);
-        var clock = Stopwatch.StartNew();
-        await tem.Worker.StartAsync();
-        var stats = await tem.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
-        return new Run(stats, completedBy.Where(p => p.Value > 1).Select(p => (long)p.Key).ToArray(), clock.Elapsed);
-    }
+    private Task<ProviderRun> RunAsync(ProviderSimulator.ProviderSimulator simulator, Action<TemOptions> configure, IEnumerable<Prompt> prompts, bool reserveTokens = false)
+        => ProviderRunner.RunAsync(_folder, simulator, configure, prompts, reserveTokens);
 
     [Fact]
     public async Task At_the_providers_limits_a_batch_completes_without_a_single_429()
@@ -95,32 +56,9 @@ public sealed class ProviderTests : IDisposable
 
         Assert.Equal(new BatchStats(0, 0, 2000, 0, 0), run.Stats);
         Assert.Equal(0, simulator.Counters.RateLimited);
-        Assert.Equal(0, simulator.Counters.Overloaded);
+        Assert.Equal(0, simulator.Counters.ConcurrencyRefused);
         Assert.Equal(2000, simulator.Counters.Served);
         Assert.Empty(run.TaskIdsServedTwice);
-    }
-
-    [Fact]
-    public async Task At_three_times_the_limits_adaptive_mode_completes_every_task_once_with_few_429s()
-    {
-        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions
-        {
-            RequestsPerMinute = 200,
-            Window = TimeSpan.FromSeconds(1),
-            MaxConcurrentRequests = 20,
-        });
-        var run = await RunAsync(simulator, o =>
-        {
-            o.Concurrency = 60;
-            o.AdaptiveConcurrency = true;
-            o.RateLimit = new RateLimitOptions { PerSecond = 600 };
-        }, Enumerable.Range(0, 2000).Select(i => new Prompt(i, 16)));
-
-        Assert.Equal(new BatchStats(0, 0, 2000, 0, 0), run.Stats);
-        Assert.Equal(2000, simulator.Counters.Served);
-        Assert.Empty(run.TaskIdsServedTwice);
-        var share = (double)simulator.Counters.RateLimited / simulator.Counters.Requests;
-        Assert.True(share < 0.05, $"{simulator.Counters.RateLimited} of {simulator.Counters.Requests} requests got 429 ({share:P1}); 503: {simulator.Counters.Overloaded}");
     }
 
     [Fact]
@@ -154,6 +92,9 @@ public sealed class ProviderTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(3723), ProviderRateLimitHandler.ParseDuration("1h2m3s"));
         Assert.Equal(TimeSpan.FromSeconds(1.5), ProviderRateLimitHandler.ParseDuration("1.5"));
         Assert.Null(ProviderRateLimitHandler.ParseDuration("soon"));
+        Assert.Equal(TimeSpan.FromMilliseconds(0.25), ProviderRateLimitHandler.ParseDuration("250µs"));
+        Assert.Equal(TimeSpan.FromMilliseconds(0.25), ProviderRateLimitHandler.ParseDuration("250us"));
+        Assert.Equal(TimeSpan.FromMilliseconds(1.5), ProviderRateLimitHandler.ParseDuration("1.5ms"));
 
         await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions { RequestsPerMinute = 1, Window = TimeSpan.FromSeconds(30) });
         using var http = new HttpClient(new ProviderRateLimitHandler { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = simulator.BaseAddress };
@@ -161,5 +102,38 @@ public sealed class ProviderTests : IDisposable
         var ex = await Assert.ThrowsAsync<RetryAfterException>(() => http.PostAsJsonAsync("v1/completions", new CompletionRequest("b", 1), ProviderJson.Default.CompletionRequest));
         Assert.InRange(ex.RetryAfter, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
         Assert.StartsWith("The provider answered 429 and asked to retry after", ex.Message);
+        Assert.Equal(ProviderRefusalKind.RateLimit, ex.Kind);
+    }
+
+    [Fact]
+    public void Both_header_styles_and_every_refusal_kind_are_read()
+    {
+        var now = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+        using var anthropic = new HttpResponseMessage();
+        anthropic.Headers.Add("anthropic-ratelimit-requests-limit", "50");
+        anthropic.Headers.Add("anthropic-ratelimit-requests-remaining", "20");
+        anthropic.Headers.Add("anthropic-ratelimit-requests-reset", "2026-12-01T12:00:36Z");
+        anthropic.Headers.Add("anthropic-ratelimit-input-tokens-limit", "40000");
+        anthropic.Headers.Add("anthropic-ratelimit-input-tokens-remaining", "39000");
+        anthropic.Headers.Add("anthropic-ratelimit-output-tokens-limit", "8000");
+        anthropic.Headers.Add("anthropic-ratelimit-output-tokens-remaining", "100");
+        anthropic.Headers.Add("anthropic-ratelimit-output-tokens-reset", "2026-12-01T12:00:59Z");
+        var limits = Execution.ProviderHeaders.Read(anthropic.Headers, now);
+        Assert.Equal(new Execution.AdvertisedLimit(50, 20, TimeSpan.FromSeconds(36)), limits.Requests);
+        Assert.Equal(new Execution.AdvertisedLimit(8000, 100, TimeSpan.FromSeconds(59)), limits.Tokens); // the tightest token limit
+
+        using var openAi = new HttpResponseMessage();
+        openAi.Headers.Add("x-ratelimit-limit-requests", "500");
+        openAi.Headers.Add("x-ratelimit-remaining-requests", "499");
+        openAi.Headers.Add("x-ratelimit-reset-requests", "120ms");
+        Assert.Equal(new Execution.AdvertisedLimit(500, 499, TimeSpan.FromMilliseconds(120)), Execution.ProviderHeaders.Read(openAi.Headers, now).Requests);
+        Assert.True(Execution.ProviderHeaders.Read(new HttpResponseMessage().Headers, now).IsEmpty);
+
+        Assert.Equal(ProviderRefusalKind.RateLimit, ProviderRefusal.Classify(System.Net.HttpStatusCode.TooManyRequests, "{\"error\":{\"type\":\"rate_limit_error\"}}"));
+        Assert.Equal(ProviderRefusalKind.Concurrency, ProviderRefusal.Classify(System.Net.HttpStatusCode.TooManyRequests, "Too many concurrent requests"));
+        Assert.Equal(ProviderRefusalKind.Concurrency, ProviderRefusal.Classify(System.Net.HttpStatusCode.ServiceUnavailable, "concurrency limit"));
+        Assert.Equal(ProviderRefusalKind.Overload, ProviderRefusal.Classify(System.Net.HttpStatusCode.ServiceUnavailable, null));
+        Assert.Equal(ProviderRefusalKind.Overload, ProviderRefusal.Classify((System.Net.HttpStatusCode)529, "{\"type\":\"overloaded_error\"}"));
+        Assert.Null(ProviderRefusal.Classify(System.Net.HttpStatusCode.InternalServerError, null));
     }
 }

@@ -11,27 +11,33 @@ using Microsoft.Extensions.Logging;
 namespace Tem.ProviderSimulator;
 
 /// <summary>
-/// A loopback stand-in for an LLM completion endpoint (POST /v1/completions with {"prompt", "max_tokens"}),
-/// with a provider's limits: concurrent requests (503), requests and tokens per window (429 with
-/// Retry-After and x-ratelimit-* headers), random 5xx and malformed bodies. Bound to 127.0.0.1 on a free port.
+/// A loopback stand-in for an LLM completion endpoint (POST /v1/completions with {"prompt", "max_tokens"}) that
+/// follows OpenAI's and Anthropic's published rate-limit semantics: requests and tokens per window, refilled by a
+/// sliding window or continuously, advertised in either header style (reset = time until fully replenished) or not
+/// at all, optionally enforced over hidden one-second windows; a concurrency cap (503 or 429 naming concurrent
+/// requests); bursts of 529 "overloaded"; limits that change mid-run; random 5xx and malformed bodies.
+/// Bound to 127.0.0.1 on a free port.
 /// </summary>
 public sealed class ProviderSimulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly SimulatorOptions _options;
     private readonly object _lock = new();
-    private readonly SlidingLimit? _requests;
-    private readonly SlidingLimit? _tokens;
+    private readonly ProviderLimit? _requests;
+    private readonly ProviderLimit? _tokens;
+    private readonly ProviderLimit? _hidden;
     private readonly Random _random;
-    private int _inFlight;
+    private long _firstRequest;
+    private bool _scaled;
 
     private ProviderSimulator(WebApplication app, SimulatorOptions options)
     {
         _app = app;
         _options = options;
         _random = new Random(options.Seed);
-        _requests = options.RequestsPerMinute is { } rpm ? new SlidingLimit(rpm, options.Window, TimeProvider.System) : null;
-        _tokens = options.TokensPerMinute is { } tpm ? new SlidingLimit(tpm, options.Window, TimeProvider.System) : null;
+        _requests = options.RequestsPerMinute is { } rpm ? NewLimit(rpm) : null;
+        _tokens = options.TokensPerMinute is { } tpm ? NewLimit(tpm) : null;
+        _hidden = options.HiddenRequestsPerSecond is { } rps ? new SlidingLimit(rps, TimeSpan.FromSeconds(1), TimeProvider.System) : null;
         app.MapPost("/v1/completions", HandleAsync);
         app.MapGet("/health", () => "ok"); // not counted: lets a client open its connections first
     }
@@ -41,6 +47,9 @@ public sealed class ProviderSimulator : IAsyncDisposable
 
     /// <summary>The base address, such as http://127.0.0.1:41234/.</summary>
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The completion endpoint's address.</summary>
+    public Uri CompletionsAddress => new(BaseAddress, "v1/completions");
 
     /// <summary>Starts a simulator on a free loopback port.</summary>
     public static async Task<ProviderSimulator> StartAsync(SimulatorOptions options)
@@ -62,44 +71,72 @@ public sealed class ProviderSimulator : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    private ProviderLimit NewLimit(long limit) => _options.Replenishment == Replenishment.Continuous
+        ? new ContinuousLimit(limit, _options.Window, TimeProvider.System)
+        : new SlidingLimit(limit, _options.Window, TimeProvider.System);
+
     private async Task HandleAsync(HttpContext http)
     {
-        Counters.Request();
-        int maxTokens;
+        var inFlight = Counters.Enter();
+        Interlocked.CompareExchange(ref _firstRequest, TimeProvider.System.GetTimestamp(), 0);
+        var at = TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _firstRequest));
         try
         {
-            using var body = await JsonDocument.ParseAsync(http.Request.Body);
-            maxTokens = body.RootElement.TryGetProperty("max_tokens", out var t) ? t.GetInt32() : 16;
-        }
-        catch (JsonException)
-        {
-            http.Response.StatusCode = 400;
-            return;
-        }
+            int maxTokens;
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(http.Request.Body);
+                maxTokens = body.RootElement.TryGetProperty("max_tokens", out var t) ? t.GetInt32() : 16;
+            }
+            catch (JsonException)
+            {
+                http.Response.StatusCode = 400;
+                return;
+            }
 
-        if (Interlocked.Increment(ref _inFlight) > (_options.MaxConcurrentRequests ?? int.MaxValue))
-        {
-            Interlocked.Decrement(ref _inFlight);
-            Counters.Overload();
-            http.Response.StatusCode = 503;
-            http.Response.Headers.RetryAfter = "1";
-            return;
-        }
+            if (inFlight > (_options.MaxConcurrentRequests ?? int.MaxValue))
+            {
+                Counters.RefuseConcurrency();
+                await RefuseAsync(http, _options.ConcurrencyRefusalStatus, TimeSpan.FromSeconds(1), "concurrency_limit_error", "Too many concurrent requests for this account.");
+                return;
+            }
 
-        try
-        {
             TimeSpan latency;
             double draw;
             lock (_lock)
             {
-                if (!Admit(http, maxTokens))
+                if (_options.ScaleLimitsAfter is { } after && at >= after && !_scaled)
+                {
+                    _scaled = true;
+                    _requests?.Scale(_options.LimitScale);
+                    _tokens?.Scale(_options.LimitScale);
+                    _hidden?.Scale(_options.LimitScale);
+                }
+
+                if (_options.OverloadFor > TimeSpan.Zero && at >= _options.OverloadFrom && at < _options.OverloadFrom + _options.OverloadFor
+                    && _random.NextDouble() < _options.OverloadShare)
+                {
+                    Counters.Overload();
+                    http.Response.StatusCode = 529;
+                }
+                else if (!Admit(http, maxTokens))
                 {
                     Counters.RateLimit();
-                    return;
+                    http.Response.StatusCode = 429;
                 }
 
                 latency = _options.MinLatency + ((_options.MaxLatency - _options.MinLatency) * _random.NextDouble());
                 draw = _random.NextDouble();
+            }
+
+            switch (http.Response.StatusCode)
+            {
+                case 529:
+                    await WriteErrorAsync(http, "overloaded_error", "Overloaded");
+                    return;
+                case 429:
+                    await WriteErrorAsync(http, "rate_limit_error", "Rate limit reached for requests or tokens.");
+                    return;
             }
 
             await Task.Delay(latency);
@@ -125,44 +162,110 @@ public sealed class ProviderSimulator : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            Counters.Leave();
+            Counters.Answer(at, http.Response.StatusCode, TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _firstRequest)));
         }
     }
 
-    /// <summary>Checks both windows; on refusal writes 429 with the headers a real provider sends.</summary>
+    /// <summary>Checks every limit; writes the advertised ones' headers, and on refusal the retry advice.</summary>
     private bool Admit(HttpContext http, int tokens)
     {
-        TimeSpan requestWait = TimeSpan.Zero, tokenWait = TimeSpan.Zero;
+        TimeSpan requestWait = TimeSpan.Zero, tokenWait = TimeSpan.Zero, hiddenWait = TimeSpan.Zero;
         long requestsLeft = 0, tokensLeft = 0;
-        TimeSpan requestReset = TimeSpan.Zero, tokenReset = TimeSpan.Zero;
-        var requestOk = _requests?.TryTake(1, out requestWait, out requestsLeft, out requestReset) ?? true;
-        var tokenOk = !requestOk || (_tokens?.TryTake(tokens, out tokenWait, out tokensLeft, out tokenReset) ?? true);
-        var headers = http.Response.Headers;
-        if (_requests is not null)
+        TimeSpan requestsFull = TimeSpan.Zero, tokensFull = TimeSpan.Zero;
+        var requestOk = _requests?.TryTake(1, out requestWait, out requestsLeft, out requestsFull) ?? true;
+        var tokenOk = _tokens?.TryTake(tokens, out tokenWait, out tokensLeft, out tokensFull) ?? true;
+        var hiddenOk = !(requestOk && tokenOk) || (_hidden?.TryTake(1, out hiddenWait, out _, out _) ?? true);
+        var admitted = requestOk && tokenOk && hiddenOk;
+        if (!admitted)
         {
-            headers["x-ratelimit-limit-requests"] = _requests.Limit.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-requests"] = requestsLeft.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-reset-requests"] = Seconds(requestReset);
+            // A refused request takes nothing from any limit.
+            if (requestOk && _requests is not null)
+            {
+                _requests.GiveBack(1);
+                requestsLeft++;
+            }
+
+            if (tokenOk && _tokens is not null)
+            {
+                _tokens.GiveBack(tokens);
+                tokensLeft += tokens;
+            }
         }
 
-        if (_tokens is not null)
-        {
-            headers["x-ratelimit-limit-tokens"] = _tokens.Limit.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-tokens"] = tokensLeft.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-reset-tokens"] = Seconds(tokenReset);
-        }
-
-        if (requestOk && tokenOk)
+        WriteLimitHeaders(http.Response.Headers, "requests", _requests, requestsLeft, requestsFull);
+        WriteLimitHeaders(http.Response.Headers, "tokens", _tokens, tokensLeft, tokensFull);
+        if (admitted)
         {
             return true;
         }
 
-        var wait = requestOk ? tokenWait : requestWait;
-        http.Response.StatusCode = 429;
-        headers["retry-after-ms"] = ((long)Math.Ceiling(wait.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
-        headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var wait = new[] { requestOk ? TimeSpan.Zero : requestWait, tokenOk ? TimeSpan.Zero : tokenWait, hiddenOk ? TimeSpan.Zero : hiddenWait }.Max();
+        if (_options.SendRetryAfter)
+        {
+            http.Response.Headers["retry-after-ms"] = ((long)Math.Ceiling(wait.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
         return false;
     }
 
-    private static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, span.TotalSeconds):0.###}s");
+    private void WriteLimitHeaders(IHeaderDictionary headers, string kind, ProviderLimit? limit, long remaining, TimeSpan untilFull)
+    {
+        if (limit is null)
+        {
+            return;
+        }
+
+        var limitText = limit.Limit.ToString(CultureInfo.InvariantCulture);
+        var remainingText = Math.Clamp(remaining, 0, limit.Limit).ToString(CultureInfo.InvariantCulture);
+        switch (_options.Headers)
+        {
+            case HeaderStyle.OpenAi:
+                headers[$"x-ratelimit-limit-{kind}"] = limitText;
+                headers[$"x-ratelimit-remaining-{kind}"] = remainingText;
+                headers[$"x-ratelimit-reset-{kind}"] = GoDuration(untilFull);
+                break;
+            case HeaderStyle.Anthropic:
+                headers[$"anthropic-ratelimit-{kind}-limit"] = limitText;
+                headers[$"anthropic-ratelimit-{kind}-remaining"] = remainingText;
+                headers[$"anthropic-ratelimit-{kind}-reset"] = (DateTimeOffset.UtcNow + untilFull).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+                break;
+        }
+    }
+
+    private async Task RefuseAsync(HttpContext http, int status, TimeSpan retryAfter, string type, string message)
+    {
+        http.Response.StatusCode = status;
+        if (_options.SendRetryAfter)
+        {
+            http.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        await WriteErrorAsync(http, type, message);
+    }
+
+    private static Task WriteErrorAsync(HttpContext http, string type, string message)
+    {
+        http.Response.ContentType = "application/json";
+        return http.Response.WriteAsync($$$"""{"type":"error","error":{"type":"{{{type}}}","message":"{{{message}}}"}}""");
+    }
+
+    /// <summary>A duration as OpenAI (Go) writes it: "166.667us", "120ms" under a second, else "1.5s" or "6m0s".</summary>
+    private static string GoDuration(TimeSpan span)
+    {
+        if (span < TimeSpan.FromMilliseconds(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, span.TotalMicroseconds):0.###}us");
+        }
+
+        if (span < TimeSpan.FromSeconds(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, span.TotalMilliseconds):0.###}ms");
+        }
+
+        return span < TimeSpan.FromMinutes(1)
+            ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.###}s")
+            : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes}m{span.Seconds}s");
+    }
 }

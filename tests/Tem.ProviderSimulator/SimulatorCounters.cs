@@ -1,9 +1,14 @@
+using System.Collections.Concurrent;
+
 namespace Tem.ProviderSimulator;
 
 /// <summary>What the simulator served and refused, for assertions.</summary>
 public sealed class SimulatorCounters
 {
-    private long _requests, _served, _rateLimited, _overloaded, _serverErrors, _malformed, _tokensServed;
+    private readonly ConcurrentQueue<(TimeSpan At, int Status)> _answers = new();
+    private long _requests, _served, _rateLimited, _concurrencyRefused, _overloaded, _serverErrors, _malformed, _tokensServed;
+    private int _inFlight, _peakInFlight;
+    private long _lastAnswerTicks;
 
     /// <summary>Every request received.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -11,11 +16,17 @@ public sealed class SimulatorCounters
     /// <summary>Requests answered 200 with a well-formed completion.</summary>
     public long Served => Interlocked.Read(ref _served);
 
-    /// <summary>Requests refused with 429.</summary>
+    /// <summary>Requests refused with 429 for a rate limit.</summary>
     public long RateLimited => Interlocked.Read(ref _rateLimited);
 
-    /// <summary>Requests refused with 503 (too many at once).</summary>
+    /// <summary>Requests refused because too many were in flight.</summary>
+    public long ConcurrencyRefused => Interlocked.Read(ref _concurrencyRefused);
+
+    /// <summary>Requests answered 529 "overloaded".</summary>
     public long Overloaded => Interlocked.Read(ref _overloaded);
+
+    /// <summary>Every refusal: rate limit, concurrency and overload.</summary>
+    public long Refused => RateLimited + ConcurrencyRefused + Overloaded;
 
     /// <summary>Requests failed with a random 5xx.</summary>
     public long ServerErrors => Interlocked.Read(ref _serverErrors);
@@ -26,7 +37,38 @@ public sealed class SimulatorCounters
     /// <summary>Tokens of the served requests.</summary>
     public long TokensServed => Interlocked.Read(ref _tokensServed);
 
-    internal void Request() => Interlocked.Increment(ref _requests);
+    /// <summary>Most requests in flight at once.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
+    /// <summary>Every answer's status with its time since the first request.</summary>
+    public IReadOnlyList<(TimeSpan At, int Status)> Answers => _answers.ToArray();
+
+    internal int Enter()
+    {
+        Interlocked.Increment(ref _requests);
+        var now = Interlocked.Increment(ref _inFlight);
+        int peak;
+        while (now > (peak = Volatile.Read(ref _peakInFlight)) && Interlocked.CompareExchange(ref _peakInFlight, now, peak) != peak)
+        {
+        }
+
+        return now;
+    }
+
+    internal void Leave() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>From the first request's arrival to the last answer's end: how long the provider was busy with the batch.</summary>
+    public TimeSpan Span => TimeSpan.FromTicks(Interlocked.Read(ref _lastAnswerTicks));
+
+    internal void Answer(TimeSpan at, int status, TimeSpan endedAt)
+    {
+        _answers.Enqueue((at, status));
+        var ticks = endedAt.Ticks;
+        long seen;
+        while (ticks > (seen = Interlocked.Read(ref _lastAnswerTicks)) && Interlocked.CompareExchange(ref _lastAnswerTicks, ticks, seen) != seen)
+        {
+        }
+    }
 
     internal void Serve(int tokens)
     {
@@ -35,6 +77,8 @@ public sealed class SimulatorCounters
     }
 
     internal void RateLimit() => Interlocked.Increment(ref _rateLimited);
+
+    internal void RefuseConcurrency() => Interlocked.Increment(ref _concurrencyRefused);
 
     internal void Overload() => Interlocked.Increment(ref _overloaded);
 

@@ -1,5 +1,28 @@
 namespace Tem.ProviderSimulator;
 
+/// <summary>Which limit headers the simulator sends.</summary>
+public enum HeaderStyle
+{
+    /// <summary><c>x-ratelimit-{limit,remaining,reset}-{requests,tokens}</c>, reset a duration until full ("6m0s", "120ms").</summary>
+    OpenAi,
+
+    /// <summary><c>anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}</c>, reset an RFC 3339 time of full replenishment.</summary>
+    Anthropic,
+
+    /// <summary>No limit headers at all.</summary>
+    None,
+}
+
+/// <summary>How the simulator's limits refill.</summary>
+public enum Replenishment
+{
+    /// <summary>A sliding window: what was taken comes back one window later.</summary>
+    SlidingWindow,
+
+    /// <summary>A token bucket refilled continuously at limit ÷ window.</summary>
+    Continuous,
+}
+
 /// <summary>How the simulated LLM provider behaves. Everything random is drawn from one seeded generator.</summary>
 public sealed class SimulatorOptions
 {
@@ -9,17 +32,50 @@ public sealed class SimulatorOptions
     /// <summary>Longest response time (uniform between the two).</summary>
     public TimeSpan MaxLatency { get; set; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Requests served at once; one more gets 503 with Retry-After. Null for no limit.</summary>
+    /// <summary>Requests served at once; one more is refused with <see cref="ConcurrencyRefusalStatus"/>. Null for no limit.</summary>
     public int? MaxConcurrentRequests { get; set; }
 
-    /// <summary>Requests per sliding minute; past it 429 with Retry-After. Null for no limit.</summary>
+    /// <summary>The status of a concurrency refusal (503 or 429); its body says "too many concurrent requests".</summary>
+    public int ConcurrencyRefusalStatus { get; set; } = 503;
+
+    /// <summary>Requests per window ("minute"); past it 429. Null for no limit.</summary>
     public int? RequestsPerMinute { get; set; }
 
-    /// <summary>Tokens (the request's max_tokens) per sliding minute; past it 429. Null for no limit.</summary>
+    /// <summary>Tokens (the request's max_tokens) per window; past it 429. Null for no limit.</summary>
     public int? TokensPerMinute { get; set; }
 
     /// <summary>The length of the "minute" the limits count over; shorten it to keep tests fast.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How the advertised limits refill. Default sliding window.</summary>
+    public Replenishment Replenishment { get; set; } = Replenishment.SlidingWindow;
+
+    /// <summary>
+    /// A limit enforced over one-second sliding windows that no header advertises, as providers enforce a per-minute
+    /// limit over shorter windows ("quantized"). Null for none.
+    /// </summary>
+    public int? HiddenRequestsPerSecond { get; set; }
+
+    /// <summary>Which limit headers to send. Default OpenAI's.</summary>
+    public HeaderStyle Headers { get; set; } = HeaderStyle.OpenAi;
+
+    /// <summary>Whether refusals carry Retry-After and retry-after-ms. Default true.</summary>
+    public bool SendRetryAfter { get; set; } = true;
+
+    /// <summary>From this long after the first request, <see cref="OverloadShare"/> of requests get 529 "overloaded".</summary>
+    public TimeSpan OverloadFrom { get; set; }
+
+    /// <summary>How long the overload lasts; zero for none.</summary>
+    public TimeSpan OverloadFor { get; set; }
+
+    /// <summary>Share of requests answered 529 during the overload.</summary>
+    public double OverloadShare { get; set; } = 0.5;
+
+    /// <summary>This long after the first request, every limit is multiplied by <see cref="LimitScale"/>. Null: never.</summary>
+    public TimeSpan? ScaleLimitsAfter { get; set; }
+
+    /// <summary>The factor of <see cref="ScaleLimitsAfter"/>, such as 0.5 to halve the limits.</summary>
+    public double LimitScale { get; set; } = 0.5;
 
     /// <summary>Share of accepted requests that fail with a random 500/502/504.</summary>
     public double ServerErrorRate { get; set; }

@@ -22,6 +22,9 @@ public sealed class RateLimitOptions
     /// </summary>
     public TimeSpan SafetyMargin { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>Whether starts may use a window's whole budget at once or are spread evenly over it. Default <see cref="RatePacing.Burst"/>.</summary>
+    public RatePacing Pacing { get; set; } = RatePacing.Burst;
+
     /// <summary>Most tokens reserved in any one minute through <see cref="TaskContext.ReserveTokensAsync"/>; null for no such limit.</summary>
     public int? TokensPerMinute { get; set; }
 
@@ -62,6 +65,11 @@ public sealed class RateLimitOptions
         if (SafetyMargin < TimeSpan.Zero)
         {
             throw new TemConfigurationException($"RateLimitOptions.SafetyMargin is {SafetyMargin}; it must not be negative.");
+        }
+
+        if (!Enum.IsDefined(Pacing))
+        {
+            throw new TemConfigurationException($"RateLimitOptions.Pacing is {(int)Pacing}, which is not a RatePacing value; use Burst or Even.");
         }
 
         foreach (var w in AllWindows().Concat(AllTokenWindows()))

@@ -11,6 +11,7 @@ public sealed class TaskContext
     private readonly object _ticketsLock = new();
     private readonly List<Execution.TokenTicket> _unsentTokens = [];
     private Execution.RateTicket? _startTicket;
+    private bool _requestSent;
 
     internal TaskContext(long taskId, long batchId, string taskType, int attempt, int maxAttempts, string? idempotencyKey,
         Execution.TokenBudget? tokens = null, Execution.StartRateGate? gate = null, Execution.RateTicket? startTicket = null)
@@ -71,10 +72,15 @@ public sealed class TaskContext
     /// never sees more than the limit, however long the handler took to get here. <see cref="ProviderRateLimitHandler"/>
     /// calls it for you; call it yourself right before the request when you use another client.
     /// </summary>
-    public void MarkRequestSent()
+    public void MarkRequestSent() => MarkRequest();
+
+    /// <summary>Does what <see cref="MarkRequestSent"/> says; true for the task's first request, which its start permit counted.</summary>
+    internal bool MarkRequest()
     {
         lock (_ticketsLock)
         {
+            var first = !_requestSent;
+            _requestSent = true;
             if (_startTicket is not null)
             {
                 _gate?.Restamp(_startTicket);
@@ -87,6 +93,7 @@ public sealed class TaskContext
             }
 
             _unsentTokens.Clear();
+            return first;
         }
     }
 

@@ -23,12 +23,12 @@ internal static class Dispatcher
                 wait = untilDue;
             }
 
-            var free = context.Adaptive.Current - run.InFlight;
+            var free = context.Pacing.Concurrency - run.InFlight;
             var permitBlocked = false;
             if (free > 0)
             {
                 tickets.Clear();
-                var granted = context.Gate.TryAcquire(free, tickets, out var retryIn);
+                var granted = context.Pacing.TryAcquire(free, tickets, out var retryIn);
                 if (granted == 0)
                 {
                     wait = retryIn < wait ? retryIn : wait;
@@ -37,7 +37,7 @@ internal static class Dispatcher
                 else
                 {
                     var claimed = await ClaimAsync(run, granted, stopping).ConfigureAwait(false);
-                    context.Gate.Refund(tickets.Skip(claimed.Count));
+                    context.Pacing.Refund(tickets.Skip(claimed.Count).ToList());
                     for (var i = 0; i < claimed.Count; i++)
                     {
                         var (task, ticket) = (claimed[i], tickets[i]);

@@ -57,7 +57,7 @@ internal static class OutcomeWriter
                 group.Add(outcome);
             }
 
-            if (yields >= 4 || group.Count == before && yields > 0 || group.Count >= run.Context.Adaptive.Current / 4 || run.InFlight <= group.Count || run.Abandoned)
+            if (yields >= 4 || group.Count == before && yields > 0 || group.Count >= run.Context.Pacing.Concurrency / 4 || run.InFlight <= group.Count || run.Abandoned)
             {
                 return;
             }

@@ -31,7 +31,7 @@ internal static class TaskRunner
         {
             if (ticket.IsReserved)
             {
-                context.Gate.Refund([ticket]); // the handler never started: its permit was not used
+                context.Pacing.Refund([ticket]); // the handler never started: its permit was not used
             }
 
             Finish(run, active, task, verdict, started, activity);
@@ -56,7 +56,7 @@ internal static class TaskRunner
             // The entry reads the payload, then logs the reserved permit as started right before calling the handler.
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, taskContext, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
-            context.Adaptive.OnSuccess();
+            context.Pacing.OnSucceeded();
             return OutcomePolicy.Completed(task, result);
         }
         catch (Exception ex)
@@ -72,14 +72,15 @@ internal static class TaskRunner
                 case OutcomeKind.Retry: Log.TaskRetrying(context.Logger, task.Id, task.Attempt, ex); break;
             }
 
-            if (verdict.PauseStarts is { } pause)
+            if (verdict.Refused && ex is RetryAfterException refused)
             {
-                context.Gate.Pause(pause);
-            }
-
-            if (verdict.Refused)
-            {
-                context.Adaptive.OnRefused();
+                // Pacing pauses, paces or lowers concurrency as the refusal's kind says, and says how long this task waits.
+                var delay = context.Pacing.OnRefused(refused, task.RateLimitDeferrals);
+                if (verdict.Outcome is { Kind: OutcomeKind.Deferred } deferred)
+                {
+                    // Issue 14 counts overloads and concurrency refusals apart from rate limits (ProviderRefusal's kinds).
+                    verdict = verdict with { Outcome = deferred with { Delay = delay, Overloaded = refused.Kind != ProviderRefusalKind.RateLimit } };
+                }
             }
 
             return verdict;

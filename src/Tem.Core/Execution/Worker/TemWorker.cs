@@ -46,7 +46,10 @@ public sealed class TemWorker
 
     /// <summary>How many handlers may run at once now: <see cref="TemOptions.Concurrency"/>, or less while
     /// <see cref="TemOptions.AdaptiveConcurrency"/> backs off after the provider refused requests.</summary>
-    public int EffectiveConcurrency => _context.Adaptive.Current;
+    public int EffectiveConcurrency => _context.Pacing.Concurrency;
+
+    /// <summary>The start rate and concurrency control that <see cref="ProviderRateLimitHandler"/> feeds.</summary>
+    internal ProviderPacing Pacing => _context.Pacing;
 
     /// <summary>
     /// Starts no task for <paramref name="delay"/>: for a provider that reported its limit exhausted
@@ -56,7 +59,7 @@ public sealed class TemWorker
     {
         if (delay > TimeSpan.Zero)
         {
-            _context.Gate.Pause(delay < _context.Options.MaxRetryAfter ? delay : _context.Options.MaxRetryAfter);
+            _context.Pacing.Pause(delay);
         }
     }
 

@@ -18,11 +18,12 @@ internal sealed class WorkerContext(ITemStore store, TemOptions options, EngineS
 
     public ILogger Logger { get; } = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    public StartRateGate Gate { get; } = new(options.RateLimit?.AllWindows() ?? [], options.RateLimit?.SafetyMargin ?? TimeSpan.Zero, time);
+    /// <summary>Start rate and concurrency: configured windows, learned provider limits, adaptive concurrency (issue 12).</summary>
+    public ProviderPacing Pacing { get; } = new(options, time);
 
-    public TokenBudget Tokens { get; } = new(options.RateLimit?.AllTokenWindows() ?? [], options.RateLimit?.SafetyMargin ?? TimeSpan.Zero, time);
+    public StartRateGate Gate => Pacing.Gate;
 
-    public AdaptiveConcurrency Adaptive { get; } = new(options.Concurrency, options.AdaptiveConcurrency, time);
+    public TokenBudget Tokens => Pacing.Tokens;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, string> _batchCodes = new();
 

@@ -1,0 +1,164 @@
+namespace Tem.Execution;
+
+/// <summary>
+/// One limit the provider advertises (requests or tokens), modelled as its own token bucket: the size it states,
+/// the level it last reported less what this client issued since, refilled at the replenishment rate. The rate is
+/// learned from "what is missing ÷ time until full" (both OpenAI's and Anthropic's reset mean time until fully
+/// replenished), narrowed over many responses, so an exhausted limit is paced at its refill rate instead of pausing until it is full. A lowered
+/// limit is adopted at once. After a refusal the model said should not happen (the provider enforces a shorter window
+/// than it advertises), starts are spread evenly at a share of the refill rate that shrinks on each further refusal
+/// and slowly grows back. Not thread-safe: <see cref="ProviderPacing"/> holds its lock.
+/// </summary>
+internal sealed class LearnedLimit(string name)
+{
+    private const double MaxShare = 0.97;
+    private readonly StartSpacing _spacing = new();
+    private long _limit;
+    private double _refill;        // units per second; 0 while unknown
+    private double _refillLow;
+    private double _refillHigh;
+    private double _reported;      // remaining as last reported
+    private double _reportedAt;    // seconds
+    private double _issuedBefore;  // this client's issued count when the reporting request left
+    private double _fullAt;        // when the provider said it would be full again
+    private double _share = 0.95;
+    private double _reserve = 1;    // in units of one start's cost
+    private double _lastCut = double.MinValue;
+
+    public string Name => name;
+
+    public bool IsKnown { get; private set; }
+
+    public long Limit => _limit;
+
+    public double RefillPerSecond => _refill;
+
+    /// <summary>Spread starts evenly at the refill rate instead of spending what is left first.</summary>
+    public bool Even { get; set; }
+
+    public void Observe(AdvertisedLimit advertised, double now, double issuedBeforeSend)
+    {
+        if (IsKnown && advertised.Limit < _limit)
+        {
+            _refill = 0; // a lowered limit: the old refill rate is wrong too
+        }
+
+        _limit = advertised.Limit;
+        IsKnown = true;
+        var missing = advertised.Limit - advertised.Remaining;
+        if (missing > 0 && advertised.UntilFull is { } full && full > TimeSpan.Zero)
+        {
+            // Remaining is a whole number rounded down, so the true deficit lies in (missing - 1, missing] and the
+            // refill rate in [(missing - 1) / untilFull, missing / untilFull]. Small deficits make wide intervals;
+            // intersecting them over the responses narrows the rate down. An empty intersection means the limit
+            // changed (or it is no continuous bucket): start again from this response.
+            var low = (missing - 1) / full.TotalSeconds;
+            var high = missing / full.TotalSeconds;
+            if (_refill == 0 || low > _refillHigh || high < _refillLow)
+            {
+                (_refillLow, _refillHigh) = (low, high);
+            }
+            else
+            {
+                (_refillLow, _refillHigh) = (Math.Max(_refillLow, low), Math.Min(_refillHigh, high));
+            }
+
+            _refill = (_refillLow + _refillHigh) / 2;
+        }
+
+        _reported = advertised.Remaining;
+        _reportedAt = now;
+        _issuedBefore = issuedBeforeSend;
+        _fullAt = now + (advertised.UntilFull?.TotalSeconds ?? 0);
+    }
+
+    /// <summary>What the provider probably has left now for this client.</summary>
+    public double Level(double now, double issued)
+    {
+        var refilled = _refill > 0
+            ? Math.Min(_limit, _reported + (_refill * (now - _reportedAt)))
+            : now >= _fullAt ? _limit : _reported;
+        return refilled - Math.Max(0, issued - _issuedBefore);
+    }
+
+    /// <summary>How many starts of <paramref name="cost"/> each fit now; when none, how long until one does.</summary>
+    public int Allow(double now, double issued, double cost, out double wait)
+    {
+        wait = 0;
+        if (!IsKnown || cost <= 0)
+        {
+            return int.MaxValue;
+        }
+
+        // Keep some requests' cost in hand: requests granted but not yet arrived are invisible to both sides.
+        var room = Level(now, issued) - (cost * _reserve);
+        var allowed = room >= cost ? (int)Math.Min(int.MaxValue, Math.Floor(room / cost)) : 0;
+        if (allowed == 0)
+        {
+            wait = _refill > 0 ? (cost - room) / _refill : Math.Max(0.05, _fullAt - now);
+            wait = Math.Max(wait, 0.001);
+            return 0;
+        }
+
+        if (Even && _refill > 0)
+        {
+            // A burst of two lets a start that woke late catch up, and still keeps any window of the refill rate's
+            // length within the limit (2 + 0.97 × rate × window ≤ rate × window from 67 a window on).
+            var spaced = _spacing.Allow(now, _refill * _share / cost, 2, out var spacingWait);
+            if (spaced == 0)
+            {
+                wait = spacingWait;
+                return 0;
+            }
+
+            allowed = Math.Min(allowed, spaced);
+        }
+
+        return allowed;
+    }
+
+    public void Take(double now, double cost, int count)
+    {
+        if (Even && _refill > 0 && cost > 0)
+        {
+            _spacing.Take(now, _refill * _share / cost, count);
+        }
+    }
+
+    /// <summary>
+    /// The provider refused a request this model let go. If the limit still has room (the refusal's own headers say
+    /// so), the provider counts over a shorter window than it advertises, or others share the account: spread evenly,
+    /// at a smaller share of the refill rate. If it is exhausted, the model ran ahead of it: keep more in hand.
+    /// </summary>
+    public void OnRefused(double now, double issued, double cost)
+    {
+        if (!IsKnown || now - _lastCut < 1)
+        {
+            return; // a burst of refusals from requests already in flight is one signal
+        }
+
+        _lastCut = now;
+        if (Level(now, issued) >= 2 * cost)
+        {
+            // The first such refusal only switches to even spreading; later ones say the share is too large.
+            if (Even)
+            {
+                _share = Math.Max(0.5, _share * 0.9);
+            }
+
+            Even = true;
+        }
+        else
+        {
+            _reserve = Math.Min(Math.Max(1, _limit / (4 * Math.Max(cost, 1))), _reserve * 2);
+        }
+    }
+
+    public void OnSucceeded()
+    {
+        _share = Math.Min(MaxShare, _share + 0.0005);
+        _reserve = Math.Max(1, _reserve - 0.01);
+    }
+
+    public override string ToString() => $"{name}: limit {_limit}, refill {_refill:0.##}/s, share {_share:0.###}, reserve {_reserve:0.#}, even {Even}";
+}

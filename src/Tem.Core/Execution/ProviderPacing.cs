@@ -1,0 +1,288 @@
+namespace Tem.Execution;
+
+/// <summary>What the HTTP layer noted when a request left, handed back with its response.</summary>
+internal readonly record struct RequestMark(double IssuedRequests, double IssuedTokens, int InFlight);
+
+/// <summary>
+/// Everything that decides how fast a worker starts tasks, in one place: the configured windows
+/// (<see cref="StartRateGate"/>, <see cref="TokenBudget"/>, even spreading), the limits the provider advertises
+/// (<see cref="LearnedLimit"/> for requests and tokens), the rate learned from bare refusals (<see cref="AdaptiveRate"/>),
+/// the concurrency window (<see cref="AdaptiveConcurrency"/>), and pauses. The worker asks how many may start
+/// (<see cref="Concurrency"/>, <see cref="TryAcquire"/>, <see cref="Refund"/>) and reports how runs ended
+/// (<see cref="OnSucceeded"/>, <see cref="OnRefused"/>); <see cref="TaskContext"/> logs starts in <see cref="Gate"/>;
+/// <see cref="ProviderRateLimitHandler"/> reports each request and response (<see cref="OnRequestSent"/>,
+/// <see cref="OnResponse"/>). Nothing here touches storage: the lead can wire it into any worker shape.
+/// </summary>
+internal sealed class ProviderPacing
+{
+    private static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(200);
+    private readonly object _lock = new();
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _maxPause;
+    private readonly bool _adaptive;
+    private readonly AdaptiveConcurrency _concurrency;
+    private readonly AdaptiveRate _rate = new();
+    private readonly LearnedLimit _requests = new("requests");
+    private readonly LearnedLimit _tokens = new("tokens");
+    private readonly StartSpacing _evenSpacing = new();
+    private readonly double _evenRate;
+    private double _issuedRequests;
+    private double _issuedTokens;
+    private double _tokenCost;
+    private readonly Queue<double> _unsent = new(); // when each granted start not yet sent was granted
+    private int _inFlightRequests;
+    private int _unadvisedStreak;
+    private double _backoffUntil;
+
+    /// <param name="options">The engine's options.</param>
+    /// <param name="time">The clock.</param>
+    public ProviderPacing(TemOptions options, TimeProvider time)
+    {
+        _time = time;
+        _maxPause = options.MaxRetryAfter;
+        var limits = options.RateLimit;
+        // Adaptive unless the user said otherwise; with limits configured, only when asked.
+        _adaptive = options.AdaptiveConcurrency ?? limits is null;
+        var margin = limits?.SafetyMargin ?? TimeSpan.Zero;
+        Gate = new StartRateGate(limits?.AllWindows() ?? [], margin, time);
+        Tokens = new TokenBudget(limits?.AllTokenWindows() ?? [], margin, time);
+        _concurrency = new AdaptiveConcurrency(options.Concurrency, _adaptive, time);
+        if (limits?.Pacing == RatePacing.Even)
+        {
+            _requests.Even = _tokens.Even = true;
+            var windows = limits.AllWindows();
+            _evenRate = windows.Count == 0 ? 0 : windows.Min(w => w.Permits / w.Window.TotalSeconds);
+        }
+    }
+
+    /// <summary>The configured start windows; <see cref="TaskContext"/> restamps its permit here.</summary>
+    public StartRateGate Gate { get; }
+
+    /// <summary>The configured token windows.</summary>
+    public TokenBudget Tokens { get; }
+
+    /// <summary>How many handlers may run at once now.</summary>
+    public int Concurrency => _concurrency.Current;
+
+    /// <summary>Grants up to <paramref name="wanted"/> starts now (see <see cref="StartRateGate.TryAcquire"/>).</summary>
+    public int TryAcquire(int wanted, List<RateTicket> tickets, out TimeSpan retryIn)
+    {
+        lock (_lock)
+        {
+            var now = Now();
+            var allowed = wanted;
+            var wait = 0.0;
+            Narrow(ref allowed, ref wait, _requests.Allow(now, _issuedRequests, 1, out var w1), w1);
+            Narrow(ref allowed, ref wait, _tokens.Allow(now, _issuedTokens, _tokenCost, out var w2), w2);
+            Narrow(ref allowed, ref wait, _rate.Allow(now, out var w3), w3);
+            Narrow(ref allowed, ref wait, _evenSpacing.Allow(now, _evenRate, 1, out var w4), w4);
+            if (allowed <= 0)
+            {
+                retryIn = TimeSpan.FromSeconds(Math.Clamp(wait, 0.001, 60));
+                return 0;
+            }
+
+            var granted = Gate.TryAcquire(allowed, tickets, out retryIn);
+            if (granted > 0)
+            {
+                _issuedRequests += granted;
+                _issuedTokens += granted * _tokenCost;
+                for (var i = 0; i < granted; i++)
+                {
+                    _unsent.Enqueue(now);
+                }
+
+                _requests.Take(now, 1, granted);
+                _tokens.Take(now, _tokenCost, granted);
+                _rate.Take(now, granted);
+                _evenSpacing.Take(now, _evenRate, granted);
+            }
+
+            return granted;
+        }
+    }
+
+    /// <summary>Returns permits no task used.</summary>
+    public void Refund(IReadOnlyList<RateTicket> unused)
+    {
+        if (unused.Count == 0)
+        {
+            return;
+        }
+
+        Gate.Refund(unused);
+        lock (_lock)
+        {
+            _issuedRequests -= unused.Count;
+            _issuedTokens -= unused.Count * _tokenCost;
+            for (var i = 0; i < unused.Count && _unsent.Count > 0; i++)
+            {
+                _unsent.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>A run completed.</summary>
+    public void OnSucceeded()
+    {
+        _concurrency.OnSuccess();
+        lock (_lock)
+        {
+            _unadvisedStreak = 0;
+            if (_adaptive)
+            {
+                _rate.OnSucceeded(Now());
+            }
+
+            _requests.OnSucceeded();
+            _tokens.OnSucceeded();
+        }
+    }
+
+    /// <summary>Starts nothing for <paramref name="delay"/> (capped by <see cref="TemOptions.MaxRetryAfter"/>), then restarts slowly.</summary>
+    public void Pause(TimeSpan delay)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            Gate.Pause(delay < _maxPause ? delay : _maxPause);
+            _concurrency.Restart();
+        }
+    }
+
+    /// <summary>
+    /// A run was refused by the provider: slows down as the refusal's kind says and returns how long the refused
+    /// task waits before it runs again. <paramref name="deferrals"/> is how often the task was deferred before.
+    /// </summary>
+    public TimeSpan OnRefused(RetryAfterException refusal, int deferrals)
+    {
+        TimeSpan wait;
+        switch (refusal.Kind)
+        {
+            case ProviderRefusalKind.Concurrency:
+                _concurrency.OnConcurrencyRefused(refusal.InFlightAtSend);
+                // A slot frees as soon as one of ours finishes: retry soon, within what the provider advised.
+                wait = Backoff(TimeSpan.FromMilliseconds(50), deferrals);
+                wait = refusal.IsAdvised && refusal.RetryAfter < wait ? refusal.RetryAfter : wait;
+                break;
+            case ProviderRefusalKind.Overload:
+                _concurrency.OnOverload();
+                wait = refusal.IsAdvised ? refusal.RetryAfter : Backoff(TimeSpan.FromMilliseconds(100), deferrals);
+                break;
+            default:
+                lock (_lock)
+                {
+                    var now = Now();
+                    if (_requests.IsKnown || _tokens.IsKnown)
+                    {
+                        _requests.OnRefused(now, _issuedRequests, 1);
+                        _tokens.OnRefused(now, _issuedTokens, _tokenCost);
+                    }
+                    else if (_adaptive)
+                    {
+                        _rate.OnRateLimited(now);
+                    }
+
+                    if (refusal.IsAdvised)
+                    {
+                        wait = refusal.RetryAfter;
+                    }
+                    else if (now < _backoffUntil)
+                    {
+                        // Sent before the current backoff began: the same signal, not a longer one.
+                        wait = TimeSpan.FromSeconds(_backoffUntil - now);
+                    }
+                    else
+                    {
+                        wait = Backoff(BackoffBase, _unadvisedStreak++);
+                        _backoffUntil = now + wait.TotalSeconds;
+                    }
+                }
+
+                Pause(wait);
+                break;
+        }
+
+        return wait < _maxPause ? wait : _maxPause;
+    }
+
+    /// <summary>A request leaves; <paramref name="firstOfTask"/> is false for a task's second and later requests, which no permit counted.</summary>
+    public RequestMark OnRequestSent(bool firstOfTask)
+    {
+        var inFlight = Interlocked.Increment(ref _inFlightRequests);
+        lock (_lock)
+        {
+            if (!firstOfTask)
+            {
+                _issuedRequests++;
+                _issuedTokens += _tokenCost;
+            }
+            else if (_unsent.Count > 0)
+            {
+                _unsent.Dequeue();
+            }
+
+            // Starts granted before this one but not sent yet arrive after it: the provider's count in its response
+            // leaves them out, so they must not count as issued before it. A start that sent nothing within two
+            // seconds never will (its handler failed first, or calls no provider): it is forgotten.
+            var now = Now();
+            while (_unsent.Count > 0 && _unsent.Peek() < now - 2)
+            {
+                _unsent.Dequeue();
+            }
+
+            var unsent = _unsent.Count;
+            return new RequestMark(_issuedRequests - unsent, _issuedTokens - (unsent * _tokenCost), inFlight);
+        }
+    }
+
+    /// <summary>A response arrived (or the request failed): what the provider advertised and the tokens it reported used.</summary>
+    public void OnResponse(RequestMark mark, AdvertisedLimits limits, long? tokensUsed)
+    {
+        Interlocked.Decrement(ref _inFlightRequests);
+        lock (_lock)
+        {
+            var now = Now();
+            if (tokensUsed is > 0 and var used)
+            {
+                _tokenCost = _tokenCost == 0 ? used : (0.8 * _tokenCost) + (0.2 * used);
+            }
+
+            if (limits.Requests is { } requests)
+            {
+                _requests.Observe(requests, now, mark.IssuedRequests);
+            }
+
+            if (limits.Tokens is { } tokens)
+            {
+                _tokens.Observe(tokens, now, mark.IssuedTokens);
+            }
+        }
+    }
+
+    /// <summary>For tests and diagnostics: what the pacing believes.</summary>
+    public override string ToString()
+    {
+        lock (_lock)
+        {
+            return $"concurrency {Concurrency}; {_requests}; {_tokens}; token cost {_tokenCost:0.#}; learned rate {_rate.Rate:0.##}/s";
+        }
+    }
+
+    private static TimeSpan Backoff(TimeSpan first, int step)
+        => TimeSpan.FromMilliseconds(first.TotalMilliseconds * Math.Pow(2, Math.Clamp(step, 0, 16)) * (0.75 + (0.25 * Random.Shared.NextDouble())));
+
+    private static void Narrow(ref int allowed, ref double wait, int limit, double limitWait)
+    {
+        if (limit < allowed)
+        {
+            allowed = limit;
+        }
+
+        if (limit <= 0)
+        {
+            wait = Math.Max(wait, limitWait);
+        }
+    }
+
+    private double Now() => _time.GetTimestamp() / (double)_time.TimestampFrequency;
+}
