@@ -23,22 +23,6 @@ internal static class PgReportQuery
             GROUP BY error ORDER BY COUNT(*) DESC, error LIMIT @top;
             """, r => new ErrorCount(r.GetString(0), r.GetInt64(1)), ct, id, ("top", topErrors)).ConfigureAwait(false);
 
-        TimeSpan? Percentile(double p) => durations.Count == 0 ? null
-            : TimeSpan.FromMilliseconds(durations[Math.Clamp((int)Math.Ceiling(p * durations.Count) - 1, 0, durations.Count - 1)]);
-        var span = lastCompleted - firstClaimed;
-        return new BatchReport
-        {
-            Batch = batch,
-            Stats = stats,
-            FirstClaimedAt = firstClaimed is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
-            LastCompletedAt = lastCompleted is { } l ? DateTimeOffset.FromUnixTimeMilliseconds(l) : null,
-            Throughput = span is > 0 ? stats.Completed * 1000.0 / span.Value : null,
-            DurationP50 = Percentile(0.50),
-            DurationP95 = Percentile(0.95),
-            DurationMax = Percentile(1.0),
-            Attempts = attempts,
-            TopErrors = errors,
-            Interruptions = await PgBatchStatements.InterruptionsAsync(tx, batch.Id, ct).ConfigureAwait(false),
-        };
+        return new ReportParts(batch, stats, firstClaimed, lastCompleted, durations, attempts, errors, await PgBatchStatements.InterruptionsAsync(tx, batch.Id, ct).ConfigureAwait(false)).Build();
     }
 }

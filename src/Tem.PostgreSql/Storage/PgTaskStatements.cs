@@ -71,7 +71,7 @@ internal static class PgTaskStatements
         => tx.ExecuteAsync("DELETE FROM {s}.task WHERE status = 'staged' AND created_at < {now} - 86400000;", ct);
 
     public static async ValueTask<TemTask?> GetAsync(PgTransaction tx, long taskId, CancellationToken ct)
-        => (await tx.ListAsync($"SELECT {Columns} FROM {{s}}.task WHERE id = @id AND status <> 'staged';", ReadTask, ct, ("id", taskId)).ConfigureAwait(false)).FirstOrDefault();
+        => (await tx.ListAsync($"SELECT {Columns} FROM {{s}}.task WHERE id = @id AND status <> 'staged';", TaskRow.Read, ct, ("id", taskId)).ConfigureAwait(false)).FirstOrDefault();
 
     public static ValueTask<List<TemTask>> ListAsync(PgTransaction tx, TaskQuery query, CancellationToken ct) => tx.ListAsync($"""
         SELECT {Columns} FROM {"{s}"}.task
@@ -80,30 +80,10 @@ internal static class PgTaskStatements
           AND (@status::text IS NULL OR status = @status::text)
           AND (@type::text IS NULL OR type = @type::text)
         ORDER BY id LIMIT @limit;
-        """, ReadTask, ct,
+        """, TaskRow.Read, ct,
         ("after", query.AfterId), ("batch", query.BatchId), ("status", query.Status is { } s ? StatusNames.ToText(s) : null),
         ("type", query.Type), ("limit", query.Limit));
 
     public static async ValueTask<long> CountPendingAsync(PgTransaction tx, CancellationToken ct)
         => (long)(await tx.ScalarAsync("SELECT COUNT(*) FROM {s}.task WHERE status = 'pending';", ct).ConfigureAwait(false))!;
-
-    private static TemTask ReadTask(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetInt64(0),
-        BatchId = reader.GetInt64(1),
-        Type = reader.GetString(2),
-        Status = StatusNames.ParseTask(reader.GetString(3)),
-        PayloadJson = reader.GetString(4),
-        ResultJson = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Error = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Attempt = reader.GetInt32(7),
-        MaxAttempts = reader.GetInt32(8),
-        Priority = reader.GetInt32(9),
-        RunAfter = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
-        ClaimedAt = reader.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
-        CompletedAt = reader.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(13)),
-        IdempotencyKey = reader.IsDBNull(14) ? null : reader.GetString(14),
-        LeaseOwner = reader.IsDBNull(15) ? null : reader.GetString(15),
-    };
 }

@@ -70,7 +70,7 @@ internal static class SqliteTaskStatements
         => write.Execute("DELETE FROM task WHERE status = 'staged' AND created_at < $cutoff;", ("$cutoff", write.NowMs - (long)TimeSpan.FromDays(1).TotalMilliseconds));
 
     public static TemTask? Get(SqliteRead read, long taskId)
-        => read.List($"SELECT {Columns} FROM task WHERE id = $id AND status <> 'staged';", ReadTask, ("$id", taskId)).FirstOrDefault();
+        => read.List($"SELECT {Columns} FROM task WHERE id = $id AND status <> 'staged';", TaskRow.Read, ("$id", taskId)).FirstOrDefault();
 
     public static List<TemTask> List(SqliteRead read, TaskQuery query) => read.List($"""
         SELECT {Columns} FROM task
@@ -79,7 +79,7 @@ internal static class SqliteTaskStatements
           AND ($status IS NULL OR status = $status)
           AND ($type IS NULL OR type = $type)
         ORDER BY id LIMIT $limit;
-        """, ReadTask,
+        """, TaskRow.Read,
         ("$after", query.AfterId), ("$batch", query.BatchId), ("$status", query.Status is { } s ? StatusNames.ToText(s) : null),
         ("$type", query.Type), ("$limit", query.Limit));
 
@@ -88,24 +88,4 @@ internal static class SqliteTaskStatements
         using var command = read.Command("SELECT COUNT(*) FROM task INDEXED BY task_claimable WHERE status = 'pending';");
         return (long)command.ExecuteScalar()!;
     }
-
-    private static TemTask ReadTask(SqliteDataReader reader) => new()
-    {
-        Id = reader.GetInt64(0),
-        BatchId = reader.GetInt64(1),
-        Type = reader.GetString(2),
-        Status = StatusNames.ParseTask(reader.GetString(3)),
-        PayloadJson = reader.GetString(4),
-        ResultJson = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Error = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Attempt = reader.GetInt32(7),
-        MaxAttempts = reader.GetInt32(8),
-        Priority = reader.GetInt32(9),
-        RunAfter = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
-        ClaimedAt = reader.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)),
-        CompletedAt = reader.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(13)),
-        IdempotencyKey = reader.IsDBNull(14) ? null : reader.GetString(14),
-        LeaseOwner = reader.IsDBNull(15) ? null : reader.GetString(15),
-    };
 }
