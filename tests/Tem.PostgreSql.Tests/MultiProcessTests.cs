@@ -61,6 +61,58 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, byPid.Count); // both processes took work
     }
 
+    /// <summary>
+    /// The scale check of issue 17: 4 processes drain 4 × 20,000 tasks from one schema. Every handler run appends
+    /// "taskId attempt pid" to one O_APPEND log; every task must have run exactly once, every process must have taken
+    /// a share, and the database must agree (all completed on their first attempt, no attempt history).
+    /// </summary>
+    [Fact]
+    public async Task Four_processes_drain_80000_tasks_with_no_task_run_twice()
+    {
+        const int processes = 4;
+        const int count = processes * 20_000;
+        long batchId;
+        await using (var tem = await Engines.OpenAsync(_schema))
+        {
+            var batch = await tem.Batches.CreateAsync("scale", "test");
+            batchId = batch.Id;
+            await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
+        }
+
+        var log = Path.Combine(_folder, "side-effects.log");
+        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
+        var started = Stopwatch.StartNew();
+        // No handler delay: the claim and outcome statements of four processes contend as hard as they can.
+        var hosts = Enumerable.Range(0, processes).Select(_ => StartHost(db, log, "shared", "32", "0", "30000")).ToList();
+        try
+        {
+            foreach (var host in hosts)
+            {
+                Assert.True(host.WaitForExit(TimeSpan.FromMinutes(4)), "A host did not finish the batch within 4 minutes.");
+                var stdout = await host.StandardOutput.ReadToEndAsync();
+                Assert.True(host.ExitCode == 0, $"Host exited {host.ExitCode}:\n{stdout}\n{await host.StandardError.ReadToEndAsync()}");
+                Assert.Contains($"completed={count}", stdout);
+            }
+        }
+        finally
+        {
+            foreach (var host in hosts.Where(h => !h.HasExited))
+            {
+                host.Kill();
+            }
+        }
+
+        var runs = File.ReadAllLines(log).Select(line => line.Split(' ')).ToList();
+        var twice = runs.GroupBy(r => r[0]).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        var byPid = runs.GroupBy(r => r[2]).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine($"{runs.Count} runs of {count} tasks in {started.Elapsed.TotalSeconds:0.0} s ({count / started.Elapsed.TotalSeconds:0} tasks/s); per process: {string.Join(", ", byPid.Values)}");
+        Assert.True(twice.Count == 0, $"{twice.Count} tasks ran more than once, e.g. {string.Join(", ", twice.Take(10))}.");
+        Assert.Equal(count, runs.Count);
+        Assert.Equal(processes, byPid.Count); // every process took work
+        Assert.Equal((long)count, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.task WHERE batch_id = {batchId} AND status = 'completed' AND attempt = 1;"));
+        Assert.Equal(0L, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.task_attempt;"));
+    }
+
     [Fact]
     public async Task A_process_killed_mid_run_loses_nothing_its_tasks_return_after_the_lease()
     {
