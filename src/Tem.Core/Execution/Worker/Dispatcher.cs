@@ -23,7 +23,8 @@ internal static class Dispatcher
                 wait = untilDue;
             }
 
-            var free = context.Pacing.Concurrency - run.InFlight;
+            // No claim while the database has been silent past the lease (LeaseGuard); it wakes us when it answers.
+            var free = run.Leases.ClaimsPaused ? 0 : context.Pacing.Concurrency - run.InFlight;
             var permitBlocked = false;
             if (free > 0)
             {

@@ -3,7 +3,9 @@ namespace Tem.Execution;
 /// <summary>
 /// The run's upkeep, on a timer: the worker's heartbeat with the leases of exactly the runs in flight (never every
 /// running row of this owner: a run whose outcome was lost must expire), recovery of runs whose lease expired
-/// anywhere, and the runtime criterion of active batches.
+/// anywhere, and the runtime criterion of active batches. The upkeep calls run beside the timer, not in it: a store
+/// retries an unreachable database inside a call, and while one hangs the timer still asks <see cref="LeaseGuard"/>
+/// whether the silence has outlasted the lease.
 /// </summary>
 internal static class LeaseKeeper
 {
@@ -13,6 +15,7 @@ internal static class LeaseKeeper
         var lease = context.Options.LeaseDuration;
         // A third of the lease leaves two renewals' slack; at most a second, so MaxRuntime trips close to its limit.
         var tick = lease / 3 < TimeSpan.FromSeconds(1) ? lease / 3 : TimeSpan.FromSeconds(1);
+        Task<bool> upkeep = Task.FromResult(true);
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -29,42 +32,86 @@ internal static class LeaseKeeper
                 continue;
             }
 
-            try
+            run.Leases.Check();
+            if (!upkeep.IsCompleted)
             {
-                await context.Store.VerifyAsync(stopping).ConfigureAwait(false);
+                continue; // the last round still waits on the store
             }
-            catch (TemDatabaseException ex)
+
+            if (!await upkeep.ConfigureAwait(false))
             {
-                Log.DatabaseLost(context.Logger, ex);
-                context.Signals.Fail(ex);
-                run.StopClaiming();
                 break;
             }
 
+            upkeep = UpkeepAsync(run, stopping);
+        }
+
+        await upkeep.ConfigureAwait(false);
+    }
+
+    /// <summary>One round of upkeep; false when the database is gone for good and the upkeep ends.</summary>
+    private static async Task<bool> UpkeepAsync(WorkerRun run, CancellationToken stopping)
+    {
+        var context = run.Context;
+        try
+        {
+            await context.Store.VerifyAsync(stopping).ConfigureAwait(false);
+        }
+        catch (TemDatabaseException ex)
+        {
+            Log.DatabaseLost(context.Logger, ex);
+            context.Signals.Fail(ex);
+            run.StopClaiming();
+            return false;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        try
+        {
+            var sentAt = context.Time.GetTimestamp();
+            await context.Store.HeartbeatAsync(run.Identity, [.. run.ActiveIds], context.Options.LeaseDuration, stopping).ConfigureAwait(false);
+            run.Leases.Renewed(sentAt);
+            // Recovery runs while the heartbeat just written holds this worker's own leases: one that waited out an
+            // outage inside the store would otherwise take the runs whose outcomes wait in memory. (At least half a
+            // lease: a heartbeat that was merely slow renewed the leases when it ran, not when it was sent.)
+            var lease = context.Options.LeaseDuration;
+            var held = lease - context.Time.GetElapsedTime(sentAt);
+            using var whileHeld = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            whileHeld.CancelAfter(held > lease / 2 ? held : lease / 2);
+            int recovered, interrupted;
             try
             {
-                await context.Store.HeartbeatAsync(run.Identity, [.. run.ActiveIds], lease, stopping).ConfigureAwait(false);
-                var recovered = await context.Store.RecoverExpiredLeasesAsync(context.Options.LostRunDelay, stopping).ConfigureAwait(false);
-                var interrupted = await context.Store.InterruptOverdueBatchesAsync(stopping).ConfigureAwait(false);
-                if (recovered > 0)
-                {
-                    Log.LeasesRecovered(context.Logger, recovered);
-                    context.Signals.WorkAvailable(context.Options.LostRunDelay);
-                }
+                recovered = await context.Store.RecoverExpiredLeasesAsync(context.Options.LostRunDelay, whileHeld.Token).ConfigureAwait(false);
+                interrupted = await context.Store.InterruptOverdueBatchesAsync(whileHeld.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (whileHeld.IsCancellationRequested && !stopping.IsCancellationRequested)
+            {
+                return true; // the database went silent again; the next round renews first
+            }
 
-                if (recovered > 0 || interrupted > 0)
-                {
-                    context.Signals.BatchChanged();
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            if (recovered > 0)
             {
-                break; // a store that honours the token (PostgreSQL) ends the upkeep mid-statement at a stop
+                Log.LeasesRecovered(context.Logger, recovered);
+                context.Signals.WorkAvailable(context.Options.LostRunDelay);
             }
-            catch (Exception ex)
+
+            if (recovered > 0 || interrupted > 0)
             {
-                Log.LeaseUpkeepFailed(context.Logger, ex);
+                context.Signals.BatchChanged();
             }
         }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return false; // a store that honours the token (PostgreSQL) ends the upkeep mid-statement at a stop
+        }
+        catch (Exception ex)
+        {
+            Log.LeaseUpkeepFailed(context.Logger, ex);
+        }
+
+        return true;
     }
 }

@@ -38,6 +38,14 @@ public sealed class TemWorker
         }
     }
 
+    /// <summary>
+    /// True while the worker starts nothing because its database has not answered for longer than
+    /// <see cref="TemOptions.LeaseDuration"/>: its leases may have expired and other workers may own its tasks. Running
+    /// handlers go on and their outcomes are written when the database answers again; claiming then resumes by itself.
+    /// The worker logs both moments. False while the worker is stopped.
+    /// </summary>
+    public bool IsPausedByDatabaseOutage => Volatile.Read(ref _run)?.Leases.ClaimsPaused ?? false;
+
     /// <summary>The task types with a registered handler.</summary>
     public IReadOnlyCollection<string> TaskTypes => _handlers.Keys;
 

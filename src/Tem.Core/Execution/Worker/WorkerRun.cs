@@ -33,7 +33,11 @@ internal sealed class WorkerRun
         Scope = ClaimScope.Of(context.Options.Scope);
         Identity = context.Identity with { TaskTypes = TaskTypes };
         Outcomes = Channel.CreateUnbounded<TaskOutcome>(new UnboundedChannelOptions { SingleReader = true });
+        Leases = new LeaseGuard(context);
     }
+
+    /// <summary>Whether the database has answered recently enough for this run's leases to hold (claims pause when not).</summary>
+    public LeaseGuard Leases { get; }
 
     public WorkerContext Context { get; }
 
