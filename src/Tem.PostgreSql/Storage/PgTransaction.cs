@@ -9,6 +9,9 @@ internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, 
 
     public PgDatabase Db => db;
 
+    /// <summary>The open connection (for an <see cref="NpgsqlBatch"/>; commands go through <see cref="Command"/>).</summary>
+    public NpgsqlConnection Connection => connection;
+
     /// <summary>A command for <paramref name="template"/> (see <see cref="PgDatabase.Sql"/>) in this transaction; dispose it.</summary>
     public NpgsqlCommand Command(string template, params ReadOnlySpan<(string Name, object? Value)> parameters)
     {

@@ -13,7 +13,13 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     private readonly PgDatabase _db;
     private PgNotifications? _notifications;
 
-    private PostgresTemStore(PgDatabase db) => _db = db;
+    private readonly PgCompletedGroup _completed;
+
+    private PostgresTemStore(PgDatabase db)
+    {
+        _db = db;
+        _completed = new PgCompletedGroup(db);
+    }
 
     public string Description => _db.Description;
 
@@ -223,7 +229,8 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     }
 
     public async ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
-        => await _db.RunAsync(async tx =>
+        => await _completed.TryWriteAsync(outcomes, cancellationToken).ConfigureAwait(false)
+        ?? await _db.RunAsync(async tx =>
         {
             var rejected = await PgRunStatements.WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
             var ended = new Dictionary<long, BatchTally>();
