@@ -6,7 +6,7 @@ using Tem.Storage.Postgres;
 
 // PostgreSQL scenarios of the benchmark harness (bench/RESULTS.md), each against a floor measured in the same run:
 // the store's own statements in a tight loop, without the engine.
-//   TEM_POSTGRES="Host=...;Username=..." dotnet run -c Release --project bench/Tem.Benchmarks.Postgres -- [--quick]
+//   TEM_POSTGRES="Host=...;Username=..." dotnet run -c Release --project bench/Tem.Benchmarks.Postgres -- [--quick] [--only enqueue,noop,wake]
 // Child modes (started by the parent): worker <schema> <batch-id> | floor <schema>.
 var connection = Environment.GetEnvironmentVariable("TEM_POSTGRES");
 if (string.IsNullOrWhiteSpace(connection))
@@ -31,11 +31,15 @@ if (args.Length > 0 && args[0] == "floor")
 }
 
 var quick = args.Contains("--quick");
+// --only enqueue,noop,wake runs those scenarios alone (e.g. to repeat the wake-up measurement).
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
+bool Runs(string scenario) => only is null || only.Contains(scenario);
 var tasks = quick ? 4_000 : 40_000;
 Console.WriteLine($"Tem PostgreSQL benchmarks: {(quick ? "quick" : "full")}, {tasks} tasks per scenario, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"server: {await Bench.ServerVersionAsync(connection)}");
 
 // 1. Enqueue: EnqueueManyAsync (staged chunks) against the store's unnest insert of the same chunks in a loop.
+if (Runs("enqueue"))
 {
     var schema = Bench.NewSchema();
     await using var tem = await TemEngine.OpenAsync(Bench.Options(connection, schema));
@@ -60,7 +64,7 @@ Console.WriteLine($"server: {await Bench.ServerVersionAsync(connection)}");
 
 // 2. No-op claim → complete with 1 and 4 worker processes, each against the floor loop in as many processes.
 double? oneProcess = null;
-foreach (var processes in new[] { 1, 4 })
+foreach (var processes in Runs("noop") ? new[] { 1, 4 } : [])
 {
     var schema = Bench.NewSchema();
     long batchId;
@@ -90,6 +94,7 @@ foreach (var processes in new[] { 1, 4 })
 }
 
 // 3. Cross-engine wake: engine A enqueues one task at a time, engine B (polling every 30 s) runs it.
+if (Runs("wake"))
 {
     var schema = Bench.NewSchema();
     var started = new SemaphoreSlim(0);

@@ -13,17 +13,22 @@ namespace Tem.Storage.Postgres;
 /// </summary>
 internal sealed class PgNotifications : IAsyncDisposable
 {
+    private static readonly TimeSpan StopCheck = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan PingAfter = TimeSpan.FromSeconds(30);
     private readonly PgDatabase _db;
     private readonly EngineSignals _signals;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly Thread _thread;
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private PgNotifications(PgDatabase db, EngineSignals signals)
     {
         _db = db;
         _signals = signals;
-        _loop = Task.Run(ListenLoopAsync);
+        // A thread of its own, blocked in the socket read: a notification is handled the moment it arrives, not when a
+        // busy thread pool (handlers, outcome writes, claims) gets round to the read's continuation.
+        _thread = new Thread(ListenLoop) { IsBackground = true, Name = "Tem PostgreSQL LISTEN" };
+        _thread.Start();
     }
 
     /// <summary>The first LISTEN is in place (tests wait for it; the engine need not).</summary>
@@ -37,7 +42,7 @@ internal sealed class PgNotifications : IAsyncDisposable
 
     public static PgNotifications Start(PgDatabase db, EngineSignals signals) => new(db, signals);
 
-    private async Task ListenLoopAsync()
+    private void ListenLoop()
     {
         var delay = TimeSpan.FromMilliseconds(100);
         var missedSome = false;
@@ -45,11 +50,11 @@ internal sealed class PgNotifications : IAsyncDisposable
         {
             try
             {
-                await using var connection = await _db.DataSource.OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
+                using var connection = _db.DataSource.OpenConnection();
                 connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand($"LISTEN {_db.Channel};", connection))
+                using (var listen = new NpgsqlCommand($"LISTEN {_db.Channel};", connection))
                 {
-                    await listen.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
+                    listen.ExecuteNonQuery();
                 }
 
                 _listening.TrySetResult();
@@ -59,28 +64,31 @@ internal sealed class PgNotifications : IAsyncDisposable
                 }
 
                 delay = TimeSpan.FromMilliseconds(100);
+                var quiet = System.Diagnostics.Stopwatch.StartNew();
                 while (!_stop.IsCancellationRequested)
                 {
-                    // The timeout makes a dead connection show itself as an error within a minute.
-                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), _stop.Token).ConfigureAwait(false))
+                    // Short waits so that a stop is seen within one; a ping after 30 s of quiet makes a dead connection
+                    // show itself as an error.
+                    if (connection.Wait(StopCheck))
                     {
-                        await using var ping = new NpgsqlCommand("SELECT 1;", connection);
-                        await ping.ExecuteScalarAsync(_stop.Token).ConfigureAwait(false);
+                        quiet.Restart();
+                    }
+                    else if (quiet.Elapsed > PingAfter)
+                    {
+                        using var ping = new NpgsqlCommand("SELECT 1;", connection);
+                        ping.ExecuteScalar();
+                        quiet.Restart();
                     }
                 }
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
                 missedSome = true;
-                try
-                {
-                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
+                if (_stop.Token.WaitHandle.WaitOne(delay))
                 {
                     return;
                 }
@@ -126,14 +134,8 @@ internal sealed class PgNotifications : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
+        // The thread sees the stop within one short wait; joined off the caller's thread so that no thread blocks on it.
+        await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         _stop.Dispose();
     }
 }
