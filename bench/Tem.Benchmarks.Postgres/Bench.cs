@@ -68,8 +68,15 @@ internal static class Bench
         return c.PostgreSqlVersion + " at " + c.Host + ":" + c.Port;
     }
 
+    /// <summary>Drops a scenario's schema, unless TEM_BENCH_KEEP=1 keeps it for a look at its rows (claim and group sizes).</summary>
     public static async Task DropAsync(string connection, string schema)
     {
+        if (Environment.GetEnvironmentVariable("TEM_BENCH_KEEP") == "1")
+        {
+            Console.WriteLine($"   kept schema {schema}");
+            return;
+        }
+
         await using var c = new NpgsqlConnection(connection);
         await c.OpenAsync();
         await using var command = new NpgsqlCommand($"DROP SCHEMA {schema} CASCADE;", c);
