@@ -72,13 +72,16 @@ internal partial interface ITemStore : IAsyncDisposable
     ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Inserts one chunk of a large enqueue as staged rows, invisible to claims and reads, in a short transaction of
-    /// its own. Returns how many were new (the rest had an idempotency key the batch already holds).
+    /// Stages one chunk of a large enqueue, invisible to claims and reads, in a short transaction of its own. Returns
+    /// how many rows were staged; which of them are new is known only at <see cref="CommitStagedAsync"/>.
     /// </summary>
     ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken);
 
-    /// <summary>Makes every row staged under <paramref name="token"/> pending at once. Returns how many.</summary>
-    ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes every row staged under <paramref name="token"/> a pending task of type <paramref name="type"/> at once,
+    /// skipping rows whose idempotency key the batch already holds. Returns how many tasks were new.
+    /// </summary>
+    ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken);
 
     /// <summary>Deletes the rows staged under <paramref name="token"/>: the enqueue failed or was cancelled.</summary>
     ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken);

@@ -153,13 +153,13 @@ internal sealed partial class SqliteTemStore : ITemStore
         => Done(_db.Write(write =>
         {
             SqliteBatchStatements.RequireOpenForEnqueue(write, batchId);
-            return SqliteTaskStatements.InsertMany(write, batchId, type, tasks, "staged", token);
+            return SqliteStagedEnqueue.Stage(write, token, tasks);
         }));
 
-    public ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    public ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken) => Done(_db.Write(write =>
     {
         var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
-        var committed = SqliteTaskStatements.CommitStaged(write, token);
+        var committed = SqliteStagedEnqueue.Commit(write, batchId, type, token);
         if (wasCompleted && committed > 0)
         {
             SqliteBatchStatements.Reactivate(write, batchId);
@@ -172,7 +172,7 @@ internal sealed partial class SqliteTemStore : ITemStore
     {
         _db.Write(write =>
         {
-            SqliteTaskStatements.AbortStaged(write, token);
+            SqliteStagedEnqueue.Abort(write, token);
             return 0;
         });
         return ValueTask.CompletedTask;
