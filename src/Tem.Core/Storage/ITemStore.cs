@@ -113,6 +113,22 @@ internal partial interface ITemStore : IAsyncDisposable
     ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Applies outcomes and, when <paramref name="refill"/> asks for any, claims tasks for the slots they free, all
+    /// in one transaction: a worker's busiest path (outcome → next task) pays for one transaction instead of two.
+    /// Returns the rejected outcomes (as <see cref="ApplyOutcomesAsync"/>) and the claimed tasks. A store without a
+    /// combined statement may apply and then claim.
+    /// </summary>
+    async ValueTask<(IReadOnlyList<TaskOutcome> Rejected, IReadOnlyList<ClaimedTask> Claimed)> ApplyOutcomesAndClaimAsync(
+        IReadOnlyList<TaskOutcome> outcomes, ClaimRequest refill, CancellationToken cancellationToken)
+    {
+        var rejected = await ApplyOutcomesAsync(outcomes, cancellationToken).ConfigureAwait(false);
+        var claimed = refill.Limit > 0
+            ? await ClaimAsync(refill.Owner, refill.TaskTypes, refill.Scope, refill.Limit, refill.Lease, cancellationToken).ConfigureAwait(false)
+            : [];
+        return (rejected, claimed);
+    }
+
+    /// <summary>
     /// Records that <paramref name="owner"/> is alive until now + <paramref name="lease"/>, and extends the leases of
     /// exactly <paramref name="taskIds"/> (the runs really in flight) that it still holds. Returns the leases extended.
     /// </summary>
