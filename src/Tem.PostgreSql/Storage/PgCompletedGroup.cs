@@ -11,7 +11,8 @@ namespace Tem.Storage.Postgres;
 /// engines. The batch runs as one implicit transaction (one Sync), and the second statement takes its snapshot after
 /// the first locked the batch rows, so of two writers finishing a batch's last tasks the later one sees the earlier
 /// one's rows — the reason the completion check is its own statement and not a third CTE. Everything else (retries,
-/// failures, refusals, criteria) takes the general path in <see cref="PostgresTemStore.ApplyOutcomesAsync"/>.
+/// failures, refusals, criteria) takes the general path in <see cref="PostgresTemStore.ApplyOutcomesAsync"/>. The
+/// worker's refill (the next tasks for the slots the group frees) rides in the same batch as a third statement.
 /// </summary>
 internal sealed class PgCompletedGroup(PgDatabase db)
 {
@@ -43,10 +44,12 @@ internal sealed class PgCompletedGroup(PgDatabase db)
     private readonly ConcurrentDictionary<long, bool> _hasCriteria = new();
 
     /// <summary>
-    /// Writes <paramref name="outcomes"/> in one round trip when the fast path applies; null when it does not (the
-    /// caller takes the general path). Returns the outcomes whose claim was gone.
+    /// Writes <paramref name="outcomes"/> in one round trip when the fast path applies, and with a
+    /// <paramref name="refill"/> of at least one task claims for the slots they free in the same round trip (a third
+    /// statement, <see cref="PgRunStatements.Claim"/>). Null when the fast path does not apply (the caller takes the
+    /// general path). Returns the outcomes whose claim was gone, and the tasks claimed.
     /// </summary>
-    public async ValueTask<List<TaskOutcome>?> TryWriteAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken ct)
+    public async ValueTask<(List<TaskOutcome> Rejected, List<ClaimedTask> Claimed)?> TryWriteAsync(IReadOnlyList<TaskOutcome> outcomes, ClaimRequest? refill, CancellationToken ct)
     {
         if (outcomes.Count == 0 || outcomes.Any(o => o.Kind != OutcomeKind.Completed))
         {
@@ -60,30 +63,52 @@ internal sealed class PgCompletedGroup(PgDatabase db)
         }
 
         var rows = outcomes.OrderBy(o => o.TaskId).ToArray(); // rows in id order: overlapping writers lock in one order
-        return await db.RunStatementAsync(async tx =>
+        return await db.RunStatementAsync<(List<TaskOutcome>, List<ClaimedTask>)?>(async tx =>
         {
             await using var batch = new NpgsqlBatch(tx.Connection);
-            var write = new NpgsqlBatchCommand(db.Sql(CompleteAndTally));
-            write.Parameters.Add(new NpgsqlParameter("ids", rows.Select(o => o.TaskId).ToArray()));
-            write.Parameters.Add(new NpgsqlParameter("versions", rows.Select(o => o.Version).ToArray()));
-            write.Parameters.Add(new NpgsqlParameter("results", rows.Select(o => o.Result).ToArray()));
-            var finish = new NpgsqlBatchCommand(db.Sql(CompleteBatches));
-            finish.Parameters.Add(new NpgsqlParameter("batchIds", batchIds));
-            finish.Parameters.Add(new NpgsqlParameter("channel", db.Channel));
-            finish.Parameters.Add(new NpgsqlParameter("payload", db.Origin + " " + PgNotifications.Changed));
-            batch.BatchCommands.Add(write);
-            batch.BatchCommands.Add(finish);
+            batch.BatchCommands.Add(Command(CompleteAndTally, ("ids", rows.Select(o => o.TaskId).ToArray()), ("versions", rows.Select(o => o.Version).ToArray()),
+                ("results", rows.Select(o => o.Result).ToArray())));
+            batch.BatchCommands.Add(Command(CompleteBatches, ("batchIds", batchIds), ("channel", db.Channel), ("payload", db.Origin + " " + PgNotifications.Changed)));
+            if (refill is { Limit: > 0 })
+            {
+                batch.BatchCommands.Add(Command(PgRunStatements.Claim,
+                    PgRunStatements.ClaimParameters(refill.Owner, [.. refill.TaskTypes], refill.Scope, refill.Limit, refill.Lease)));
+            }
+
             var applied = new HashSet<(long, long)>();
+            var claimed = new List<ClaimedTask>();
             await using (var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     applied.Add((reader.GetInt64(0), reader.GetInt64(1)));
                 }
+
+                if (refill is { Limit: > 0 })
+                {
+                    await reader.NextResultAsync(ct).ConfigureAwait(false); // the completion check's notification
+                    await reader.NextResultAsync(ct).ConfigureAwait(false);
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        claimed.Add(PgRunStatements.ReadClaimed(reader));
+                    }
+                }
             }
 
-            return outcomes.Where(o => !applied.Contains((o.TaskId, o.Version))).ToList();
+            PgRunStatements.SortClaimed(claimed);
+            return (outcomes.Where(o => !applied.Contains((o.TaskId, o.Version))).ToList(), claimed);
         }, ct).ConfigureAwait(false);
+    }
+
+    private NpgsqlBatchCommand Command(string template, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        var command = new NpgsqlBatchCommand(db.Sql(template));
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+        }
+
+        return command;
     }
 
     private async ValueTask<bool> AllWithoutCriteriaAsync(long[] batchIds, CancellationToken ct)

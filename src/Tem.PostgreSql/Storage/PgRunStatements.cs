@@ -85,20 +85,27 @@ internal static class PgRunStatements
 
     public static async ValueTask<List<ClaimedTask>> ClaimAsync(PgTransaction tx, string owner, string[] types, ClaimScope scope, int limit, TimeSpan lease, CancellationToken ct)
     {
-        var claimed = await tx.ListAsync(Claim, r => new ClaimedTask(
-                r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
-                r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9)),
-            ct, ("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("types", types), ("limit", limit),
-            ("batchIds", scope.BatchIdsJson is { } ids ? System.Text.Json.JsonSerializer.Deserialize(ids, TemCoreJsonContext.Default.Int64Array) : null),
-            ("batchTypes", scope.BatchTypesJson is { } bt ? System.Text.Json.JsonSerializer.Deserialize(bt, TemCoreJsonContext.Default.StringArray) : null)).ConfigureAwait(false);
-        if (claimed.Count > 0)
-        {
-            // RETURNING gives no order; hand tasks out in claim order.
-            claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
-        }
-
+        var claimed = await tx.ListAsync(Claim, ReadClaimed, ct, ClaimParameters(owner, types, scope, limit, lease)).ConfigureAwait(false);
+        SortClaimed(claimed);
         return claimed;
     }
+
+    /// <summary>The parameters of <see cref="Claim"/>.</summary>
+    public static (string Name, object? Value)[] ClaimParameters(string owner, string[] types, ClaimScope scope, int limit, TimeSpan lease) =>
+    [
+        ("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("types", types), ("limit", limit),
+        ("batchIds", scope.BatchIdsJson is { } ids ? System.Text.Json.JsonSerializer.Deserialize(ids, TemCoreJsonContext.Default.Int64Array) : null),
+        ("batchTypes", scope.BatchTypesJson is { } bt ? System.Text.Json.JsonSerializer.Deserialize(bt, TemCoreJsonContext.Default.StringArray) : null),
+    ];
+
+    /// <summary>One row of <see cref="Claim"/>.</summary>
+    public static ClaimedTask ReadClaimed(Npgsql.NpgsqlDataReader r) => new(
+        r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
+        r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9));
+
+    /// <summary>RETURNING gives no order; tasks are handed out in claim order (priority, then id).</summary>
+    public static void SortClaimed(List<ClaimedTask> claimed)
+        => claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
 
     /// <summary>Writes a group's outcomes, one statement per kind present; returns those whose claim was gone (recovered, resumed or cancelled elsewhere).</summary>
     public static async ValueTask<List<TaskOutcome>> WriteOutcomesAsync(PgTransaction tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken ct)

@@ -229,37 +229,60 @@ internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
     }
 
     public async ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
-        => await _completed.TryWriteAsync(outcomes, cancellationToken).ConfigureAwait(false)
-        ?? await _db.RunAsync(async tx =>
+        => (await _completed.TryWriteAsync(outcomes, null, cancellationToken).ConfigureAwait(false))?.Rejected
+        ?? await _db.RunAsync(tx => WriteOutcomesAsync(tx, outcomes, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Outcomes and the worker's refill claim in one transaction: one round trip on the fast path, else one transaction.</summary>
+    public async ValueTask<(IReadOnlyList<TaskOutcome> Rejected, IReadOnlyList<ClaimedTask> Claimed)> ApplyOutcomesAndClaimAsync(
+        IReadOnlyList<TaskOutcome> outcomes, ClaimRequest refill, CancellationToken cancellationToken)
+    {
+        if (await _completed.TryWriteAsync(outcomes, refill, cancellationToken).ConfigureAwait(false) is { } fast)
         {
-            var rejected = await PgRunStatements.WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
-            var ended = new Dictionary<long, BatchTally>();
-            HashSet<long>? refused = null;
-            foreach (var outcome in outcomes)
-            {
-                if (rejected.Contains(outcome))
-                {
-                    continue;
-                }
+            return fast;
+        }
 
-                if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
-                {
-                    BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
-                }
-                else if (outcome.Kind == OutcomeKind.Deferred)
-                {
-                    (refused ??= []).Add(outcome.BatchId);
-                }
-            }
-
-            await PgBatchStatements.ApplyTalliesAsync(tx, ended, cancellationToken).ConfigureAwait(false);
-            if (refused is not null)
-            {
-                await PgBatchStatements.JudgeRefusalsAsync(tx, refused, cancellationToken).ConfigureAwait(false);
-            }
-
-            return rejected;
+        var types = refill.TaskTypes.ToArray();
+        return await _db.RunAsync<(IReadOnlyList<TaskOutcome>, IReadOnlyList<ClaimedTask>)>(async tx =>
+        {
+            var rejected = await WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<ClaimedTask> claimed = refill.Limit > 0
+                ? await PgRunStatements.ClaimAsync(tx, refill.Owner, types, refill.Scope, refill.Limit, refill.Lease, cancellationToken).ConfigureAwait(false)
+                : [];
+            return (rejected, claimed);
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The general path: every kind of outcome, the batches' tallies, their criteria and completion.</summary>
+    private static async ValueTask<IReadOnlyList<TaskOutcome>> WriteOutcomesAsync(PgTransaction tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        var rejected = await PgRunStatements.WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
+        var ended = new Dictionary<long, BatchTally>();
+        HashSet<long>? refused = null;
+        foreach (var outcome in outcomes)
+        {
+            if (rejected.Contains(outcome))
+            {
+                continue;
+            }
+
+            if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
+            {
+                BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
+            }
+            else if (outcome.Kind == OutcomeKind.Deferred)
+            {
+                (refused ??= []).Add(outcome.BatchId);
+            }
+        }
+
+        await PgBatchStatements.ApplyTalliesAsync(tx, ended, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
+        {
+            await PgBatchStatements.JudgeRefusalsAsync(tx, refused, cancellationToken).ConfigureAwait(false);
+        }
+
+        return rejected;
+    }
 
     public ValueTask<int> HeartbeatAsync(WorkerIdentity owner, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken cancellationToken)
         => _db.RunAsync(tx => PgRunStatements.HeartbeatAsync(tx, owner, taskIds, lease, cancellationToken), cancellationToken);

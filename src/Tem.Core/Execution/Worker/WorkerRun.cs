@@ -91,7 +91,8 @@ internal sealed class WorkerRun
     /// </summary>
     public bool TryBeginRefill()
     {
-        if (_stopClaiming.IsCancellationRequested || !_refillGate.Wait(0))
+        // No refill while the database has been silent past the lease either (LeaseGuard), as for the dispatcher.
+        if (_stopClaiming.IsCancellationRequested || Leases.ClaimsPaused || !_refillGate.Wait(0))
         {
             return false;
         }
