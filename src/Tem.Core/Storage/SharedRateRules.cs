@@ -24,7 +24,7 @@ internal static class SharedRateRules
         var (now, pausedUntil) = await ledger.LockAsync(limit.Name, limit.KeepMs, ct).ConfigureAwait(false);
         if (now < pausedUntil)
         {
-            return (0, TimeSpan.FromMilliseconds(pausedUntil - now), now);
+            return (0, TimeSpan.FromMilliseconds(pausedUntil - now + 1), now);
         }
 
         var (room, retryIn) = await RoomAsync(ledger, limit.Name, StartKind, limit.Starts, now, need: 1, wanted, ct).ConfigureAwait(false);
