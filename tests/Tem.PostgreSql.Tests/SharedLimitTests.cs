@@ -37,7 +37,7 @@ public sealed class SharedLimitTests(ITestOutputHelper output) : IAsyncLifetime
         var perTwenty = starts.MaxInAnyWindow(TimeSpan.FromSeconds(20));
         output.WriteLine($"{starts.Starts.Count} starts by {starts.Starts.Select(s => s.Pid).Distinct().Count()} processes over {starts.Span.TotalSeconds:0.00} s " +
             $"(ideal 22.00 s, {starts.Span.TotalSeconds / 22:0.000} x); most in any 1 s: {perSecond.Count} (limit 20, at {perSecond.At.TotalSeconds:0.00} s); " +
-            $"most in any 20 s: {perTwenty.Count} (limit 200, at {perTwenty.At.TotalSeconds:0.00} s)");
+            $"most in any 20 s: {perTwenty.Count} (limit 200, at {perTwenty.At.TotalSeconds:0.00} s); per second: {starts.PerSecond()}");
         Assert.Equal(count, starts.Starts.Select(s => s.TaskId).Distinct().Count());
         Assert.InRange(perSecond.Count, 1, 20);
         Assert.InRange(perTwenty.Count, 1, 200);

@@ -25,6 +25,11 @@ public sealed class StartLog
     /// <summary>From the first start to the last.</summary>
     public TimeSpan Span => Starts.Count < 2 ? TimeSpan.Zero : TimeSpan.FromTicks((Starts[^1].Microseconds - Starts[0].Microseconds) * 10);
 
+    /// <summary>Starts per whole second from the first, for the test's output: "20 20 3 0 …".</summary>
+    public string PerSecond() => string.Join(' ', Starts.GroupBy(s => (s.Microseconds - Starts[0].Microseconds) / 1_000_000)
+        .Aggregate(new SortedDictionary<long, int>(), (d, g) => { d[g.Key] = g.Count(); return d; }) is var bySecond && bySecond.Count > 0
+        ? Enumerable.Range(0, (int)bySecond.Keys.Max() + 1).Select(i => bySecond.GetValueOrDefault(i)) : []);
+
     public static StartLog Read(string path) => new(File.ReadAllLines(path).Select(line => line.Split(' ')).Select(p => new StartEntry(
         p[0], long.Parse(p[1], CultureInfo.InvariantCulture), int.Parse(p[2], CultureInfo.InvariantCulture), long.Parse(p[3], CultureInfo.InvariantCulture))).ToList());
 

@@ -19,7 +19,7 @@ internal sealed class SharedRateGate
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _freshFor;
-    private readonly ConcurrentDictionary<long, long> _askedAt = new(); // task id → timestamp before its grant was asked for
+    private readonly ConcurrentDictionary<long, (long AskedAt, long GrantedAtMs)> _grants = new(); // task id → when its grant was asked for (local) and logged (store)
     private long _retryAtTicks;
 
     private SharedRateGate(ITemStore store, RateLimitOptions options, TimeProvider time, ILogger logger)
@@ -52,7 +52,7 @@ internal sealed class SharedRateGate
             ForgetStale(asked);
             foreach (var task in claim.Tasks)
             {
-                _askedAt[task.Id] = asked;
+                _grants[task.Id] = (asked, claim.GrantedAtMs);
             }
         }
 
@@ -70,29 +70,34 @@ internal sealed class SharedRateGate
     /// <summary>
     /// Called right before a claimed task's handler: if its grant is older than the margin covers (a loaded machine,
     /// a slow hand-off), waits for a fresh grant of one start, so that the start still falls inside a counted window.
-    /// The old grant stays logged: counting it twice only slows the limit down.
+    /// The old grant is given back in the same transaction: no start happened under it.
     /// </summary>
     public async ValueTask BeforeHandlerAsync(long taskId, CancellationToken cancellationToken)
     {
-        if (!_askedAt.TryRemove(taskId, out var asked) || _time.GetElapsedTime(asked) <= _freshFor)
+        if (!_grants.TryRemove(taskId, out var held) || _time.GetElapsedTime(held.AskedAt) <= _freshFor)
         {
             return;
         }
 
-        SharedRateLog.GrantRenewed(_logger, taskId, _time.GetElapsedTime(asked));
+        SharedRateLog.GrantRenewed(_logger, taskId, _time.GetElapsedTime(held.AskedAt));
+        long? stale = held.GrantedAtMs;
         while (true)
         {
-            asked = _time.GetTimestamp();
-            var grant = await _store.AcquireSharedStartsAsync(Limit, 1, cancellationToken).ConfigureAwait(false);
-            if (grant.Granted > 0 && _time.GetElapsedTime(asked) <= _freshFor)
+            var asked = _time.GetTimestamp();
+            var grant = await _store.AcquireSharedStartsAsync(Limit, 1, stale, cancellationToken).ConfigureAwait(false);
+            stale = null;
+            if (grant.Granted > 0)
             {
-                return;
+                if (_time.GetElapsedTime(asked) <= _freshFor)
+                {
+                    return;
+                }
+
+                stale = grant.GrantedAtMs; // even the renewal came back too late (a stalled process): renew again
+                continue;
             }
 
-            if (grant.Granted == 0)
-            {
-                await Task.Delay(grant.RetryIn, _time, cancellationToken).ConfigureAwait(false);
-            }
+            await Task.Delay(grant.RetryIn, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -137,17 +142,17 @@ internal sealed class SharedRateGate
     /// <summary>Drops grants whose handler never asked (its run ended before the handler): nothing holds them after a minute.</summary>
     private void ForgetStale(long now)
     {
-        if (_askedAt.Count < 1024)
+        if (_grants.Count < 1024)
         {
             return;
         }
 
         var horizon = now - StartRateGate.ToTicks(TimeSpan.FromMinutes(1), _time);
-        foreach (var (id, asked) in _askedAt)
+        foreach (var (id, held) in _grants)
         {
-            if (asked < horizon)
+            if (held.AskedAt < horizon)
             {
-                _askedAt.TryRemove(id, out _);
+                _grants.TryRemove(id, out _);
             }
         }
     }

@@ -25,6 +25,9 @@ internal interface IRateLedger
     /// <summary>Logs a grant of <paramref name="weight"/> at <paramref name="atMs"/>.</summary>
     ValueTask RecordAsync(string bucket, string kind, long atMs, long weight, CancellationToken cancellationToken);
 
+    /// <summary>Takes <paramref name="weight"/> back from one grant logged at <paramref name="grantedAtMs"/>, if it is still in the log.</summary>
+    ValueTask ReturnAsync(string bucket, string kind, long grantedAtMs, long weight, CancellationToken cancellationToken);
+
     /// <summary>Grants no start under <paramref name="bucket"/> before <paramref name="untilMs"/> (a later pause already set stays).</summary>
     ValueTask PauseAsync(string bucket, long untilMs, CancellationToken cancellationToken);
 }

@@ -10,8 +10,12 @@ internal partial interface ITemStore
     /// </summary>
     ValueTask<SharedClaim> ClaimSharedAsync(SharedRateLimit limit, string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int wanted, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>Grants and logs up to <paramref name="wanted"/> starts under <paramref name="limit"/> now, or none and when to ask again.</summary>
-    ValueTask<SharedGrant> AcquireSharedStartsAsync(SharedRateLimit limit, int wanted, CancellationToken cancellationToken);
+    /// <summary>
+    /// Grants and logs up to <paramref name="wanted"/> starts under <paramref name="limit"/> now, or none and when to ask
+    /// again. With <paramref name="returnGrantAtMs"/>, first gives back one start of the grant logged then: its task never
+    /// started under it.
+    /// </summary>
+    ValueTask<SharedGrant> AcquireSharedStartsAsync(SharedRateLimit limit, int wanted, long? returnGrantAtMs, CancellationToken cancellationToken);
 
     /// <summary>Grants and logs all of <paramref name="tokens"/> under <paramref name="limit"/>'s token windows now, or none and when to ask again.</summary>
     ValueTask<SharedGrant> ReserveSharedTokensAsync(SharedRateLimit limit, int tokens, CancellationToken cancellationToken);

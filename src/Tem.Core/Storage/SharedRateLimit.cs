@@ -26,8 +26,14 @@ internal sealed record SharedRateLimit(string Name, IReadOnlyList<SharedWindow> 
         => new(window.Permits, (long)Math.Ceiling((window.Window + margin).TotalMilliseconds));
 }
 
-/// <summary>What a shared limit granted: <paramref name="Granted"/> starts or tokens, or none and when to ask again.</summary>
-internal readonly record struct SharedGrant(long Granted, TimeSpan RetryIn);
+/// <summary>
+/// What a shared limit granted: <paramref name="Granted"/> starts or tokens, logged at <paramref name="GrantedAtMs"/> on the
+/// store's clock; or none and when to ask again.
+/// </summary>
+internal readonly record struct SharedGrant(long Granted, TimeSpan RetryIn, long GrantedAtMs = 0);
 
-/// <summary>A claim under a shared limit: the tasks claimed (each counted as a start), or none and when the limit has room again.</summary>
-internal sealed record SharedClaim(IReadOnlyList<ClaimedTask> Tasks, TimeSpan RetryIn);
+/// <summary>
+/// A claim under a shared limit: the tasks claimed, each counted as a start granted at <paramref name="GrantedAtMs"/>;
+/// or none and when the limit has room again.
+/// </summary>
+internal sealed record SharedClaim(IReadOnlyList<ClaimedTask> Tasks, TimeSpan RetryIn, long GrantedAtMs = 0);

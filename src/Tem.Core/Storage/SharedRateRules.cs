@@ -19,9 +19,15 @@ internal static class SharedRateRules
     /// now, without logging them: the caller logs what it really uses with <see cref="RecordStartsAsync"/>. When none
     /// is allowed, RetryIn says when one may be.
     /// </summary>
-    public static async ValueTask<(long Room, TimeSpan RetryIn, long NowMs)> StartRoomAsync(IRateLedger ledger, SharedRateLimit limit, long wanted, CancellationToken ct)
+    public static async ValueTask<(long Room, TimeSpan RetryIn, long NowMs)> StartRoomAsync(IRateLedger ledger, SharedRateLimit limit, long wanted, CancellationToken ct, long? returnGrantAtMs = null)
     {
         var (now, pausedUntil) = await ledger.LockAsync(limit.Name, limit.KeepMs, ct).ConfigureAwait(false);
+        if (returnGrantAtMs is { } staleAt && limit.Starts.Count > 0)
+        {
+            // No start happened under that grant: its task asks for a fresh one instead, so the old one is given back.
+            await ledger.ReturnAsync(limit.Name, StartKind, staleAt, 1, ct).ConfigureAwait(false);
+        }
+
         if (now < pausedUntil)
         {
             return (0, TimeSpan.FromMilliseconds(pausedUntil - now + 1), now);
@@ -35,12 +41,15 @@ internal static class SharedRateRules
     public static ValueTask RecordStartsAsync(IRateLedger ledger, SharedRateLimit limit, long nowMs, long count, CancellationToken ct)
         => count > 0 && limit.Starts.Count > 0 ? ledger.RecordAsync(limit.Name, StartKind, nowMs, count, ct) : ValueTask.CompletedTask;
 
-    /// <summary>Grants and logs up to <paramref name="wanted"/> starts now.</summary>
-    public static async ValueTask<SharedGrant> AcquireStartsAsync(IRateLedger ledger, SharedRateLimit limit, long wanted, CancellationToken ct)
+    /// <summary>
+    /// Grants and logs up to <paramref name="wanted"/> starts now; first gives back one start of the grant logged at
+    /// <paramref name="returnGrantAtMs"/>, if given (a grant that grew too old before its handler started).
+    /// </summary>
+    public static async ValueTask<SharedGrant> AcquireStartsAsync(IRateLedger ledger, SharedRateLimit limit, long wanted, long? returnGrantAtMs, CancellationToken ct)
     {
-        var (room, retryIn, now) = await StartRoomAsync(ledger, limit, wanted, ct).ConfigureAwait(false);
+        var (room, retryIn, now) = await StartRoomAsync(ledger, limit, wanted, ct, returnGrantAtMs).ConfigureAwait(false);
         await RecordStartsAsync(ledger, limit, now, room, ct).ConfigureAwait(false);
-        return new SharedGrant(room, retryIn);
+        return new SharedGrant(room, retryIn, now);
     }
 
     /// <summary>Grants and logs all of <paramref name="tokens"/> now, or none (a pause holds back starts, not tokens).</summary>
@@ -58,7 +67,7 @@ internal static class SharedRateRules
             await ledger.RecordAsync(limit.Name, TokenKind, now, tokens, ct).ConfigureAwait(false);
         }
 
-        return new SharedGrant(tokens, TimeSpan.Zero);
+        return new SharedGrant(tokens, TimeSpan.Zero, now);
     }
 
     /// <summary>Pauses every start under the bucket for <paramref name="delay"/> from the store's clock now.</summary>

@@ -45,6 +45,12 @@ internal sealed class PgRateStatements(PgTransaction tx) : IRateLedger
         => await tx.ExecuteAsync("INSERT INTO {s}.rate_limit_grant (bucket, kind, granted_at, weight) VALUES (@name, @kind, @at, @weight);", cancellationToken,
             ("name", bucket), ("kind", kind), ("at", atMs), ("weight", weight)).ConfigureAwait(false);
 
+    public async ValueTask ReturnAsync(string bucket, string kind, long grantedAtMs, long weight, CancellationToken cancellationToken)
+        => await tx.ExecuteAsync("""
+            UPDATE {s}.rate_limit_grant SET weight = weight - @weight
+            WHERE id = (SELECT id FROM {s}.rate_limit_grant WHERE bucket = @name AND kind = @kind AND granted_at = @at AND weight >= @weight LIMIT 1);
+            """, cancellationToken, ("name", bucket), ("kind", kind), ("at", grantedAtMs), ("weight", weight)).ConfigureAwait(false);
+
     public async ValueTask PauseAsync(string bucket, long untilMs, CancellationToken cancellationToken)
         => await tx.ExecuteAsync("UPDATE {s}.rate_limit_bucket SET paused_until = GREATEST(paused_until, @until) WHERE name = @name;", cancellationToken,
             ("name", bucket), ("until", untilMs)).ConfigureAwait(false);

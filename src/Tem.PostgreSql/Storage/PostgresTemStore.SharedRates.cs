@@ -17,12 +17,12 @@ internal sealed partial class PostgresTemStore
             // The claim runs while the bucket is locked, so the starts it logs are exactly the tasks it took.
             var claimed = await PgRunStatements.ClaimAsync(tx, owner, types, scope, (int)room, lease, cancellationToken).ConfigureAwait(false);
             await SharedRateRules.RecordStartsAsync(ledger, limit, now, claimed.Count, cancellationToken).ConfigureAwait(false);
-            return new SharedClaim(claimed, TimeSpan.Zero);
+            return new SharedClaim(claimed, TimeSpan.Zero, now);
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public ValueTask<SharedGrant> AcquireSharedStartsAsync(SharedRateLimit limit, int wanted, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => SharedRateRules.AcquireStartsAsync(new PgRateStatements(tx), limit, wanted, cancellationToken), cancellationToken);
+    public ValueTask<SharedGrant> AcquireSharedStartsAsync(SharedRateLimit limit, int wanted, long? returnGrantAtMs, CancellationToken cancellationToken)
+        => _db.RunAsync(tx => SharedRateRules.AcquireStartsAsync(new PgRateStatements(tx), limit, wanted, returnGrantAtMs, cancellationToken), cancellationToken);
 
     public ValueTask<SharedGrant> ReserveSharedTokensAsync(SharedRateLimit limit, int tokens, CancellationToken cancellationToken)
         => _db.RunAsync(tx => SharedRateRules.ReserveTokensAsync(new PgRateStatements(tx), limit, tokens, cancellationToken), cancellationToken);

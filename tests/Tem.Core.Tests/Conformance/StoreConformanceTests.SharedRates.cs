@@ -13,22 +13,38 @@ public abstract partial class StoreConformanceTests
     public async Task Shared_starts_are_granted_up_to_the_window_then_none_with_the_time_until_room()
     {
         var limit = Shared("account", 3, TimeSpan.FromMinutes(1));
-        Assert.Equal(new SharedGrant(2, TimeSpan.Zero), await Store.AcquireSharedStartsAsync(limit, 2, None));
-        Assert.Equal(1, (await Store.AcquireSharedStartsAsync(limit, 5, None)).Granted);
-        var refused = await Store.AcquireSharedStartsAsync(limit, 1, None);
+        var first = await Store.AcquireSharedStartsAsync(limit, 2, null, None);
+        Assert.Equal((2, TimeSpan.Zero), (first.Granted, first.RetryIn));
+        Assert.Equal(1, (await Store.AcquireSharedStartsAsync(limit, 5, null, None)).Granted);
+        var refused = await Store.AcquireSharedStartsAsync(limit, 1, null, None);
         Assert.Equal(0, refused.Granted);
         // The oldest grant leaves the window a minute after it was made: a little less than a minute from now.
         Assert.InRange(refused.RetryIn, TimeSpan.FromSeconds(50), TimeSpan.FromMinutes(1) + TimeSpan.FromMilliseconds(2));
         // Another name is another limit.
-        Assert.Equal(3, (await Store.AcquireSharedStartsAsync(limit with { Name = "other-account" }, 3, None)).Granted);
+        Assert.Equal(3, (await Store.AcquireSharedStartsAsync(limit with { Name = "other-account" }, 3, null, None)).Granted);
+    }
+
+    [Fact]
+    public async Task A_start_given_back_from_a_stale_grant_makes_room_for_a_fresh_one()
+    {
+        var limit = Shared("account", 2, TimeSpan.FromMinutes(1));
+        var batch = await BatchAsync();
+        await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b")], None);
+        var claim = await Store.ClaimSharedAsync(limit, "w", ["t"], default, 5, Lease, None);
+        Assert.Equal(2, claim.Tasks.Count);
+        Assert.Equal(0, (await Store.AcquireSharedStartsAsync(limit, 1, null, None)).Granted);
+        var renewed = await Store.AcquireSharedStartsAsync(limit, 1, claim.GrantedAtMs, None);
+        Assert.Equal(1, renewed.Granted);
+        Assert.True(renewed.GrantedAtMs >= claim.GrantedAtMs);
+        Assert.Equal(0, (await Store.AcquireSharedStartsAsync(limit, 1, null, None)).Granted); // given back once, not twice
     }
 
     [Fact]
     public async Task Every_window_must_have_room_and_the_wait_is_for_the_tightest()
     {
         var limit = new SharedRateLimit("account", [new SharedWindow(5, 60_000), new SharedWindow(2, 400)], []);
-        Assert.Equal(2, (await Store.AcquireSharedStartsAsync(limit, 10, None)).Granted);
-        var refused = await Store.AcquireSharedStartsAsync(limit, 10, None);
+        Assert.Equal(2, (await Store.AcquireSharedStartsAsync(limit, 10, null, None)).Granted);
+        var refused = await Store.AcquireSharedStartsAsync(limit, 10, null, None);
         Assert.Equal(0, refused.Granted);
         Assert.InRange(refused.RetryIn, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(402));
 
@@ -37,14 +53,14 @@ public abstract partial class StoreConformanceTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (granted < 5 && DateTime.UtcNow < deadline)
         {
-            var grant = await Store.AcquireSharedStartsAsync(limit, 10, None);
+            var grant = await Store.AcquireSharedStartsAsync(limit, 10, null, None);
             granted += grant.Granted;
             Assert.InRange(grant.Granted, 0, 2);
             await Task.Delay(grant.Granted == 0 ? grant.RetryIn : TimeSpan.Zero);
         }
 
         Assert.Equal(5, granted);
-        var capped = await Store.AcquireSharedStartsAsync(limit, 10, None);
+        var capped = await Store.AcquireSharedStartsAsync(limit, 10, null, None);
         Assert.Equal(0, capped.Granted);
         Assert.True(capped.RetryIn > TimeSpan.FromSeconds(30), $"The minute window should hold the next start back for most of a minute, not {capped.RetryIn}.");
     }
@@ -78,7 +94,7 @@ public abstract partial class StoreConformanceTests
         Assert.InRange(refused.RetryIn, TimeSpan.FromSeconds(50), TimeSpan.FromMinutes(1) + TimeSpan.FromMilliseconds(2));
         Assert.Equal(400, (await Store.ReserveSharedTokensAsync(limit, 400, None)).Granted);
         Assert.Equal(0, (await Store.ReserveSharedTokensAsync(limit, 1, None)).Granted);
-        Assert.Equal(100, (await Store.AcquireSharedStartsAsync(limit, 100, None)).Granted); // starts have windows of their own
+        Assert.Equal(100, (await Store.AcquireSharedStartsAsync(limit, 100, null, None)).Granted); // starts have windows of their own
     }
 
     [Fact]
@@ -88,7 +104,7 @@ public abstract partial class StoreConformanceTests
         await using var other = await OpenStoreAsync(); // a second handle on the same database, as another process has
         await other.PauseSharedAsync(limit, TimeSpan.FromMinutes(2), None);
         await other.PauseSharedAsync(limit, TimeSpan.FromSeconds(1), None); // a shorter pause does not cut the longer one
-        var paused = await Store.AcquireSharedStartsAsync(limit, 1, None);
+        var paused = await Store.AcquireSharedStartsAsync(limit, 1, null, None);
         Assert.Equal(0, paused.Granted);
         Assert.InRange(paused.RetryIn, TimeSpan.FromSeconds(100), TimeSpan.FromMinutes(2));
         var batch = await BatchAsync();
@@ -98,7 +114,7 @@ public abstract partial class StoreConformanceTests
 
         var brief = limit with { Name = "brief" };
         await other.PauseSharedAsync(brief, TimeSpan.FromMilliseconds(300), None);
-        var first = await Store.AcquireSharedStartsAsync(brief, 1, None);
+        var first = await Store.AcquireSharedStartsAsync(brief, 1, null, None);
         Assert.Equal(0, first.Granted);
         Assert.InRange(first.RetryIn, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(301));
         var started = DateTime.UtcNow;
@@ -106,7 +122,7 @@ public abstract partial class StoreConformanceTests
         while (grant.Granted == 0 && DateTime.UtcNow - started < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(grant.RetryIn);
-            grant = await Store.AcquireSharedStartsAsync(brief, 1, None);
+            grant = await Store.AcquireSharedStartsAsync(brief, 1, null, None);
         }
 
         Assert.Equal(1, grant.Granted); // the pause ended on its own
@@ -117,9 +133,9 @@ public abstract partial class StoreConformanceTests
     {
         var limit = Shared("account", 4, TimeSpan.FromMinutes(1));
         await using var other = await OpenStoreAsync();
-        Assert.Equal(3, (await Store.AcquireSharedStartsAsync(limit, 3, None)).Granted);
-        Assert.Equal(1, (await other.AcquireSharedStartsAsync(limit, 3, None)).Granted);
-        Assert.Equal(0, (await Store.AcquireSharedStartsAsync(limit, 1, None)).Granted);
+        Assert.Equal(3, (await Store.AcquireSharedStartsAsync(limit, 3, null, None)).Granted);
+        Assert.Equal(1, (await other.AcquireSharedStartsAsync(limit, 3, null, None)).Granted);
+        Assert.Equal(0, (await Store.AcquireSharedStartsAsync(limit, 1, null, None)).Granted);
     }
 
     [Fact]
@@ -128,7 +144,7 @@ public abstract partial class StoreConformanceTests
         var limit = Shared("account", 50, TimeSpan.FromMinutes(1));
         await using var other = await OpenStoreAsync();
         var grants = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
-            (await (i % 2 == 0 ? Store : other).AcquireSharedStartsAsync(limit, 3, None)).Granted)));
+            (await (i % 2 == 0 ? Store : other).AcquireSharedStartsAsync(limit, 3, null, None)).Granted)));
         Assert.Equal(50, grants.Sum());
     }
 }

@@ -57,6 +57,15 @@ internal sealed class SqliteRateStatements(SqliteWrite write) : IRateLedger
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask ReturnAsync(string bucket, string kind, long grantedAtMs, long weight, CancellationToken cancellationToken)
+    {
+        write.Hot("""
+            UPDATE rate_limit_grant SET weight = weight - $weight
+            WHERE id = (SELECT id FROM rate_limit_grant WHERE bucket = $name AND kind = $kind AND granted_at = $at AND weight >= $weight LIMIT 1);
+            """, ("$name", bucket), ("$kind", kind), ("$at", grantedAtMs), ("$weight", weight)).ExecuteNonQuery();
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask PauseAsync(string bucket, long untilMs, CancellationToken cancellationToken)
     {
         write.Hot("UPDATE rate_limit_bucket SET paused_until = MAX(paused_until, $until) WHERE name = $name;", ("$name", bucket), ("$until", untilMs)).ExecuteNonQuery();

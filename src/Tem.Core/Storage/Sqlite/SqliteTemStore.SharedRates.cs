@@ -16,12 +16,12 @@ internal sealed partial class SqliteTemStore
 
             var claimed = SqliteRunStatements.ClaimTasks(write, owner, typesJson, scope, (int)room, lease);
             SqliteRateStatements.Run(ToResult(SharedRateRules.RecordStartsAsync(ledger, limit, now, claimed.Count, cancellationToken)));
-            return new SharedClaim(claimed, TimeSpan.Zero);
+            return new SharedClaim(claimed, TimeSpan.Zero, now);
         }));
     }
 
-    public ValueTask<SharedGrant> AcquireSharedStartsAsync(SharedRateLimit limit, int wanted, CancellationToken cancellationToken)
-        => Done(_db.Write(write => SqliteRateStatements.Run(SharedRateRules.AcquireStartsAsync(new SqliteRateStatements(write), limit, wanted, cancellationToken))));
+    public ValueTask<SharedGrant> AcquireSharedStartsAsync(SharedRateLimit limit, int wanted, long? returnGrantAtMs, CancellationToken cancellationToken)
+        => Done(_db.Write(write => SqliteRateStatements.Run(SharedRateRules.AcquireStartsAsync(new SqliteRateStatements(write), limit, wanted, returnGrantAtMs, cancellationToken))));
 
     public ValueTask<SharedGrant> ReserveSharedTokensAsync(SharedRateLimit limit, int tokens, CancellationToken cancellationToken)
         => Done(_db.Write(write => SqliteRateStatements.Run(SharedRateRules.ReserveTokensAsync(new SqliteRateStatements(write), limit, tokens, cancellationToken))));
