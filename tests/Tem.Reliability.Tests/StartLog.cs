@@ -30,6 +30,14 @@ public sealed class StartLog
         .Aggregate(new SortedDictionary<long, int>(), (d, g) => { d[g.Key] = g.Count(); return d; }) is var bySecond && bySecond.Count > 0
         ? Enumerable.Range(0, (int)bySecond.Keys.Max() + 1).Select(i => bySecond.GetValueOrDefault(i)) : []);
 
+    /// <summary>The starts in the fullest window of <paramref name="window"/>, as "pid@ms-from-first", for a failure's message.</summary>
+    public string DescribeFullest(TimeSpan window)
+    {
+        var (count, at) = MaxInAnyWindow(window);
+        var from = Starts[0].Microseconds + (long)(at.TotalMilliseconds * 1000);
+        return string.Join(' ', Starts.Where(s => s.Microseconds >= from).Take(count).Select(s => $"{s.Pid}@{(s.Microseconds - Starts[0].Microseconds) / 1000.0:0.0}"));
+    }
+
     public static StartLog Read(string path) => new(File.ReadAllLines(path).Select(line => line.Split(' ')).Select(p => new StartEntry(
         p[0], long.Parse(p[1], CultureInfo.InvariantCulture), int.Parse(p[2], CultureInfo.InvariantCulture), long.Parse(p[3], CultureInfo.InvariantCulture))).ToList());
 

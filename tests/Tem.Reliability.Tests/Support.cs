@@ -153,8 +153,8 @@ internal sealed class HostProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet Tem.TestHost.dll args</c>, optionally as another user (through setpriv).</summary>
-    public static HostProcess Start(IEnumerable<string> args, string? runAsUser = null, string? hostDll = null)
+    /// <summary>Starts <c>dotnet Tem.TestHost.dll args</c>, optionally as another user (through setpriv) or with extra environment variables.</summary>
+    public static HostProcess Start(IEnumerable<string> args, string? runAsUser = null, string? hostDll = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo
         {
@@ -185,6 +185,11 @@ internal sealed class HostProcess : IDisposable
         }
 
         info.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info };
         var host = new HostProcess(process);
         process.OutputDataReceived += (_, e) =>

@@ -43,8 +43,9 @@ public sealed class RateLimitOptions
     /// <summary>
     /// For a shared limit (<see cref="SharedName"/>): how much longer than its length each window is counted, on top
     /// of <see cref="SafetyMargin"/>, to cover the hop from the database's grant to the handler's start (the claim's
-    /// commit, the hand-off to a thread). A start whose grant is older than this when its handler is about to be
-    /// called asks for a fresh grant, so no window of its length ever holds more starts than its limit. Default 250 ms.
+    /// commit, the hand-off to a thread). A task whose grant is older than half of this when its handler is about to
+    /// be called gives it back and waits for a fresh one (the other half covers reading its payload), so no window of
+    /// its length ever holds more handler starts than its limit, however loaded the machine. Default 250 ms.
     /// </summary>
     public TimeSpan SharedGrantMargin { get; set; } = TimeSpan.FromMilliseconds(250);
 

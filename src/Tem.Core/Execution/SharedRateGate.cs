@@ -28,8 +28,9 @@ internal sealed class SharedRateGate
         _time = time;
         _logger = logger;
         Limit = SharedRateLimit.Of(options, options.SafetyMargin + options.SharedGrantMargin);
-        // Checked before the handler's payload is read and its permit logged: keep a fifth of the margin for that.
-        _freshFor = options.SharedGrantMargin * 0.8;
+        // Checked before the handler's payload is read and its permit logged, which on a loaded machine can take tens of
+        // milliseconds more: half the margin is kept for that.
+        _freshFor = options.SharedGrantMargin / 2;
     }
 
     /// <summary>The shared windows as the store counts them.</summary>
