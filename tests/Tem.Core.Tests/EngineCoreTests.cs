@@ -85,6 +85,34 @@ public class EngineCoreTests
     }
 
     [Fact]
+    public async Task A_stop_in_a_busy_run_leaves_no_task_claimed_and_never_started()
+    {
+        // The outcome writer claims the next tasks in its own transaction; a stop must see them as running handlers
+        // (and wait for them) or they would stay 'running' in the file until their lease ran out.
+        using var db = new TempDatabase();
+        var runs = new ConcurrentDictionary<int, int>();
+        await using var tem = db.Open(o => o.Concurrency = 16, Echo((p, _, _) =>
+        {
+            runs.AddOrUpdate(p.N, 1, (_, n) => n + 1);
+            return ValueTask.FromResult(new EchoResult(p.N, ""));
+        }));
+        var batch = await tem.Batches.CreateAsync("b", "t");
+        await tem.Tasks.EnqueueManyAsync(batch.Id, Types.Echo, Types.Payloads(20_000));
+        for (var i = 0; i < 25; i++)
+        {
+            var before = runs.Count;
+            await tem.Worker.StartAsync();
+            await Types.Eventually(() => Task.FromResult(runs.Count > before + 50), "the worker ran tasks");
+            await tem.Worker.StopAsync(TimeSpan.FromSeconds(30));
+            var stats = await tem.Batches.GetStatsAsync(batch.Id);
+            Assert.True(stats.Running == 0, $"stop {i} left {stats.Running} tasks running");
+            Assert.Equal(runs.Count, stats.Completed);
+        }
+
+        Assert.All(runs, r => Assert.Equal(1, r.Value));
+    }
+
+    [Fact]
     public async Task Stop_racing_start_never_hangs_and_the_last_start_runs()
     {
         using var db = new TempDatabase();

@@ -153,8 +153,8 @@ internal sealed class HostProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet Tem.TestHost.dll args</c>, optionally as another user (through setpriv) or with extra environment variables.</summary>
-    public static HostProcess Start(IEnumerable<string> args, string? runAsUser = null, string? hostDll = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Starts <c>dotnet Tem.TestHost.dll args</c>, optionally as another user (through setpriv) and with more environment variables.</summary>
+    public static HostProcess Start(IEnumerable<string> args, string? runAsUser = null, string? hostDll = null, Dictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo
         {
@@ -185,7 +185,7 @@ internal sealed class HostProcess : IDisposable
         }
 
         info.Environment["DOTNET_gcServer"] = "0";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (name, value) in environment ?? [])
         {
             info.Environment[name] = value;
         }

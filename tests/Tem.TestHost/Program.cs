@@ -10,6 +10,8 @@ using Tem;
 //   crash   resume the batch (a previous run was killed), run it to the end
 //   shared  run beside other processes: no resume, leases do the recovery
 //   open    only open the engine and report the exception (for hostile files)
+//   rate    as shared, under the start-rate limit in TEM_HOST_RATE ("permits/window-ms/margin-ms"); each
+//           side-effect line ends with the handler's start time in Unix microseconds
 // The batch is the first batch in the file; the tests enqueue it before starting the host.
 // With poison-n, the handler of the task whose payload is that N kills its own process (SIGKILL) right after its
 // side-effect line: a task that brings its process down on every run.
@@ -61,6 +63,15 @@ var refuse = Environment.GetEnvironmentVariable("TEM_HOST_REFUSE") is { Length: 
     ? refuseSpec.Split(';').Select(x => int.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
     : null;
 
+if (mode == "rate" && Environment.GetEnvironmentVariable("TEM_HOST_RATE")?.Split('/') is [var permits, var windowMs, var marginMs])
+{
+    options.RateLimit = new RateLimitOptions
+    {
+        Windows = { new RateLimitWindow(int.Parse(permits), TimeSpan.FromMilliseconds(int.Parse(windowMs))) },
+        SafetyMargin = TimeSpan.FromMilliseconds(int.Parse(marginMs)),
+    };
+}
+
 // "postgres:<schema>:<connection string>" runs on PostgreSQL instead of a SQLite file (tests/Tem.PostgreSql.Tests).
 if (dbPath.StartsWith("postgres:", StringComparison.Ordinal))
 {
@@ -107,7 +118,8 @@ var work = new TaskType<HostPayload, HostResult>("work", HostJson.Default.HostPa
 await using var tem = TemEngine.Open(options, TemHandlerRegistry.Create(w => w.Register(work, async (payload, context, cancellationToken) =>
 {
     startLog?.Append($"start {UnixMicroseconds()} {pid} {context.TaskId}\n");
-    sideEffects.Append($"{context.TaskId} {context.Attempt} {pid}\n");
+    var started = mode == "rate" ? $" {(DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10}" : "";
+    sideEffects.Append($"{context.TaskId} {context.Attempt} {pid}{started}\n");
     if (refuse is [var refuseN, var refuseMs] && payload.N == refuseN && FirstToClaim(logPath + ".refused"))
     {
         startLog?.Append($"refused {UnixMicroseconds()} {pid} {context.TaskId}\n");
@@ -132,7 +144,7 @@ if (mode == "crash")
 {
     await tem.Batches.ResumeAsync(batch.Id);
 }
-else if (mode != "shared")
+else if (mode is not ("shared" or "rate"))
 {
     Console.Error.WriteLine($"unknown mode '{mode}'");
     return 2;

@@ -72,13 +72,16 @@ internal partial interface ITemStore : IAsyncDisposable
     ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Inserts one chunk of a large enqueue as staged rows, invisible to claims and reads, in a short transaction of
-    /// its own. Returns how many were new (the rest had an idempotency key the batch already holds).
+    /// Stages one chunk of a large enqueue, invisible to claims and reads, in a short transaction of its own. Returns
+    /// how many rows were staged; which of them are new is known only at <see cref="CommitStagedAsync"/>.
     /// </summary>
     ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken);
 
-    /// <summary>Makes every row staged under <paramref name="token"/> pending at once. Returns how many.</summary>
-    ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes every row staged under <paramref name="token"/> a pending task of type <paramref name="type"/> at once,
+    /// skipping rows whose idempotency key the batch already holds. Returns how many tasks were new.
+    /// </summary>
+    ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken);
 
     /// <summary>Deletes the rows staged under <paramref name="token"/>: the enqueue failed or was cancelled.</summary>
     ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken);
@@ -108,6 +111,22 @@ internal partial interface ITemStore : IAsyncDisposable
 
     /// <summary>Applies outcomes in one transaction; returns those that no longer matched (taken, recovered or cancelled elsewhere).</summary>
     ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies outcomes and, when <paramref name="refill"/> asks for any, claims tasks for the slots they free, all
+    /// in one transaction: a worker's busiest path (outcome → next task) pays for one transaction instead of two.
+    /// Returns the rejected outcomes (as <see cref="ApplyOutcomesAsync"/>) and the claimed tasks. A store without a
+    /// combined statement may apply and then claim.
+    /// </summary>
+    async ValueTask<(IReadOnlyList<TaskOutcome> Rejected, IReadOnlyList<ClaimedTask> Claimed)> ApplyOutcomesAndClaimAsync(
+        IReadOnlyList<TaskOutcome> outcomes, ClaimRequest refill, CancellationToken cancellationToken)
+    {
+        var rejected = await ApplyOutcomesAsync(outcomes, cancellationToken).ConfigureAwait(false);
+        var claimed = refill.Limit > 0
+            ? await ClaimAsync(refill.Owner, refill.TaskTypes, refill.Scope, refill.Limit, refill.Lease, cancellationToken).ConfigureAwait(false)
+            : [];
+        return (rejected, claimed);
+    }
 
     /// <summary>
     /// Records that <paramref name="owner"/> is alive until now + <paramref name="lease"/>, and extends the leases of

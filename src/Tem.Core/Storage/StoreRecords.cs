@@ -50,3 +50,6 @@ internal readonly record struct ClaimScope(string? BatchIdsJson, string? BatchTy
         scope?.BatchIds is { } ids ? System.Text.Json.JsonSerializer.Serialize(ids.ToArray(), TemCoreJsonContext.Default.Int64Array) : null,
         scope?.BatchTypes is { } types ? System.Text.Json.JsonSerializer.Serialize(types.ToArray(), TemCoreJsonContext.Default.StringArray) : null);
 }
+
+/// <summary>A claim of up to <paramref name="Limit"/> tasks by <paramref name="Owner"/>, as <see cref="ITemStore.ClaimAsync"/> takes it.</summary>
+internal sealed record ClaimRequest(string Owner, IReadOnlyList<string> TaskTypes, ClaimScope Scope, int Limit, TimeSpan Lease);

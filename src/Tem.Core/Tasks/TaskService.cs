@@ -103,7 +103,7 @@ public sealed class TaskService
                 await staging.ConfigureAwait(false);
             }
 
-            var inserted = await _store.CommitStagedAsync(batchId, token, cancellationToken).ConfigureAwait(false);
+            var inserted = await _store.CommitStagedAsync(batchId, taskType.Name, token, cancellationToken).ConfigureAwait(false);
             return new EnqueueResult(inserted, total - inserted);
         }
         catch

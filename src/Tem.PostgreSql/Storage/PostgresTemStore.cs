@@ -179,7 +179,7 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
             return await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "staged", token, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
-    public ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    public ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
     {
         var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
         long committed = await PgTaskStatements.CommitStagedAsync(tx, token, cancellationToken).ConfigureAwait(false);

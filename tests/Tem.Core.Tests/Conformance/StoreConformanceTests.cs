@@ -121,18 +121,18 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
     public async Task Staged_rows_are_invisible_until_committed_and_gone_when_aborted()
     {
         var batch = await BatchAsync();
-        Assert.Equal(2, await Store.StageAsync(batch, "t", 7, [Row("a", key: "k"), Row("b")], None));
-        Assert.Equal(1, await Store.StageAsync(batch, "t", 7, [Row("c"), Row("dup", key: "k")], None));
-        Assert.Equal(new BatchStats(0, 0, 0, 0, 0), await Store.GetStatsAsync(batch, None));
-        Assert.Empty(await Store.ClaimAsync("w", ["t"], default, 10, Lease, None));
-        Assert.Empty(await Store.ListTasksAsync(new TaskQuery { BatchId = batch }, None));
-        Assert.Equal(3, await Store.CommitStagedAsync(batch, 7, None));
-        Assert.Equal(3, (await Store.GetStatsAsync(batch, None)).Pending);
+        await Store.EnqueueAsync(batch, "t", [Row("old", key: "held")], None);
+        await Store.StageAsync(batch, "t", 7, [Row("a", key: "k"), Row("b")], None);
+        await Store.StageAsync(batch, "t", 7, [Row("c"), Row("dup", key: "k"), Row("again", key: "held")], None);
+        Assert.Equal(new BatchStats(1, 0, 0, 0, 0), await Store.GetStatsAsync(batch, None));
+        Assert.Equal(["old"], (await Store.ListTasksAsync(new TaskQuery { BatchId = batch }, None)).Select(t => t.PayloadJson));
+        Assert.Equal(3, await Store.CommitStagedAsync(batch, "t", 7, None));
+        Assert.Equal(["old", "a", "b", "c"], (await Store.ListTasksAsync(new TaskQuery { BatchId = batch }, None)).Select(t => t.PayloadJson));
 
         await Store.StageAsync(batch, "t", 8, [Row("x"), Row("y")], None);
         await Store.AbortStagedAsync(8, None);
-        Assert.Equal(0, await Store.CommitStagedAsync(batch, 8, None));
-        Assert.Equal(3, (await Store.GetStatsAsync(batch, None)).Pending);
+        Assert.Equal(0, await Store.CommitStagedAsync(batch, "t", 8, None));
+        Assert.Equal(4, (await Store.GetStatsAsync(batch, None)).Pending);
     }
 
     [Fact]

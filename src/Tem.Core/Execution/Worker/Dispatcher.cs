@@ -37,13 +37,7 @@ internal static class Dispatcher
                 else
                 {
                     var claimed = await ClaimAsync(run, granted, stopping).ConfigureAwait(false);
-                    context.Pacing.Refund(tickets.Skip(claimed.Count).ToList());
-                    for (var i = 0; i < claimed.Count; i++)
-                    {
-                        var (task, ticket) = (claimed[i], tickets[i]);
-                        var active = run.Admit(task);
-                        _ = Task.Run(() => TaskRunner.RunAsync(run, active, task, ticket));
-                    }
+                    RunStarter.Start(run, claimed, tickets);
 
                     if (claimed.Count == granted)
                     {

@@ -76,9 +76,13 @@ internal static class OutcomeWriter
         {
             try
             {
-                foreach (var rejected in await context.Store.ApplyOutcomesAsync(group, CancellationToken.None).ConfigureAwait(false))
+                // The first try also claims for the slots the group frees; a retry after a failure only writes.
+                var rejected = attempt == 1
+                    ? await WriteAndRefillAsync(run, group).ConfigureAwait(false)
+                    : await context.Store.ApplyOutcomesAsync(group, CancellationToken.None).ConfigureAwait(false);
+                foreach (var outcome in rejected)
                 {
-                    Log.OutcomeRejected(context.Logger, rejected.TaskId, rejected.Kind.ToString(), rejected.Version);
+                    Log.OutcomeRejected(context.Logger, outcome.TaskId, outcome.Kind.ToString(), outcome.Version);
                 }
 
                 if (attempt > 1)
@@ -113,6 +117,46 @@ internal static class OutcomeWriter
             }
 
             delay = delay * 2 < LongestRetry ? delay * 2 : LongestRetry;
+        }
+    }
+
+    /// <summary>
+    /// Writes the group and, in the same transaction, claims a task for each slot it frees (as far as concurrency and
+    /// rate permits allow), then starts those tasks before the slots are freed. The next task of a busy slot thus
+    /// costs no transaction of its own and no trip through the dispatcher.
+    /// </summary>
+    private static async ValueTask<IReadOnlyList<TaskOutcome>> WriteAndRefillAsync(WorkerRun run, List<TaskOutcome> group)
+    {
+        var context = run.Context;
+        var tickets = new List<RateTicket>();
+        var refilling = run.TryBeginRefill();
+        try
+        {
+            var limit = 0;
+            // The group's runs still hold their slots, so InFlight counts them; a lowered concurrency refills fewer.
+            // A shared limit grants only in its own claim (SharedRateGate), so then the dispatcher claims for these slots.
+            var wanted = refilling && context.SharedLimit is null ? Math.Min(group.Count, context.Pacing.Concurrency - run.InFlight + group.Count) : 0;
+            if (wanted > 0)
+            {
+                limit = context.Pacing.TryAcquire(wanted, tickets, out _);
+            }
+
+            var (rejected, claimed) = await context.Store.ApplyOutcomesAndClaimAsync(group, RunStarter.Request(run, limit), CancellationToken.None).ConfigureAwait(false);
+            RunStarter.Start(run, claimed, tickets);
+            tickets.Clear();
+            return rejected;
+        }
+        finally
+        {
+            if (tickets.Count > 0)
+            {
+                context.Pacing.Refund(tickets); // the write failed: nothing was claimed
+            }
+
+            if (refilling)
+            {
+                run.EndRefill();
+            }
         }
     }
 }

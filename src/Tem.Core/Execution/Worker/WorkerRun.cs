@@ -17,6 +17,7 @@ internal sealed class WorkerRun
     private readonly CancellationTokenSource _hardStop = new();
     private readonly CancellationTokenSource _giveUpWrites = new();
     private readonly object _stopLock = new();
+    private readonly SemaphoreSlim _refillGate = new(1, 1);
     private TaskCompletionSource _handlerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
     private int _handlersRunning;
@@ -79,6 +80,29 @@ internal sealed class WorkerRun
         _dispatch = Task.Run(() => Dispatcher.RunAsync(this, _stopClaiming.Token));
     }
 
+    /// <summary>
+    /// Enters the outcome writer's claim for the slots its group frees, unless claiming has stopped. A stop takes the
+    /// gate for good once the dispatcher is done, so every task claimed this way is admitted before the stop counts
+    /// running handlers. Pair a true result with <see cref="EndRefill"/>.
+    /// </summary>
+    public bool TryBeginRefill()
+    {
+        if (_stopClaiming.IsCancellationRequested || !_refillGate.Wait(0))
+        {
+            return false;
+        }
+
+        if (_stopClaiming.IsCancellationRequested)
+        {
+            _refillGate.Release();
+            return false;
+        }
+
+        return true;
+    }
+
+    public void EndRefill() => _refillGate.Release();
+
     /// <summary>Claims nothing more: the database is gone. Running handlers finish; the stop still has to be called.</summary>
     public void StopClaiming() => _stopClaiming.Cancel();
 
@@ -140,6 +164,7 @@ internal sealed class WorkerRun
         var logger = Context.Logger;
         _stopClaiming.Cancel();
         await _dispatch.ConfigureAwait(false);
+        await _refillGate.WaitAsync().ConfigureAwait(false); // never released: this run claims nothing more
 
         if (!await WaitForHandlersAsync(timeout).ConfigureAwait(false))
         {

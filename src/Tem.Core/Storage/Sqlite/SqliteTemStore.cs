@@ -153,13 +153,13 @@ internal sealed partial class SqliteTemStore : ITemStore
         => Done(_db.Write(write =>
         {
             SqliteBatchStatements.RequireOpenForEnqueue(write, batchId);
-            return SqliteTaskStatements.InsertMany(write, batchId, type, tasks, "staged", token);
+            return SqliteStagedEnqueue.Stage(write, token, tasks);
         }));
 
-    public ValueTask<long> CommitStagedAsync(long batchId, long token, CancellationToken cancellationToken) => Done(_db.Write(write =>
+    public ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken) => Done(_db.Write(write =>
     {
         var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
-        var committed = SqliteTaskStatements.CommitStaged(write, token);
+        var committed = SqliteStagedEnqueue.Commit(write, batchId, type, token);
         if (wasCompleted && committed > 0)
         {
             SqliteBatchStatements.Reactivate(write, batchId);
@@ -172,7 +172,7 @@ internal sealed partial class SqliteTemStore : ITemStore
     {
         _db.Write(write =>
         {
-            SqliteTaskStatements.AbortStaged(write, token);
+            SqliteStagedEnqueue.Abort(write, token);
             return 0;
         });
         return ValueTask.CompletedTask;
@@ -204,34 +204,51 @@ internal sealed partial class SqliteTemStore : ITemStore
     }
 
     public ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
-        => Done<IReadOnlyList<TaskOutcome>>(_db.Write(write =>
-        {
-            var rejected = new List<TaskOutcome>();
-            var ended = new Dictionary<long, BatchTally>();
-            HashSet<long>? refused = null;
-            foreach (var outcome in outcomes)
-            {
-                if (SqliteRunStatements.WriteOutcome(write, outcome) == 0)
-                {
-                    rejected.Add(outcome);
-                }
-                else if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
-                {
-                    BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
-                }
-                else if (outcome.Kind == OutcomeKind.Deferred)
-                {
-                    (refused ??= []).Add(outcome.BatchId);
-                }
-            }
+        => Done<IReadOnlyList<TaskOutcome>>(_db.Write(write => ApplyOutcomes(write, outcomes)));
 
-            SqliteBatchStatements.ApplyTallies(write, ended);
-            if (refused is not null)
-            {
-                SqliteBatchStatements.JudgeRefusals(write, refused);
-            }
-            return rejected;
+    public ValueTask<(IReadOnlyList<TaskOutcome> Rejected, IReadOnlyList<ClaimedTask> Claimed)> ApplyOutcomesAndClaimAsync(
+        IReadOnlyList<TaskOutcome> outcomes, ClaimRequest refill, CancellationToken cancellationToken)
+    {
+        var typesJson = refill.Limit > 0 ? JsonStrings(refill.TaskTypes) : "";
+        return Done(_db.Write(write =>
+        {
+            var rejected = ApplyOutcomes(write, outcomes);
+            IReadOnlyList<ClaimedTask> claimed = refill.Limit > 0
+                ? SqliteRunStatements.ClaimTasks(write, refill.Owner, typesJson, refill.Scope, refill.Limit, refill.Lease)
+                : [];
+            return (rejected, claimed);
         }));
+    }
+
+    private static IReadOnlyList<TaskOutcome> ApplyOutcomes(SqliteWrite write, IReadOnlyList<TaskOutcome> outcomes)
+    {
+        var rejected = new List<TaskOutcome>();
+        var ended = new Dictionary<long, BatchTally>();
+        HashSet<long>? refused = null;
+        foreach (var outcome in outcomes)
+        {
+            if (SqliteRunStatements.WriteOutcome(write, outcome) == 0)
+            {
+                rejected.Add(outcome);
+            }
+            else if (outcome.Kind is OutcomeKind.Completed or OutcomeKind.Failed)
+            {
+                BatchTally.Add(ended, outcome.BatchId, success: outcome.Kind == OutcomeKind.Completed);
+            }
+            else if (outcome.Kind == OutcomeKind.Deferred)
+            {
+                (refused ??= []).Add(outcome.BatchId);
+            }
+        }
+
+        SqliteBatchStatements.ApplyTallies(write, ended);
+        if (refused is not null)
+        {
+            SqliteBatchStatements.JudgeRefusals(write, refused);
+        }
+
+        return rejected;
+    }
 
     public ValueTask<int> HeartbeatAsync(WorkerIdentity owner, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken cancellationToken)
         => Done(_db.Write(write => SqliteRunStatements.Heartbeat(write, owner, taskIds, lease)));
