@@ -19,7 +19,8 @@ internal sealed class SharedRateGate
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _freshFor;
-    private readonly ConcurrentDictionary<long, (long AskedAt, long GrantedAtMs)> _grants = new(); // task id → when its grant was asked for (local) and logged (store)
+    private readonly GrantClock _clock;
+    private readonly ConcurrentDictionary<long, long> _grants = new(); // task id → when its grant was logged (store's clock)
     private long _retryAtTicks;
 
     private SharedRateGate(ITemStore store, RateLimitOptions options, TimeProvider time, ILogger logger)
@@ -27,6 +28,7 @@ internal sealed class SharedRateGate
         _store = store;
         _time = time;
         _logger = logger;
+        _clock = new GrantClock(time);
         Limit = SharedRateLimit.Of(options, options.SafetyMargin + options.SharedGrantMargin);
         // Checked before the handler's payload is read and its permit logged, which on a loaded machine can take tens of
         // milliseconds more: half the margin is kept for that.
@@ -44,16 +46,17 @@ internal sealed class SharedRateGate
     public async ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(WorkerRun run, int limit, CancellationToken cancellationToken)
     {
         var context = run.Context;
-        var asked = _time.GetTimestamp();
+        var asked = _clock.NowMs();
         var claim = await _store.ClaimSharedAsync(Limit, context.Identity.Owner, run.TaskTypes, run.Scope, limit, context.Options.LeaseDuration, cancellationToken)
             .ConfigureAwait(false);
         Volatile.Write(ref _retryAtTicks, claim.RetryIn > TimeSpan.Zero ? _time.GetTimestamp() + StartRateGate.ToTicks(claim.RetryIn, _time) : 0);
-        if (Limit.Starts.Count > 0)
+        if (Limit.Starts.Count > 0 && claim.Tasks.Count > 0)
         {
-            ForgetStale(asked);
+            _clock.Observe(asked, claim.GrantedAtMs);
+            ForgetStale(claim.GrantedAtMs);
             foreach (var task in claim.Tasks)
             {
-                _grants[task.Id] = (asked, claim.GrantedAtMs);
+                _grants[task.Id] = claim.GrantedAtMs;
             }
         }
 
@@ -75,21 +78,22 @@ internal sealed class SharedRateGate
     /// </summary>
     public async ValueTask BeforeHandlerAsync(long taskId, CancellationToken cancellationToken)
     {
-        if (!_grants.TryRemove(taskId, out var held) || _time.GetElapsedTime(held.AskedAt) <= _freshFor)
+        if (!_grants.TryRemove(taskId, out var grantedAt) || _clock.AgeOf(grantedAt) <= _freshFor)
         {
             return;
         }
 
-        SharedRateLog.GrantRenewed(_logger, taskId, _time.GetElapsedTime(held.AskedAt));
-        long? stale = held.GrantedAtMs;
+        SharedRateLog.GrantRenewed(_logger, taskId, _clock.AgeOf(grantedAt));
+        long? stale = grantedAt;
         while (true)
         {
-            var asked = _time.GetTimestamp();
+            var asked = _clock.NowMs();
             var grant = await _store.AcquireSharedStartsAsync(Limit, 1, stale, cancellationToken).ConfigureAwait(false);
             stale = null;
             if (grant.Granted > 0)
             {
-                if (_time.GetElapsedTime(asked) <= _freshFor)
+                _clock.Observe(asked, grant.GrantedAtMs);
+                if (_clock.AgeOf(grant.GrantedAtMs) <= _freshFor)
                 {
                     return;
                 }
@@ -141,17 +145,17 @@ internal sealed class SharedRateGate
     }
 
     /// <summary>Drops grants whose handler never asked (its run ended before the handler): nothing holds them after a minute.</summary>
-    private void ForgetStale(long now)
+    private void ForgetStale(long nowMs)
     {
         if (_grants.Count < 1024)
         {
             return;
         }
 
-        var horizon = now - StartRateGate.ToTicks(TimeSpan.FromMinutes(1), _time);
-        foreach (var (id, held) in _grants)
+        var horizon = nowMs - 60_000;
+        foreach (var (id, grantedAt) in _grants)
         {
-            if (held.AskedAt < horizon)
+            if (grantedAt < horizon)
             {
                 _grants.TryRemove(id, out _);
             }
