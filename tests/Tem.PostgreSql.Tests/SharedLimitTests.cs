@@ -28,15 +28,16 @@ public sealed class SharedLimitTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Four_processes_sharing_20_per_second_and_200_per_20_seconds_never_exceed_a_window_at_their_handlers_start()
     {
-        // 260 tasks: 200 go in the first ~11 s at 20 per second, then the 20-second window holds the rest back until the
-        // first starts leave it, so the run lasts ~23 s and both windows bind. Ideal (no margins): the last start at 22 s.
+        // 260 tasks: 200 go in the first ~14 s at 20 a burst, then the 20-second window holds the rest back until the
+        // first starts leave it, so the run lasts ~24 s and both windows bind. Ideal (no margins): the last start at 22 s;
+        // with the test's margins (0.51 s a window) 23.5 s.
         const int count = 260;
         var starts = await RunHostsAsync(count, hosts: 4, limit: "account;20/1;200/20");
 
         var perSecond = starts.MaxInAnyWindow(TimeSpan.FromSeconds(1));
         var perTwenty = starts.MaxInAnyWindow(TimeSpan.FromSeconds(20));
         output.WriteLine($"{starts.Starts.Count} starts by {starts.Starts.Select(s => s.Pid).Distinct().Count()} processes over {starts.Span.TotalSeconds:0.00} s " +
-            $"(ideal 22.00 s, {starts.Span.TotalSeconds / 22:0.000} x); most in any 1 s: {perSecond.Count} (limit 20, at {perSecond.At.TotalSeconds:0.00} s); " +
+            $"(ideal 22.00 s, 23.53 s with the margins: {starts.Span.TotalSeconds / 23.53:0.000} x); most in any 1 s: {perSecond.Count} (limit 20, at {perSecond.At.TotalSeconds:0.00} s); " +
             $"most in any 20 s: {perTwenty.Count} (limit 200, at {perTwenty.At.TotalSeconds:0.00} s); per second: {starts.PerSecond()}");
         Assert.Equal(count, starts.Starts.Select(s => s.TaskId).Distinct().Count());
         Assert.InRange(perSecond.Count, 1, 20);
@@ -113,6 +114,9 @@ public sealed class SharedLimitTests(ITestOutputHelper output) : IAsyncLifetime
 
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["TEM_HOST_SHARED_LIMIT"] = limit;
+        // A 500 ms grant margin (default 250): at load 15+ on two cores, a process's first handler can stall for longer
+        // than the default leaves between the freshness check and the handler's first line (cold JIT, descheduling).
+        info.Environment["TEM_HOST_SHARED_MARGIN_MS"] = "500";
         info.Environment["TEM_HOST_STARTS"] = startLog;
         if (refuse is not null)
         {

@@ -44,7 +44,7 @@ var options = new TemOptions
 };
 
 // TEM_HOST_SHARED_LIMIT="<name>;<permits>/<seconds>;..." shares those start windows under <name> with every engine on
-// the database (the shared-limit tests); TEM_HOST_STARTS=<file> logs "start <unix µs> <pid> <task id>" as each handler
+// the database (the shared-limit tests), with TEM_HOST_SHARED_MARGIN_MS as its SharedGrantMargin; TEM_HOST_STARTS=<file> logs "start <unix µs> <pid> <task id>" as each handler
 // starts; TEM_HOST_REFUSE="<n>;<ms>" makes the first run of task N refuse with a Retry-After of that long, logged as
 // "refused <unix µs> <pid> <task id>".
 if (Environment.GetEnvironmentVariable("TEM_HOST_SHARED_LIMIT") is { Length: > 0 } sharedLimit)
@@ -53,6 +53,9 @@ if (Environment.GetEnvironmentVariable("TEM_HOST_SHARED_LIMIT") is { Length: > 0
     options.RateLimit = new RateLimitOptions
     {
         SharedName = parts[0],
+        SharedGrantMargin = Environment.GetEnvironmentVariable("TEM_HOST_SHARED_MARGIN_MS") is { Length: > 0 } sharedMarginMs
+            ? TimeSpan.FromMilliseconds(int.Parse(sharedMarginMs, System.Globalization.CultureInfo.InvariantCulture))
+            : new RateLimitOptions().SharedGrantMargin,
         Windows = [.. parts[1..].Select(w => w.Split('/')).Select(w => new RateLimitWindow(
             int.Parse(w[0], System.Globalization.CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(w[1], System.Globalization.CultureInfo.InvariantCulture))))],
     };
