@@ -52,6 +52,32 @@ internal static class SharedRateRules
         return new SharedGrant(room, retryIn, now);
     }
 
+    /// <summary>
+    /// Claims under the start windows, inside the store's transaction: locks the bucket, lets <paramref name="claim"/> take
+    /// up to as many tasks as the windows allow, and logs one start per task it took. When the windows allowed fewer than
+    /// <paramref name="wanted"/> and all of those were taken, RetryIn says when the next start fits, so the claim loop
+    /// waits for exactly that rather than its poll interval.
+    /// </summary>
+    public static async ValueTask<SharedClaim> ClaimAsync(
+        IRateLedger ledger, SharedRateLimit limit, int wanted, Func<int, ValueTask<List<ClaimedTask>>> claim, CancellationToken ct)
+    {
+        var (room, retryIn, now) = await StartRoomAsync(ledger, limit, wanted, ct).ConfigureAwait(false);
+        if (room <= 0)
+        {
+            return new SharedClaim([], retryIn, now);
+        }
+
+        // The claim runs while the bucket is locked, so the starts logged are exactly the tasks it took.
+        var claimed = await claim((int)room).ConfigureAwait(false);
+        await RecordStartsAsync(ledger, limit, now, claimed.Count, ct).ConfigureAwait(false);
+        if (claimed.Count == room && room < wanted)
+        {
+            (_, retryIn) = await RoomAsync(ledger, limit.Name, StartKind, limit.Starts, now, need: 1, wanted: 1, ct).ConfigureAwait(false);
+        }
+
+        return new SharedClaim(claimed, retryIn, now);
+    }
+
     /// <summary>Grants and logs all of <paramref name="tokens"/> now, or none (a pause holds back starts, not tokens).</summary>
     public static async ValueTask<SharedGrant> ReserveTokensAsync(IRateLedger ledger, SharedRateLimit limit, long tokens, CancellationToken ct)
     {

@@ -73,11 +73,12 @@ public abstract partial class StoreConformanceTests
         await Store.EnqueueAsync(batch, "t", [Row("a"), Row("b")], None);
         var first = await Store.ClaimSharedAsync(limit, "w1", ["t"], default, 10, Lease, None);
         Assert.Equal(["a", "b"], first.Tasks.Select(t => t.Payload));
-        Assert.Equal(TimeSpan.Zero, first.RetryIn);
+        Assert.Equal(TimeSpan.Zero, first.RetryIn); // the window still has room: only the tasks ran out
 
         await Store.EnqueueAsync(batch, "t", Enumerable.Range(0, 10).Select(i => Row($"n{i}")).ToList(), None);
         var second = await Store.ClaimSharedAsync(limit, "w2", ["t"], default, 10, Lease, None);
         Assert.Equal(3, second.Tasks.Count); // 5 in the window, 2 used by the first claim
+        Assert.True(second.RetryIn > TimeSpan.FromSeconds(30), $"The window is full after the claim: RetryIn should say when it has room, not {second.RetryIn}.");
         var third = await Store.ClaimSharedAsync(limit, "w1", ["t"], default, 10, Lease, None);
         Assert.Empty(third.Tasks);
         Assert.True(third.RetryIn > TimeSpan.FromSeconds(30), $"RetryIn was {third.RetryIn}.");

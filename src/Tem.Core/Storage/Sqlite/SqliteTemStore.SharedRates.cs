@@ -5,19 +5,8 @@ internal sealed partial class SqliteTemStore
     public ValueTask<SharedClaim> ClaimSharedAsync(SharedRateLimit limit, string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int wanted, TimeSpan lease, CancellationToken cancellationToken)
     {
         var typesJson = JsonStrings(taskTypes);
-        return Done(_db.Write(write =>
-        {
-            var ledger = new SqliteRateStatements(write);
-            var (room, retryIn, now) = SqliteRateStatements.Run(SharedRateRules.StartRoomAsync(ledger, limit, wanted, cancellationToken));
-            if (room <= 0)
-            {
-                return new SharedClaim([], retryIn);
-            }
-
-            var claimed = SqliteRunStatements.ClaimTasks(write, owner, typesJson, scope, (int)room, lease);
-            SqliteRateStatements.Run(ToResult(SharedRateRules.RecordStartsAsync(ledger, limit, now, claimed.Count, cancellationToken)));
-            return new SharedClaim(claimed, TimeSpan.Zero, now);
-        }));
+        return Done(_db.Write(write => SqliteRateStatements.Run(SharedRateRules.ClaimAsync(new SqliteRateStatements(write), limit, wanted,
+            room => ValueTask.FromResult(SqliteRunStatements.ClaimTasks(write, owner, typesJson, scope, room, lease)), cancellationToken))));
     }
 
     public ValueTask<SharedGrant> AcquireSharedStartsAsync(SharedRateLimit limit, int wanted, long? returnGrantAtMs, CancellationToken cancellationToken)
