@@ -9,8 +9,10 @@ namespace Tem.Execution;
 /// The claim loop asks it after the local <see cref="StartRateGate"/>: the store grants starts on its own clock and
 /// claims that many tasks in the same transaction (<see cref="ITemStore.ClaimSharedAsync"/>), so no grant is ever left
 /// unclaimed. Each window is counted <see cref="RateLimitOptions.SharedGrantMargin"/> longer than it is, to cover the
-/// hop from the grant to the handler's start; a handler about to start later than that gets a fresh grant first
-/// (<see cref="BeforeHandlerAsync"/>), so the limit holds at the handlers' start times whatever the machine's load.
+/// hop from the grant to the handler's start; a task that reaches its handler more than half that after its grant
+/// (its age told by <see cref="GrantClock"/>) gives the grant back and takes a fresh one first
+/// (<see cref="BeforeHandlerAsync"/>), so the limit holds at the handlers' start times unless a thread stalls for
+/// longer than the other half between that check and the handler's first line.
 /// Token reservations and a provider's Retry-After pause go to the store the same way.
 /// </summary>
 internal sealed class SharedRateGate
