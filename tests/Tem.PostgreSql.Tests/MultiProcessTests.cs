@@ -188,7 +188,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>The built test host, in the sibling output folder (same configuration and framework) of this test assembly.</summary>
-    private static string HostDll
+    internal static string HostDll
     {
         get
         {

@@ -43,6 +43,29 @@ var options = new TemOptions
     Logger = new StdoutLogger(),
 };
 
+// TEM_HOST_SHARED_LIMIT="<name>;<permits>/<seconds>;..." shares those start windows under <name> with every engine on
+// the database (the shared-limit tests), with TEM_HOST_SHARED_MARGIN_MS as its SharedGrantMargin; TEM_HOST_STARTS=<file> logs "start <unix µs> <pid> <task id>" as each handler
+// starts; TEM_HOST_REFUSE="<n>;<ms>" makes the first run of task N refuse with a Retry-After of that long, logged as
+// "refused <unix µs> <pid> <task id>".
+if (Environment.GetEnvironmentVariable("TEM_HOST_SHARED_LIMIT") is { Length: > 0 } sharedLimit)
+{
+    var parts = sharedLimit.Split(';');
+    options.RateLimit = new RateLimitOptions
+    {
+        SharedName = parts[0],
+        SharedGrantMargin = Environment.GetEnvironmentVariable("TEM_HOST_SHARED_MARGIN_MS") is { Length: > 0 } sharedMarginMs
+            ? TimeSpan.FromMilliseconds(int.Parse(sharedMarginMs, System.Globalization.CultureInfo.InvariantCulture))
+            : new RateLimitOptions().SharedGrantMargin,
+        Windows = [.. parts[1..].Select(w => w.Split('/')).Select(w => new RateLimitWindow(
+            int.Parse(w[0], System.Globalization.CultureInfo.InvariantCulture), TimeSpan.FromSeconds(double.Parse(w[1], System.Globalization.CultureInfo.InvariantCulture))))],
+    };
+}
+
+using var startLog = Environment.GetEnvironmentVariable("TEM_HOST_STARTS") is { Length: > 0 } startsPath ? new AppendLog(startsPath) : null;
+var refuse = Environment.GetEnvironmentVariable("TEM_HOST_REFUSE") is { Length: > 0 } refuseSpec
+    ? refuseSpec.Split(';').Select(x => int.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+    : null;
+
 if (mode == "rate" && Environment.GetEnvironmentVariable("TEM_HOST_RATE")?.Split('/') is [var permits, var windowMs, var marginMs])
 {
     options.RateLimit = new RateLimitOptions
@@ -78,12 +101,34 @@ if (mode == "open")
 
 using var sideEffects = new AppendLog(logPath);
 var pid = Environment.ProcessId;
+// Once across every process: a deferred run keeps its attempt number, so the marker file says whether it refused already.
+static bool FirstToClaim(string marker)
+{
+    try
+    {
+        using var created = new FileStream(marker, FileMode.CreateNew);
+        return true;
+    }
+    catch (IOException)
+    {
+        return false;
+    }
+}
+
+static long UnixMicroseconds() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
 var work = new TaskType<HostPayload, HostResult>("work", HostJson.Default.HostPayload, HostJson.Default.HostResult);
 
 await using var tem = TemEngine.Open(options, TemHandlerRegistry.Create(w => w.Register(work, async (payload, context, cancellationToken) =>
 {
+    startLog?.Append($"start {UnixMicroseconds()} {pid} {context.TaskId}\n");
     var started = mode == "rate" ? $" {(DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10}" : "";
     sideEffects.Append($"{context.TaskId} {context.Attempt} {pid}{started}\n");
+    if (refuse is [var refuseN, var refuseMs] && payload.N == refuseN && FirstToClaim(logPath + ".refused"))
+    {
+        startLog?.Append($"refused {UnixMicroseconds()} {pid} {context.TaskId}\n");
+        throw new RetryAfterException(TimeSpan.FromMilliseconds(refuseMs));
+    }
+
     if (payload.N == poisonN)
     {
         System.Diagnostics.Process.GetCurrentProcess().Kill();

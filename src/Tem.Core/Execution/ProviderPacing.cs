@@ -61,6 +61,9 @@ internal sealed class ProviderPacing
     /// <summary>The configured token windows.</summary>
     public TokenBudget Tokens { get; }
 
+    /// <summary>Tells the other engines sharing the limit (<see cref="SharedRateGate.Pause"/>) of every pause; null when it is not shared.</summary>
+    public Action<TimeSpan>? SharedPause { get; set; }
+
     /// <summary>How many handlers may run at once now.</summary>
     public int Concurrency => _concurrency.Current;
 
@@ -145,6 +148,7 @@ internal sealed class ProviderPacing
         if (delay > TimeSpan.Zero)
         {
             Gate.Pause(delay < _maxPause ? delay : _maxPause);
+            SharedPause?.Invoke(delay < _maxPause ? delay : _maxPause);
             _concurrency.Restart();
         }
     }

@@ -31,6 +31,24 @@ public sealed class RateLimitOptions
     /// <summary>Further token windows, each a number of tokens in a time span.</summary>
     public IList<RateLimitWindow> TokenWindows { get; set; } = new List<RateLimitWindow>();
 
+    /// <summary>
+    /// The scope of these limits. Null (the default): this process alone keeps them, in memory. A name, such as the
+    /// provider account's (<c>"openai-org-main"</c>): every engine on the same database — other processes on one SQLite
+    /// file, other machines on one PostgreSQL database — shares one set of windows under that name, kept in the database
+    /// and granted on its clock; token reservations (<see cref="TaskContext.ReserveTokensAsync"/>) and a provider's
+    /// Retry-After pause are shared too. Engines sharing a name should configure the same windows.
+    /// </summary>
+    public string? SharedName { get; set; }
+
+    /// <summary>
+    /// For a shared limit (<see cref="SharedName"/>): how much longer than its length each window is counted, on top
+    /// of <see cref="SafetyMargin"/>, to cover the hop from the database's grant to the handler's start (the claim's
+    /// commit, the hand-off to a thread). A task whose grant is older than half of this when its handler is about to
+    /// be called gives it back and waits for a fresh one (the other half covers reading its payload), so no window of
+    /// its length ever holds more handler starts than its limit, however loaded the machine. Default 250 ms.
+    /// </summary>
+    public TimeSpan SharedGrantMargin { get; set; } = TimeSpan.FromMilliseconds(250);
+
     internal IReadOnlyList<RateLimitWindow> AllTokenWindows()
     {
         var all = new List<RateLimitWindow>();
@@ -70,6 +88,24 @@ public sealed class RateLimitOptions
         if (!Enum.IsDefined(Pacing))
         {
             throw new TemConfigurationException($"RateLimitOptions.Pacing is {(int)Pacing}, which is not a RatePacing value; use Burst or Even.");
+        }
+
+        if (SharedName is { } name && (string.IsNullOrWhiteSpace(name) || name.Length > 200 || name.Trim() != name))
+        {
+            throw new TemConfigurationException(
+                $"RateLimitOptions.SharedName is \"{name}\"; a shared limit needs a name of 1 to 200 characters without leading or trailing spaces, such as the provider account's. Set it to null to keep the limits in this process.");
+        }
+
+        if (SharedGrantMargin < TimeSpan.Zero || SharedGrantMargin > TimeSpan.FromMinutes(1))
+        {
+            throw new TemConfigurationException(
+                $"RateLimitOptions.SharedGrantMargin is {SharedGrantMargin}; it must be between zero and one minute (a few hundred milliseconds covers the hop from grant to handler).");
+        }
+
+        if (SharedName is not null && AllWindows().Count == 0 && AllTokenWindows().Count == 0)
+        {
+            throw new TemConfigurationException(
+                $"RateLimitOptions.SharedName is \"{SharedName}\" but no window is set, so there is nothing to share. Set PerSecond, PerMinute, Windows, TokensPerMinute or TokenWindows.");
         }
 
         foreach (var w in AllWindows().Concat(AllTokenWindows()))

@@ -21,6 +21,9 @@ internal sealed class TokenBudget
 
     public bool IsUnlimited => _windows.Length == 0;
 
+    /// <summary>The token windows shared with other engines, asked after this process's own; null when not shared.</summary>
+    public SharedRateGate? Shared { get; set; }
+
     public async ValueTask<TokenTicket> ReserveAsync(int tokens, CancellationToken cancellationToken)
     {
         if (tokens <= 0 || _windows.Length == 0)
@@ -37,6 +40,17 @@ internal sealed class TokenBudget
             }
         }
 
+        var ticket = await ReserveLocalAsync(tokens, cancellationToken).ConfigureAwait(false);
+        if (Shared is { } shared)
+        {
+            await shared.ReserveTokensAsync(tokens, cancellationToken).ConfigureAwait(false);
+        }
+
+        return ticket;
+    }
+
+    private async ValueTask<TokenTicket> ReserveLocalAsync(int tokens, CancellationToken cancellationToken)
+    {
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

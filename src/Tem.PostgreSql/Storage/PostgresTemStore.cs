@@ -8,7 +8,7 @@ namespace Tem.Storage.Postgres;
 /// and <see cref="PgRunStatements"/>; writes that make work claimable, cancel a batch or change its state notify the
 /// other engines (<see cref="PgNotifications"/>).
 /// </summary>
-internal sealed class PostgresTemStore : ITemStore, IStoreSignalSource
+internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
 {
     private readonly PgDatabase _db;
     private PgNotifications? _notifications;

@@ -7,7 +7,7 @@ namespace Tem.Core.Tests.Conformance;
 /// Every store-level behaviour the engine relies on, written once against <see cref="ITemStore"/> and run against
 /// each store: a store derives a class that opens a fresh, empty store of its kind.
 /// </summary>
-public abstract class StoreConformanceTests : IAsyncLifetime
+public abstract partial class StoreConformanceTests : IAsyncLifetime
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     private static readonly CancellationToken None = CancellationToken.None;

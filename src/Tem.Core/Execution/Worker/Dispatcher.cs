@@ -44,6 +44,12 @@ internal static class Dispatcher
                     {
                         continue; // there may be more: look again at once
                     }
+
+                    if (context.SharedLimit?.RetryIn() is { } sharedRetry) // the shared limit held the claim back
+                    {
+                        wait = sharedRetry < wait ? sharedRetry : wait;
+                        permitBlocked = true;
+                    }
                 }
             }
 
@@ -69,6 +75,11 @@ internal static class Dispatcher
         var context = run.Context;
         try
         {
+            if (context.SharedLimit is { } shared)
+            {
+                return await shared.ClaimAsync(run, limit, stopping).ConfigureAwait(false);
+            }
+
             return await context.Store.ClaimAsync(context.Identity.Owner, run.TaskTypes, run.Scope, limit, context.Options.LeaseDuration, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

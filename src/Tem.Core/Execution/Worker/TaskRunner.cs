@@ -53,6 +53,11 @@ internal static class TaskRunner
             var taskContext = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
                 context.Tokens.IsUnlimited ? null : context.Tokens, context.Gate, ticket);
             TaskContext.Current.Value = taskContext;
+            if (context.SharedLimit is { } shared)
+            {
+                await shared.BeforeHandlerAsync(task.Id, cancel.Token).ConfigureAwait(false); // a shared grant too old for its margin is renewed
+            }
+
             // The entry reads the payload, then logs the reserved permit as started right before calling the handler.
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, taskContext, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);

@@ -4,22 +4,42 @@ using Tem.Storage;
 namespace Tem.Execution;
 
 /// <summary>What every part of a worker shares for its whole life: the store, options, pacing and identity.</summary>
-internal sealed class WorkerContext(ITemStore store, TemOptions options, EngineSignals signals, TimeProvider time, WorkerIdentity identity)
+internal sealed class WorkerContext
 {
-    public ITemStore Store { get; } = store;
+    public WorkerContext(ITemStore store, TemOptions options, EngineSignals signals, TimeProvider time, WorkerIdentity identity)
+    {
+        Store = store;
+        Options = options;
+        Signals = signals;
+        Time = time;
+        Identity = identity;
+        Logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        Pacing = new ProviderPacing(options, time);
+        SharedLimit = SharedRateGate.For(store, options, time, Logger);
+        if (SharedLimit is { } shared)
+        {
+            Pacing.SharedPause = shared.Pause;
+            Pacing.Tokens.Shared = shared;
+        }
+    }
 
-    public TemOptions Options { get; } = options;
+    public ITemStore Store { get; }
 
-    public EngineSignals Signals { get; } = signals;
+    public TemOptions Options { get; }
 
-    public TimeProvider Time { get; } = time;
+    public EngineSignals Signals { get; }
 
-    public WorkerIdentity Identity { get; } = identity;
+    public TimeProvider Time { get; }
 
-    public ILogger Logger { get; } = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    public WorkerIdentity Identity { get; }
+
+    public ILogger Logger { get; }
 
     /// <summary>Start rate and concurrency: configured windows, learned provider limits, adaptive concurrency (issue 12).</summary>
-    public ProviderPacing Pacing { get; } = new(options, time);
+    public ProviderPacing Pacing { get; }
+
+    /// <summary>The limit shared with every engine on the database (<see cref="RateLimitOptions.SharedName"/>), or null.</summary>
+    public SharedRateGate? SharedLimit { get; }
 
     public StartRateGate Gate => Pacing.Gate;
 

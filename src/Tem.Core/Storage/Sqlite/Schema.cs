@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     private static readonly string[] Migrations =
     [
@@ -152,6 +152,25 @@ internal static class Schema
         CREATE INDEX batch_event_batch ON batch_event (batch_id, id);
 
         ALTER TABLE worker ADD COLUMN task_types TEXT NOT NULL DEFAULT '[]';
+        """,
+
+        // v4: limits shared under a name by the processes on this file (RateLimitOptions.SharedName): one row per name,
+        // locked by the write transaction, and an exact log of grants pruned past the longest window.
+        """
+        CREATE TABLE rate_limit_bucket (
+            name         TEXT    PRIMARY KEY,
+            paused_until INTEGER NOT NULL DEFAULT 0,
+            keep_ms      INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE rate_limit_grant (
+            id         INTEGER PRIMARY KEY,
+            bucket     TEXT    NOT NULL,
+            kind       TEXT    NOT NULL CHECK (kind IN ('start', 'token')),
+            granted_at INTEGER NOT NULL,
+            weight     INTEGER NOT NULL
+        );
+        CREATE INDEX rate_limit_grant_window ON rate_limit_grant (bucket, kind, granted_at);
         """,
     ];
 
