@@ -134,8 +134,7 @@ internal static class OutcomeWriter
         {
             var limit = 0;
             // The group's runs still hold their slots, so InFlight counts them; a lowered concurrency refills fewer.
-            // A shared limit grants only in its own claim (SharedRateGate), so then the dispatcher claims for these slots.
-            var wanted = refilling && context.SharedLimit is null ? Math.Min(group.Count, context.Pacing.Concurrency - run.InFlight + group.Count) : 0;
+            var wanted = refilling ? Math.Min(group.Count, context.Pacing.Concurrency - run.InFlight + group.Count) : 0;
             if (wanted > 0)
             {
                 limit = context.Pacing.TryAcquire(wanted, tickets, out _);

@@ -91,8 +91,9 @@ internal sealed class WorkerRun
     /// </summary>
     public bool TryBeginRefill()
     {
-        // No refill while the database has been silent past the lease either (LeaseGuard), as for the dispatcher.
-        if (_stopClaiming.IsCancellationRequested || Leases.ClaimsPaused || !_refillGate.Wait(0))
+        // No refill while the database has been silent past the lease either (LeaseGuard), as for the dispatcher; and
+        // none under a shared limit, which grants only in its own claim (SharedRateGate): the dispatcher fills those slots.
+        if (_stopClaiming.IsCancellationRequested || Leases.ClaimsPaused || Context.SharedLimit is not null || !_refillGate.Wait(0))
         {
             return false;
         }
