@@ -63,7 +63,7 @@ internal static class SqliteStagedEnqueue
             FROM temp.staged_task WHERE token = $token ORDER BY rowid
             ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
             """, ("$batch", batchId), ("$type", type), ("$now", write.NowMs), ("$token", token));
-        Abort(write, token);
+        Forget(write, token);
         return inserted;
     }
 
@@ -71,6 +71,9 @@ internal static class SqliteStagedEnqueue
     public static void Abort(SqliteWrite write, long token)
     {
         write.Execute(CreateTable);
-        write.Execute("DELETE FROM temp.staged_task WHERE token = $token;", ("$token", token));
+        Forget(write, token);
     }
+
+    private static void Forget(SqliteWrite write, long token)
+        => write.Execute("DELETE FROM temp.staged_task WHERE token = $token;", ("$token", token));
 }
