@@ -25,32 +25,9 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Two_processes_share_one_queue_and_run_every_task_exactly_once()
     {
         const int count = 3000;
-        await using (var tem = await Engines.OpenAsync(_schema))
-        {
-            var batch = await tem.Batches.CreateAsync("shared", "test");
-            await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
-        }
-
+        await SeedAsync("shared", count);
         var log = Path.Combine(_folder, "side-effects.log");
-        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
-        var hosts = Enumerable.Range(0, 2).Select(_ => StartHost(db, log, "shared", "16", "0", "30000")).ToList();
-        try
-        {
-            foreach (var host in hosts)
-            {
-                Assert.True(host.WaitForExit(TimeSpan.FromMinutes(3)), "A host did not finish the batch within 3 minutes.");
-                var stdout = await host.StandardOutput.ReadToEndAsync();
-                Assert.True(host.ExitCode == 0, $"Host exited {host.ExitCode}:\n{stdout}\n{await host.StandardError.ReadToEndAsync()}");
-                Assert.Contains($"completed={count}", stdout);
-            }
-        }
-        finally
-        {
-            foreach (var host in hosts.Where(h => !h.HasExited))
-            {
-                host.Kill();
-            }
-        }
+        await RunToTheEndAsync(log, count, processes: 2, concurrency: "16", TimeSpan.FromMinutes(3));
 
         var runs = File.ReadAllLines(log).Select(line => line.Split(' ')).ToList();
         var byTask = runs.GroupBy(r => r[0]).ToList();
@@ -71,36 +48,11 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
     {
         const int processes = 4;
         const int count = processes * 20_000;
-        long batchId;
-        await using (var tem = await Engines.OpenAsync(_schema))
-        {
-            var batch = await tem.Batches.CreateAsync("scale", "test");
-            batchId = batch.Id;
-            await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
-        }
-
+        var batchId = await SeedAsync("scale", count);
         var log = Path.Combine(_folder, "side-effects.log");
-        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
         var started = Stopwatch.StartNew();
         // No handler delay: the claim and outcome statements of four processes contend as hard as they can.
-        var hosts = Enumerable.Range(0, processes).Select(_ => StartHost(db, log, "shared", "32", "0", "30000")).ToList();
-        try
-        {
-            foreach (var host in hosts)
-            {
-                Assert.True(host.WaitForExit(TimeSpan.FromMinutes(4)), "A host did not finish the batch within 4 minutes.");
-                var stdout = await host.StandardOutput.ReadToEndAsync();
-                Assert.True(host.ExitCode == 0, $"Host exited {host.ExitCode}:\n{stdout}\n{await host.StandardError.ReadToEndAsync()}");
-                Assert.Contains($"completed={count}", stdout);
-            }
-        }
-        finally
-        {
-            foreach (var host in hosts.Where(h => !h.HasExited))
-            {
-                host.Kill();
-            }
-        }
+        await RunToTheEndAsync(log, count, processes, concurrency: "32", TimeSpan.FromMinutes(4));
 
         var runs = File.ReadAllLines(log).Select(line => line.Split(' ')).ToList();
         var twice = runs.GroupBy(r => r[0]).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
@@ -117,12 +69,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_process_killed_mid_run_loses_nothing_its_tasks_return_after_the_lease()
     {
         const int count = 1500;
-        await using (var tem = await Engines.OpenAsync(_schema))
-        {
-            var batch = await tem.Batches.CreateAsync("killed", "test");
-            await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
-        }
-
+        await SeedAsync("killed", count);
         var log = Path.Combine(_folder, "side-effects.log");
         var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
         // 20 ms handlers and a 1.5 s lease: the victim holds runs in flight when it dies, and they come back quickly.
@@ -159,6 +106,39 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
         // Only a run the victim had in flight may run again (at-least-once), and then on the survivor.
         Assert.All(twice, g => Assert.Contains(g, r => r[2] == victim.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Assert.InRange(twice.Count, 0, 100);
+    }
+
+    /// <summary>Creates a batch of <paramref name="count"/> host tasks on the schema; returns its id.</summary>
+    private async Task<long> SeedAsync(string code, int count)
+    {
+        await using var tem = await Engines.OpenAsync(_schema);
+        var batch = await tem.Batches.CreateAsync(code, "test");
+        await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
+        return batch.Id;
+    }
+
+    /// <summary>Runs <paramref name="processes"/> hosts with no handler delay on the schema until each has seen the whole batch completed.</summary>
+    private async Task RunToTheEndAsync(string log, int count, int processes, string concurrency, TimeSpan limit)
+    {
+        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
+        var hosts = Enumerable.Range(0, processes).Select(_ => StartHost(db, log, "shared", concurrency, "0", "30000")).ToList();
+        try
+        {
+            foreach (var host in hosts)
+            {
+                Assert.True(host.WaitForExit(limit), $"A host did not finish the batch within {limit.TotalMinutes} minutes.");
+                var stdout = await host.StandardOutput.ReadToEndAsync();
+                Assert.True(host.ExitCode == 0, $"Host exited {host.ExitCode}:\n{stdout}\n{await host.StandardError.ReadToEndAsync()}");
+                Assert.Contains($"completed={count}", stdout);
+            }
+        }
+        finally
+        {
+            foreach (var host in hosts.Where(h => !h.HasExited))
+            {
+                host.Kill();
+            }
+        }
     }
 
     private static int CountRuns(string log, int pid)
