@@ -23,9 +23,10 @@ public sealed class ColdStartRateTests
             var log = folder.File("side-effects.log");
             await Work.SeedAsync(db, 3 * Permits);
 
-            // 20 ms of margin absorbs a thread descheduled between the permit and the handler's first line on a
-            // loaded machine; the defect was whole permits too many, a cold start taking longer than the margin.
-            using var host = HostProcess.Start([db, log, "rate", "16", "0", "5000"], environment: new() { ["TEM_HOST_RATE"] = $"{Permits}/{WindowMs}/20" });
+            // 50 ms of margin absorbs a thread descheduled between the permit and the handler's first line at load 10 on
+            // two cores; the defect was a cold start taking longer than the margin (a 100 ms cold delay on the first
+            // five tasks still leaves starts 0 and 5 only 450 ms apart).
+            using var host = HostProcess.Start([db, log, "rate", "16", "0", "5000"], environment: new() { ["TEM_HOST_RATE"] = $"{Permits}/{WindowMs}/50" });
             var code = await host.WaitForExitAsync(120);
             Assert.True(code == 0, $"host exited {code}\nstdout:\n{host.Stdout}\nstderr:\n{host.Stderr}");
 
