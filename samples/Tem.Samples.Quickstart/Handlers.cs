@@ -20,7 +20,7 @@ public sealed class Rewriter(SimulatedModel model)
     }
 }
 
-/// <summary>Stands in for an LLM API: 20–200 ms, about 10% transient errors, a few permanent ones.</summary>
+/// <summary>Stands in for an LLM API: 20–200 ms, about 10% transient errors that clear on a retry, a few permanent ones.</summary>
 public sealed class SimulatedModel
 {
     /// <summary>Returns the "rewritten" text, or throws the way a provider's client would.</summary>
@@ -32,7 +32,8 @@ public sealed class SimulatedModel
             throw new NonRetryableException($"Document {documentId} is longer than the model's context window.");
         }
 
-        if (Random.Shared.NextDouble() < 0.10)
+        // Transient, as a provider's 503 is: it clears by the third attempt, so every run ends with the same totals.
+        if (attempt <= 2 && Random.Shared.NextDouble() < 0.10)
         {
             throw new HttpRequestException($"503 Service Unavailable (simulated) on attempt {attempt}."); // retried
         }
