@@ -113,23 +113,7 @@ internal static class Floor
             using var connection = Open(path);
             var batchId = InsertBatch(connection, "floor", "active");
             InsertPending(connection, batchId, count);
-
-            using var claim = connection.CreateCommand();
-            claim.CommandText = ClaimSql;
-            claim.Parameters.AddWithValue("$owner", "floor:1");
-            claim.Parameters.AddWithValue("$lease", 30_000);
-            var claimNow = claim.Parameters.Add("$now", SqliteType.Integer);
-            claim.Parameters.AddWithValue("$types", $"[\"{BenchTypes.Small.Name}\"]");
-            claim.Parameters.AddWithValue("$limit", group);
-            claim.Parameters.AddWithValue("$batchIds", DBNull.Value);
-            claim.Parameters.AddWithValue("$batchTypes", DBNull.Value);
-            using var complete = connection.CreateCommand();
-            complete.CommandText = CompleteSql;
-            complete.Parameters.AddWithValue("$result", DBNull.Value);
-            var completeNow = complete.Parameters.Add("$now", SqliteType.Integer);
-            var id = complete.Parameters.Add("$id", SqliteType.Integer);
-            var version = complete.Parameters.Add("$version", SqliteType.Integer);
-
+            using var statements = new RunCommands(connection);
             var claimed = new List<(long Id, long Version)>(group);
             var done = 0;
             var watch = Stopwatch.StartNew();
@@ -138,18 +122,7 @@ internal static class Floor
                 claimed.Clear();
                 using (var transaction = connection.BeginTransaction(deferred: false))
                 {
-                    claim.Transaction = transaction;
-                    var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                    claimNow.Value = now;
-                    using (var reader = claim.ExecuteReader())
-                    {
-                        while (reader.Read())
-                        {
-                            _ = reader.GetString(3); // the payload is read, as the engine must
-                            claimed.Add((reader.GetInt64(0), reader.GetInt64(6)));
-                        }
-                    }
-
+                    statements.Claim(transaction, group, claimed);
                     transaction.Commit();
                 }
 
@@ -160,13 +133,9 @@ internal static class Floor
 
                 using (var transaction = connection.BeginTransaction(deferred: false))
                 {
-                    complete.Transaction = transaction;
-                    completeNow.Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                     foreach (var (taskId, taskVersion) in claimed)
                     {
-                        id.Value = taskId;
-                        version.Value = taskVersion;
-                        done += complete.ExecuteNonQuery();
+                        done += statements.Complete(transaction, taskId, taskVersion);
                     }
 
                     transaction.Commit();
@@ -184,6 +153,135 @@ internal static class Floor
         finally
         {
             Scratch.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// The IO-bound scenario's floor under the crash bound: the same waits under the same width, but a finished
+    /// task's completion is committed before its slot takes the next task, and the next tasks are claimed in that
+    /// same transaction — the least an engine keeping the bound must do, with no engine around it. One writer;
+    /// whatever finished while it was busy is the next group. Returns seconds.
+    /// </summary>
+    public static async Task<double> IoBoundDurableSecondsAsync(Scratch scratch, int count, int concurrency, int delayMs)
+    {
+        var path = scratch.NewPath("floor-io");
+        await CreateSchemaAsync(path);
+        try
+        {
+            using var connection = Open(path);
+            var batchId = InsertBatch(connection, "floor", "active");
+            InsertPending(connection, batchId, count);
+            using var statements = new RunCommands(connection);
+            var finished = System.Threading.Channels.Channel.CreateUnbounded<(long Id, long Version)>();
+            var group = new List<(long Id, long Version)>(concurrency);
+            var claimed = new List<(long Id, long Version)>(concurrency);
+            var (done, free) = (0, concurrency);
+            var watch = Stopwatch.StartNew();
+            while (done < count)
+            {
+                group.Clear();
+                claimed.Clear();
+                if (free < concurrency)
+                {
+                    await finished.Reader.WaitToReadAsync();
+                    while (finished.Reader.TryRead(out var task))
+                    {
+                        group.Add(task);
+                    }
+                }
+
+                using (var transaction = connection.BeginTransaction(deferred: false))
+                {
+                    foreach (var (taskId, taskVersion) in group)
+                    {
+                        done += statements.Complete(transaction, taskId, taskVersion);
+                    }
+
+                    statements.Claim(transaction, free + group.Count, claimed);
+                    transaction.Commit();
+                }
+
+                free += group.Count - claimed.Count;
+                foreach (var task in claimed)
+                {
+                    _ = Task.Run(async () =>
+                    {
+                        await Task.Delay(delayMs);
+                        finished.Writer.TryWrite(task);
+                    });
+                }
+            }
+
+            return watch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            Scratch.Delete(path);
+        }
+    }
+
+    /// <summary>The engine's claim and completion statements, prepared once on one connection.</summary>
+    private sealed class RunCommands : IDisposable
+    {
+        private readonly SqliteCommand _claim;
+        private readonly SqliteParameter _claimNow;
+        private readonly SqliteParameter _limit;
+        private readonly SqliteCommand _complete;
+        private readonly SqliteParameter _completeNow;
+        private readonly SqliteParameter _id;
+        private readonly SqliteParameter _version;
+
+        public RunCommands(SqliteConnection connection)
+        {
+            _claim = connection.CreateCommand();
+            _claim.CommandText = ClaimSql;
+            _claim.Parameters.AddWithValue("$owner", "floor:1");
+            _claim.Parameters.AddWithValue("$lease", 30_000);
+            _claimNow = _claim.Parameters.Add("$now", SqliteType.Integer);
+            _claim.Parameters.AddWithValue("$types", $"[\"{BenchTypes.Small.Name}\"]");
+            _limit = _claim.Parameters.Add("$limit", SqliteType.Integer);
+            _claim.Parameters.AddWithValue("$batchIds", DBNull.Value);
+            _claim.Parameters.AddWithValue("$batchTypes", DBNull.Value);
+            _complete = connection.CreateCommand();
+            _complete.CommandText = CompleteSql;
+            _complete.Parameters.AddWithValue("$result", DBNull.Value);
+            _completeNow = _complete.Parameters.Add("$now", SqliteType.Integer);
+            _id = _complete.Parameters.Add("$id", SqliteType.Integer);
+            _version = _complete.Parameters.Add("$version", SqliteType.Integer);
+        }
+
+        /// <summary>Claims up to <paramref name="limit"/> tasks into <paramref name="claimed"/>, reading each payload as the engine must.</summary>
+        public void Claim(SqliteTransaction transaction, int limit, List<(long Id, long Version)> claimed)
+        {
+            if (limit == 0)
+            {
+                return;
+            }
+
+            _claim.Transaction = transaction;
+            _claimNow.Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            _limit.Value = limit;
+            using var reader = _claim.ExecuteReader();
+            while (reader.Read())
+            {
+                _ = reader.GetString(3);
+                claimed.Add((reader.GetInt64(0), reader.GetInt64(6)));
+            }
+        }
+
+        public int Complete(SqliteTransaction transaction, long id, long version)
+        {
+            _complete.Transaction = transaction;
+            _completeNow.Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            _id.Value = id;
+            _version.Value = version;
+            return _complete.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _claim.Dispose();
+            _complete.Dispose();
         }
     }
 

@@ -145,7 +145,7 @@ internal sealed class Scenarios(Settings settings, Scratch scratch)
         const int concurrency = 200;
         const int delayMs = 20;
         var ideal = n / (double)concurrency * delayMs / 1000;
-        List<double> elapsed = [], runtimeFloor = [];
+        List<double> elapsed = [], runtimeFloor = [], durableFloor = [];
         for (var run = 0; run < settings.Runs; run++)
         {
             var path = scratch.NewPath("io");
@@ -168,13 +168,16 @@ internal sealed class Scenarios(Settings settings, Scratch scratch)
             }
 
             runtimeFloor.Add(await RuntimeFloorAsync(n, concurrency, delayMs));
+            durableFloor.Add(await Floor.IoBoundDurableSecondsAsync(scratch, n, concurrency, delayMs));
         }
 
         var median = Stats.Median(elapsed);
         var runtime = Stats.Median(runtimeFloor);
+        var durable = Stats.Median(durableFloor);
         return new ScenarioResult("io-bound")
             .Add("tasks", n).Add("concurrency", concurrency).Add("handler_ms", delayMs).Add("ideal_s", ideal).Add("elapsed_s", median)
             .Add("ratio_to_ideal", median / ideal).Add("runtime_floor_s", runtime).Add("ratio_to_runtime_floor", median / runtime)
+            .Add("durable_floor_s", durable).Add("durable_floor_to_ideal", durable / ideal).Add("ratio_to_durable_floor", median / durable)
             .Check("elapsed <= 1.05 x ideal", median <= 1.05 * ideal);
     }
 
