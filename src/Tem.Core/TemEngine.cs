@@ -117,7 +117,9 @@ public sealed class TemEngine : IAsyncDisposable
                 throw new TemDatabaseException(fatal.Message, fatal);
             }
 
-            if (await IsFinishedAsync(batchId, cancellationToken).ConfigureAwait(false))
+            // A run of the batch in flight here means a running row: not finished, and no need to ask the database.
+            // The write that frees its slot raises the next change.
+            if (!Worker.HoldsRunOf(batchId) && await IsFinishedAsync(batchId, cancellationToken).ConfigureAwait(false))
             {
                 return await Batches.GetStatsAsync(batchId, cancellationToken).ConfigureAwait(false);
             }

@@ -19,22 +19,20 @@ internal static class OutcomeWriter
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             await GatherAsync(run, reader, group).ConfigureAwait(false);
-            if (!run.Abandoned && await WriteAsync(run, group).ConfigureAwait(false))
-            {
-                foreach (var outcome in group)
-                {
-                    if (outcome.Kind is OutcomeKind.Retry or OutcomeKind.Deferred)
-                    {
-                        run.Context.Signals.WorkAvailable(outcome.Delay);
-                    }
-                }
-
-                run.Context.Signals.BatchChanged();
-            }
-
+            var written = !run.Abandoned && await WriteAsync(run, group).ConfigureAwait(false);
             foreach (var outcome in group)
             {
+                if (written && outcome.Kind is OutcomeKind.Retry or OutcomeKind.Deferred)
+                {
+                    run.Context.Signals.WorkAvailable(outcome.Delay);
+                }
+
                 run.FreeSlot(outcome.TaskId);
+            }
+
+            if (written)
+            {
+                run.Context.Signals.BatchChanged(); // after the slots are free: a waiter skips the database while this worker holds runs of its batch
             }
 
             group.Clear();

@@ -52,6 +52,9 @@ public sealed class TemWorker
     /// <summary>Concurrency slots taken: handlers running now, and finished ones whose outcome is not yet written.</summary>
     public int InFlight => Volatile.Read(ref _run)?.InFlight ?? 0;
 
+    /// <summary>Whether this worker holds a claimed run of <paramref name="batchId"/> whose outcome is not yet written.</summary>
+    internal bool HoldsRunOf(long batchId) => Volatile.Read(ref _run)?.HoldsRunOf(batchId) ?? false;
+
     /// <summary>How many handlers may run at once now: <see cref="TemOptions.Concurrency"/>, or less while
     /// <see cref="TemOptions.AdaptiveConcurrency"/> backs off after the provider refused requests.</summary>
     public int EffectiveConcurrency => _context.Pacing.Concurrency;

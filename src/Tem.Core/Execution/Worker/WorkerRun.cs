@@ -145,9 +145,30 @@ internal sealed class WorkerRun
         {
             active.Cancel.Dispose();
             Interlocked.Decrement(ref _inFlight);
+            if (active.BatchCancelled)
+            {
+                Context.Signals.BatchChanged(); // nothing was written for it, and a waiter may be waiting for it to end
+            }
         }
 
         Context.Signals.Work.Set();
+    }
+
+    /// <summary>
+    /// Whether a run of <paramref name="batchId"/> holds a slot here: its row is running in the database, so the batch
+    /// is not finished, and a waiter need not ask the database (one round trip per outcome group on PostgreSQL).
+    /// </summary>
+    public bool HoldsRunOf(long batchId)
+    {
+        foreach (var (_, active) in _active)
+        {
+            if (active.BatchId == batchId)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Stops this run once: every caller gets the same task, whatever its timeout.</summary>
