@@ -6,7 +6,7 @@ using Tem.Storage.Postgres;
 
 // PostgreSQL scenarios of the benchmark harness (bench/RESULTS.md), each against a floor measured in the same run:
 // the store's own statements in a tight loop, without the engine.
-//   TEM_POSTGRES="Host=...;Username=..." dotnet run -c Release --project bench/Tem.Benchmarks.Postgres -- [--quick] [--only enqueue,noop,wake]
+//   TEM_POSTGRES="Host=...;Username=..." dotnet run -c Release --project bench/Tem.Benchmarks.Postgres -- [--quick] [--runs N] [--only enqueue,noop,wake]
 // Child modes (started by the parent): worker <schema> <batch-id> | floor <schema>.
 var connection = Environment.GetEnvironmentVariable("TEM_POSTGRES");
 if (string.IsNullOrWhiteSpace(connection))
@@ -33,110 +33,76 @@ if (args.Length > 0 && args[0] == "floor")
 var quick = args.Contains("--quick");
 // --only enqueue,noop,wake runs those scenarios alone (e.g. to repeat the wake-up measurement).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
+var runs = int.Parse(args.SkipWhile(a => a != "--runs").Skip(1).FirstOrDefault() ?? (quick ? "1" : "3"), System.Globalization.CultureInfo.InvariantCulture);
 bool Runs(string scenario) => only is null || only.Contains(scenario);
 var tasks = quick ? 4_000 : 40_000;
-Console.WriteLine($"Tem PostgreSQL benchmarks: {(quick ? "quick" : "full")}, {tasks} tasks per scenario, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine($"Tem PostgreSQL benchmarks: {(quick ? "quick" : "full")}, {tasks} tasks per scenario, median of {runs} run(s), " +
+    $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"server: {await Bench.ServerVersionAsync(connection)}");
+var scenarios = new PgScenarios(connection, tasks);
 
-// 1. Enqueue: EnqueueManyAsync (staged chunks) against the store's unnest insert of the same chunks in a loop.
 if (Runs("enqueue"))
 {
-    var schema = Bench.NewSchema();
-    await using var tem = await TemEngine.OpenAsync(Bench.Options(connection, schema));
-    var batch = await tem.Batches.CreateAsync("enqueue", "bench");
-    var watch = Stopwatch.StartNew();
-    await tem.Tasks.EnqueueManyAsync(batch.Id, Bench.Noop, Enumerable.Range(0, tasks).Select(i => new NoopPayload(i)));
-    var engine = tasks / watch.Elapsed.TotalSeconds;
-
-    await using var store = (ITemStore)await PostgresStoreOptionsFor(schema).OpenAsync(TimeProvider.System, CancellationToken.None);
-    var floorBatch = await store.CreateBatchAsync("enqueue-floor", "bench", null, null, CancellationToken.None);
-    var rows = Enumerable.Range(0, tasks).Select(i => new NewTask(System.Text.Json.JsonSerializer.Serialize(new NoopPayload(i), BenchJson.Default.NoopPayload), 3, 0, TimeSpan.Zero, null)).ToArray();
-    watch.Restart();
-    foreach (var chunk in rows.Chunk(1000))
-    {
-        await store.EnqueueAsync(floorBatch.Id, "noop", chunk, CancellationToken.None);
-    }
-
-    var floor = tasks / watch.Elapsed.TotalSeconds;
-    Console.WriteLine($"enqueue      engine {engine,9:N0} rows/s   floor {floor,9:N0} rows/s   ratio {engine / floor:0.00}   (target >= 0.6)");
-    await Bench.DropAsync(connection, schema);
+    var results = await RepeatAsync(scenarios.EnqueueAsync);
+    Report("enqueue    ", "rows/s ", results, "");
 }
 
-// 2. No-op claim → complete with 1 and 4 worker processes, each against the floor loop in as many processes.
-double? oneProcess = null;
-foreach (var processes in Runs("noop") ? new[] { 1, 4 } : [])
+if (Runs("noop"))
 {
-    var schema = Bench.NewSchema();
-    long batchId;
-    await using (var tem = await TemEngine.OpenAsync(Bench.Options(connection, schema)))
-    {
-        batchId = (await tem.Batches.CreateAsync("noop", "bench")).Id;
-        await tem.Tasks.EnqueueManyAsync(batchId, Bench.Noop, Enumerable.Range(0, tasks).Select(i => new NoopPayload(i)));
-    }
-
-    var watch = Stopwatch.StartNew();
-    await Bench.RunChildrenAsync(processes, "worker", schema, batchId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    var engine = tasks / watch.Elapsed.TotalSeconds;
-
-    await using (var tem = await TemEngine.OpenAsync(Bench.Options(connection, schema)))
-    {
-        var floorBatch = (await tem.Batches.CreateAsync("floor", "bench")).Id;
-        await tem.Tasks.EnqueueManyAsync(floorBatch, Bench.Noop, Enumerable.Range(0, tasks).Select(i => new NoopPayload(i)));
-    }
-
-    watch.Restart();
-    await Bench.RunChildrenAsync(processes, "floor", schema);
-    var floor = tasks / watch.Elapsed.TotalSeconds;
-    oneProcess ??= engine;
-    var scaling = processes > 1 ? $"   {engine / oneProcess.Value:0.00}x one process (target >= 1.8)" : "";
-    Console.WriteLine($"noop x{processes}     engine {engine,9:N0} tasks/s  floor {floor,9:N0} tasks/s  ratio {engine / floor:0.00}   (target >= 0.6){scaling}");
-    await Bench.DropAsync(connection, schema);
+    var one = await RepeatAsync(() => scenarios.NoopAsync(1));
+    Report("noop x1    ", "tasks/s", one, "");
+    var four = await RepeatAsync(() => scenarios.NoopAsync(4));
+    var scaling = Median(four.Select(r => r.Engine)) / Median(one.Select(r => r.Engine));
+    Report("noop x4    ", "tasks/s", four, $"   {scaling:0.00}x one process (target >= 1.8)");
 }
 
-// 3. Cross-engine wake: engine A enqueues one task at a time, engine B (polling every 30 s) runs it.
 if (Runs("wake"))
 {
-    var schema = Bench.NewSchema();
-    var started = new SemaphoreSlim(0);
-    long startedAt = 0;
-    await using var worker = await TemEngine.OpenAsync(Bench.Options(connection, schema, poll: TimeSpan.FromSeconds(30)),
-        TemHandlerRegistry.Create(w => w.Register(Bench.Noop, (_, _, _) =>
-        {
-            Volatile.Write(ref startedAt, Stopwatch.GetTimestamp());
-            started.Release();
-            return ValueTask.CompletedTask;
-        })));
-    await using var producer = await TemEngine.OpenAsync(Bench.Options(connection, schema));
-    var batch = await producer.Batches.CreateAsync("wake", "bench");
-    await worker.Worker.StartAsync();
-    await Task.Delay(1000);
-    var latencies = new List<double>();
-    var enqueueLatencies = new List<double>();
-    for (var i = 0; i < (quick ? 50 : 300); i++)
+    List<double> wake = [], enqueue = [];
+    for (var run = 0; run < runs; run++)
     {
-        var sent = Stopwatch.GetTimestamp();
-        await producer.Tasks.EnqueueAsync(batch.Id, Bench.Noop, new NoopPayload(i));
-        enqueueLatencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds); // A's own call: its commit sends the NOTIFY
-        if (!await started.WaitAsync(TimeSpan.FromSeconds(20)))
-        {
-            throw new TimeoutException("A task enqueued on one engine did not start on the other within 20 s.");
-        }
-
-        latencies.Add(Stopwatch.GetElapsedTime(sent, Volatile.Read(ref startedAt)).TotalMilliseconds);
-        await Task.Delay(10);
+        var (w, e) = await scenarios.WakeAsync(quick ? 50 : 300);
+        wake.AddRange(w);
+        enqueue.AddRange(e);
     }
 
-    latencies.Sort();
-    double P(double p) => latencies[Math.Clamp((int)Math.Ceiling(p * latencies.Count) - 1, 0, latencies.Count - 1)];
-    Console.WriteLine($"wake (NOTIFY) enqueue on A -> handler start on B: p50 {P(0.5):0.0} ms, p99 {P(0.99):0.0} ms, max {latencies[^1]:0.0} ms   (target p99 < 20 ms)");
-    latencies = enqueueLatencies;
-    latencies.Sort();
-    Console.WriteLine($"   of which A's EnqueueAsync call (4 round trips, NOTIFY at its commit): p50 {P(0.5):0.0} ms, p99 {P(0.99):0.0} ms");
-    await worker.Worker.StopAsync();
-    await Bench.DropAsync(connection, schema);
+    Console.WriteLine($"wake (NOTIFY) enqueue on A -> handler start on B, {wake.Count} samples: p50 {Percentile(wake, 0.5):0.0} ms, " +
+        $"p99 {Percentile(wake, 0.99):0.0} ms, max {wake.Max():0.0} ms   (target p99 < 20 ms)");
+    Console.WriteLine($"   of which A's EnqueueAsync call (NOTIFY at its commit): p50 {Percentile(enqueue, 0.5):0.0} ms, p99 {Percentile(enqueue, 0.99):0.0} ms");
 }
 
 return 0;
+
+async Task<List<(double Engine, double Floor)>> RepeatAsync(Func<Task<(double Engine, double Floor)>> scenario)
+{
+    var results = new List<(double Engine, double Floor)>();
+    for (var run = 0; run < runs; run++)
+    {
+        results.Add(await scenario());
+    }
+
+    return results;
+}
+
+// Each run's ratio is against the floor of the same run; the median of those ratios is the figure.
+void Report(string name, string unit, List<(double Engine, double Floor)> results, string extra)
+{
+    var ratios = results.Select(r => r.Engine / r.Floor).ToList();
+    Console.WriteLine($"{name} engine {Median(results.Select(r => r.Engine)),9:N0} {unit}  floor {Median(results.Select(r => r.Floor)),9:N0} {unit}  " +
+        $"ratio {Median(ratios):0.00} (runs {string.Join(", ", ratios.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))})   (target >= 0.6){extra}");
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static double Percentile(List<double> values, double p)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
 
 PostgresStoreOptions PostgresStoreOptionsFor(string schema) => new() { ConnectionString = connection, Schema = schema };
 
