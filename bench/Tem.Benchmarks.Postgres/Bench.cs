@@ -34,11 +34,15 @@ internal static class Bench
         }
     }
 
-    public static async Task RunChildrenAsync(int count, params string[] args)
+    /// <summary>
+    /// Starts <paramref name="count"/> children, waits until each has warmed up and said "ready", then times
+    /// <paramref name="release"/> (which makes the measured work claimable) and the children's work to their exit. Seconds.
+    /// </summary>
+    public static async Task<double> RunChildrenAsync(int count, Func<Task> release, params string[] args)
     {
         var children = Enumerable.Range(0, count).Select(_ =>
         {
-            var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
+            var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardInput = true };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             {
                 info.ArgumentList.Add(typeof(Bench).Assembly.Location);
@@ -53,11 +57,41 @@ internal static class Bench
         }).ToList();
         foreach (var child in children)
         {
+            if (await child.StandardOutput.ReadLineAsync() != "ready")
+            {
+                await child.WaitForExitAsync();
+                throw new InvalidOperationException($"A {args[0]} process exited {child.ExitCode} before it was ready.");
+            }
+        }
+
+        var watch = Stopwatch.StartNew();
+        await release();
+        foreach (var child in children)
+        {
+            await child.StandardInput.WriteLineAsync("go");
+            await child.StandardInput.FlushAsync();
+        }
+
+        foreach (var child in children)
+        {
             await child.WaitForExitAsync();
             if (child.ExitCode != 0)
             {
                 throw new InvalidOperationException($"A {args[0]} process exited {child.ExitCode}.");
             }
+        }
+
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>A child's side of <see cref="RunChildrenAsync"/>: says it is ready and waits for the parent's go.</summary>
+    public static async Task ReadyThenWaitForGoAsync()
+    {
+        Console.Out.WriteLine("ready");
+        Console.Out.Flush();
+        if (await Console.In.ReadLineAsync() != "go")
+        {
+            throw new InvalidOperationException("The parent closed the child's input before saying go.");
         }
     }
 

@@ -48,15 +48,12 @@ internal sealed class PgScenarios(string connection, int tasks)
         var schema = Bench.NewSchema();
         try
         {
-            var batchId = await EnqueueNoopsAsync(schema, "noop");
-            var watch = Stopwatch.StartNew();
-            await Bench.RunChildrenAsync(processes, "worker", schema, batchId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var engine = tasks / watch.Elapsed.TotalSeconds;
-
-            await EnqueueNoopsAsync(schema, "floor");
-            watch.Restart();
-            await Bench.RunChildrenAsync(processes, "floor", schema);
-            return (engine, tasks / watch.Elapsed.TotalSeconds);
+            await using var tem = await TemEngine.OpenAsync(Bench.Options(connection, schema));
+            var batchId = await EnqueueHeldAsync(tem, "noop");
+            var engine = tasks / await Bench.RunChildrenAsync(processes, () => tem.Batches.ResumeAsync(batchId), "worker", schema,
+                batchId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var floorBatch = await EnqueueHeldAsync(tem, "floor");
+            return (engine, tasks / await Bench.RunChildrenAsync(processes, () => tem.Batches.ResumeAsync(floorBatch), "floor", schema));
         }
         finally
         {
@@ -113,11 +110,12 @@ internal sealed class PgScenarios(string connection, int tasks)
     private async Task<ITemStore> OpenStoreAsync(string schema)
         => await new PostgresStoreOptions { ConnectionString = connection, Schema = schema }.OpenAsync(TimeProvider.System, CancellationToken.None);
 
-    private async Task<long> EnqueueNoopsAsync(string schema, string code)
+    /// <summary>The measured batch, held interrupted (not claimable) until every child has warmed up.</summary>
+    private async Task<long> EnqueueHeldAsync(TemEngine tem, string code)
     {
-        await using var tem = await TemEngine.OpenAsync(Bench.Options(connection, schema));
         var batchId = (await tem.Batches.CreateAsync(code, "bench")).Id;
         await tem.Tasks.EnqueueManyAsync(batchId, Bench.Noop, Enumerable.Range(0, tasks).Select(i => new NoopPayload(i)));
+        await tem.Batches.InterruptAsync(batchId, "held until the benchmark's processes are warm");
         return batchId;
     }
 }
