@@ -451,6 +451,34 @@ public class WorkerTests
     }
 
     [Fact]
+    public async Task A_wait_returns_after_a_cancel_while_handlers_that_ignore_their_token_still_run()
+    {
+        using var db = new TempDatabase();
+        var entered = 0;
+        var release = new TaskCompletionSource();
+        await using var tem = db.Open(o => o.Concurrency = 3, Echo(async (p, _, _) =>
+        {
+            Interlocked.Increment(ref entered);
+            await release.Task; // ignores cancellation, as a client without a token would
+            return new EchoResult(p.N, "");
+        }));
+        var batch = await tem.Batches.CreateAsync("b", "t");
+        await tem.Tasks.EnqueueManyAsync(batch.Id, Types.Echo, Types.Payloads(3));
+        await tem.Worker.StartAsync();
+        await Types.Eventually(() => Task.FromResult(Volatile.Read(ref entered) == 3), "three running");
+        await tem.Batches.CancelAsync(batch.Id);
+        try
+        {
+            var stats = await tem.WaitForBatchAsync(batch.Id, Types.Timeout(10));
+            Assert.Equal(new BatchStats(0, 0, 0, 0, 3), stats);
+        }
+        finally
+        {
+            release.SetResult();
+        }
+    }
+
+    [Fact]
     public async Task Registering_twice_or_starting_without_handlers_is_refused()
     {
         using var db = new TempDatabase();

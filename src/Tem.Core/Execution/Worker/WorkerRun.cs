@@ -157,12 +157,19 @@ internal sealed class WorkerRun
     /// <summary>
     /// Whether a run of <paramref name="batchId"/> holds a slot here: its row is running in the database, so the batch
     /// is not finished, and a waiter need not ask the database (one round trip per outcome group on PostgreSQL).
+    /// Runs of a cancelled batch, and every run once a stop began, do not count: a handler that ignores its token may
+    /// go on long after its row stopped running, and the waiter must not wait for it.
     /// </summary>
     public bool HoldsRunOf(long batchId)
     {
+        if (IsStopping)
+        {
+            return false;
+        }
+
         foreach (var (_, active) in _active)
         {
-            if (active.BatchId == batchId)
+            if (active.BatchId == batchId && !active.BatchCancelled)
             {
                 return true;
             }
