@@ -57,6 +57,21 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Enqueues_in_small_calls_also_leave_statistics_that_count_their_rows()
+    {
+        await using var tem = await Engines.OpenAsync(_schema);
+        var batch = await tem.Batches.CreateAsync("small-calls", "test");
+        for (var call = 0; call < 5; call++)
+        {
+            await tem.Tasks.EnqueueManyAsync(batch.Id, Engines.Type, Enumerable.Range(call * 1_000, 1_000).Select(i => new Job(i)));
+        }
+
+        var counted = Convert.ToDouble(await PostgresServer.ScalarAsync($"SELECT reltuples FROM pg_class WHERE oid = '{_schema}.task'::regclass;"),
+            System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(counted, 4_500, 5_500);
+    }
+
+    [Fact]
     public async Task A_task_enqueued_on_one_engine_starts_on_another_through_notify_not_polling()
     {
         var started = new ConcurrentDictionary<int, long>();

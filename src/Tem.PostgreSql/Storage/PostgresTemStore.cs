@@ -14,11 +14,13 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
     private PgNotifications? _notifications;
 
     private readonly PgCompletedGroup _completed;
+    private readonly PgPlannerStatistics _statistics;
 
     private PostgresTemStore(PgDatabase db)
     {
         _db = db;
         _completed = new PgCompletedGroup(db);
+        _statistics = new PgPlannerStatistics(db);
     }
 
     public string Description => _db.Description;
@@ -161,22 +163,31 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
 
     // ---- enqueue ----
 
-    public ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
-        => _db.RunAsync(async tx =>
+    public async ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+    {
+        var result = await _db.RunAsync(async tx =>
         {
             var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
             var inserted = await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "pending", token: null, cancellationToken).ConfigureAwait(false);
             await AfterInsertAsync(tx, batchId, wasCompleted, inserted, tasks, cancellationToken).ConfigureAwait(false);
             return new EnqueueResult(inserted, tasks.Count - inserted);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        await _statistics.AddedAsync(result.Inserted).ConfigureAwait(false);
+        return result;
+    }
 
-    public ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
+    public async ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken)
     {
-        var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
-        var (id, inserted) = await PgTaskStatements.InsertOneAsync(tx, batchId, type, task, cancellationToken).ConfigureAwait(false);
-        await AfterInsertAsync(tx, batchId, wasCompleted, inserted ? 1 : 0, [task], cancellationToken).ConfigureAwait(false);
+        var (id, inserted) = await _db.RunAsync(async tx =>
+        {
+            var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
+            var (id, inserted) = await PgTaskStatements.InsertOneAsync(tx, batchId, type, task, cancellationToken).ConfigureAwait(false);
+            await AfterInsertAsync(tx, batchId, wasCompleted, inserted ? 1 : 0, [task], cancellationToken).ConfigureAwait(false);
+            return (id, inserted);
+        }, cancellationToken).ConfigureAwait(false);
+        await _statistics.AddedAsync(inserted ? 1 : 0).ConfigureAwait(false);
         return id;
-    }, cancellationToken);
+    }
 
     public ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
         => _db.RunAsync(async tx =>
@@ -195,15 +206,7 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
             return committed;
         }, cancellationToken).ConfigureAwait(false);
 
-        // Thousands of new pending rows make the table's statistics wrong until autovacuum analyzes it, a minute or
-        // more later. Meanwhile the planner expects a handful of pending rows and plans the claim as "fetch every
-        // pending row and sort": 9-27 ms per claim at 40,000 rows, and the plan is cached with the prepared statement.
-        // ANALYZE now (a sample, not a scan; it also invalidates the cached plans).
-        if (committed > 0)
-        {
-            await _db.RunStatementAsync(tx => tx.ExecuteAsync("ANALYZE {s}.task;", cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-
+        await _statistics.AddedAsync(committed).ConfigureAwait(false);
         return committed;
     }
 
