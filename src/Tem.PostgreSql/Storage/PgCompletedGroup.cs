@@ -12,7 +12,7 @@ namespace Tem.Storage.Postgres;
 /// the first locked the batch rows, so of two writers finishing a batch's last tasks the later one sees the earlier
 /// one's rows — the reason the completion check is its own statement and not a third CTE. Everything else (retries,
 /// failures, refusals, criteria) takes the general path in <see cref="PostgresTemStore.ApplyOutcomesAsync"/>. The
-/// worker's refill (the next tasks for the slots the group frees) rides in the same batch, ahead of both.
+/// worker's refill (the next tasks for the slots the group frees) rides in the same batch as a third statement.
 /// </summary>
 internal sealed class PgCompletedGroup(PgDatabase db)
 {
@@ -45,7 +45,7 @@ internal sealed class PgCompletedGroup(PgDatabase db)
 
     /// <summary>
     /// Writes <paramref name="outcomes"/> in one round trip when the fast path applies, and with a
-    /// <paramref name="refill"/> of at least one task claims for the slots they free in the same round trip (a first
+    /// <paramref name="refill"/> of at least one task claims for the slots they free in the same round trip (a third
     /// statement, <see cref="PgRunStatements.Claim"/>). Null when the fast path does not apply (the caller takes the
     /// general path). Returns the outcomes whose claim was gone, and the tasks claimed.
     /// </summary>
@@ -66,36 +66,32 @@ internal sealed class PgCompletedGroup(PgDatabase db)
         return await db.RunStatementAsync<(List<TaskOutcome>, List<ClaimedTask>)?>(async tx =>
         {
             await using var batch = new NpgsqlBatch(tx.Connection);
-            var refilling = refill is { Limit: > 0 };
-            if (refilling)
-            {
-                // First: the claim locks only task rows, and the batch rows, which every writer of the batch needs,
-                // are then locked for the last two statements and the commit only (4 processes on one batch wait on it).
-                batch.BatchCommands.Add(Command(PgRunStatements.Claim,
-                    PgRunStatements.ClaimParameters(refill!.Owner, [.. refill.TaskTypes], refill.Scope, refill.Limit, refill.Lease)));
-            }
-
             batch.BatchCommands.Add(Command(CompleteAndTally, ("ids", rows.Select(o => o.TaskId).ToArray()), ("versions", rows.Select(o => o.Version).ToArray()),
                 ("results", rows.Select(o => o.Result).ToArray())));
             batch.BatchCommands.Add(Command(CompleteBatches, ("batchIds", batchIds), ("channel", db.Channel), ("payload", db.Origin + " " + PgNotifications.Changed)));
+            if (refill is { Limit: > 0 })
+            {
+                batch.BatchCommands.Add(Command(PgRunStatements.Claim,
+                    PgRunStatements.ClaimParameters(refill.Owner, [.. refill.TaskTypes], refill.Scope, refill.Limit, refill.Lease)));
+            }
 
             var applied = new HashSet<(long, long)>();
             var claimed = new List<ClaimedTask>();
             await using (var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
-                if (refilling)
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
+                    applied.Add((reader.GetInt64(0), reader.GetInt64(1)));
+                }
+
+                if (refill is { Limit: > 0 })
+                {
+                    await reader.NextResultAsync(ct).ConfigureAwait(false); // the completion check's notification
+                    await reader.NextResultAsync(ct).ConfigureAwait(false);
                     while (await reader.ReadAsync(ct).ConfigureAwait(false))
                     {
                         claimed.Add(PgRunStatements.ReadClaimed(reader));
                     }
-
-                    await reader.NextResultAsync(ct).ConfigureAwait(false);
-                }
-
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    applied.Add((reader.GetInt64(0), reader.GetInt64(1)));
                 }
             }
 
