@@ -107,12 +107,9 @@ internal static class Floor
     public static async Task<double> NoopTasksPerSecondAsync(Scratch scratch, int count, int group)
     {
         var path = scratch.NewPath("floor-noop");
-        await CreateSchemaAsync(path);
         try
         {
-            using var connection = Open(path);
-            var batchId = InsertBatch(connection, "floor", "active");
-            InsertPending(connection, batchId, count);
+            using var connection = await OpenWithPendingAsync(path, count);
             using var statements = new RunCommands(connection);
             var claimed = new List<(long Id, long Version)>(group);
             var done = 0;
@@ -165,12 +162,9 @@ internal static class Floor
     public static async Task<double> IoBoundDurableSecondsAsync(Scratch scratch, int count, int concurrency, int delayMs)
     {
         var path = scratch.NewPath("floor-io");
-        await CreateSchemaAsync(path);
         try
         {
-            using var connection = Open(path);
-            var batchId = InsertBatch(connection, "floor", "active");
-            InsertPending(connection, batchId, count);
+            using var connection = await OpenWithPendingAsync(path, count);
             using var statements = new RunCommands(connection);
             var finished = System.Threading.Channels.Channel.CreateUnbounded<(long Id, long Version)>();
             var group = new List<(long Id, long Version)>(concurrency);
@@ -218,6 +212,15 @@ internal static class Floor
         {
             Scratch.Delete(path);
         }
+    }
+
+    /// <summary>A new file with the engine's schema and <paramref name="count"/> pending tasks in one active batch, opened.</summary>
+    private static async Task<SqliteConnection> OpenWithPendingAsync(string path, int count)
+    {
+        await CreateSchemaAsync(path);
+        var connection = Open(path);
+        InsertPending(connection, InsertBatch(connection, "floor", "active"), count);
+        return connection;
     }
 
     /// <summary>The engine's claim and completion statements, prepared once on one connection.</summary>

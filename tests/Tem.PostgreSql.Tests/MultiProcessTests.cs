@@ -4,29 +4,14 @@ using Xunit;
 namespace Tem.PostgreSql.Tests;
 
 /// <summary>Engines in separate processes (Tem.TestHost) on one PostgreSQL schema: one queue, no run doubled.</summary>
-public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class MultiProcessTests(ITestOutputHelper output) : HostedSchemaTest("tem-pg-")
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-    private readonly string _folder = Directory.CreateTempSubdirectory("tem-pg-").FullName;
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString;
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await PostgresServer.DropSchemaAsync(_schema);
-        Directory.Delete(_folder, recursive: true);
-    }
-
     [Fact]
     public async Task Two_processes_share_one_queue_and_run_every_task_exactly_once()
     {
         const int count = 3000;
         await SeedAsync("shared", count);
-        var log = Path.Combine(_folder, "side-effects.log");
+        var log = Path.Combine(Folder, "side-effects.log");
         await RunToTheEndAsync(log, count, processes: 2, concurrency: "16", TimeSpan.FromMinutes(3));
 
         var runs = File.ReadAllLines(log).Select(line => line.Split(' ')).ToList();
@@ -49,7 +34,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
         const int processes = 4;
         const int count = processes * 20_000;
         var batchId = await SeedAsync("scale", count);
-        var log = Path.Combine(_folder, "side-effects.log");
+        var log = Path.Combine(Folder, "side-effects.log");
         var started = Stopwatch.StartNew();
         // No handler delay: the claim and outcome statements of four processes contend as hard as they can.
         await RunToTheEndAsync(log, count, processes, concurrency: "32", TimeSpan.FromMinutes(4));
@@ -61,8 +46,8 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(twice.Count == 0, $"{twice.Count} tasks ran more than once, e.g. {string.Join(", ", twice.Take(10))}.");
         Assert.Equal(count, runs.Count);
         Assert.Equal(processes, byPid.Count); // every process took work
-        Assert.Equal((long)count, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.task WHERE batch_id = {batchId} AND status = 'completed' AND attempt = 1;"));
-        Assert.Equal(0L, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.task_attempt;"));
+        Assert.Equal((long)count, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {Schema}.task WHERE batch_id = {batchId} AND status = 'completed' AND attempt = 1;"));
+        Assert.Equal(0L, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {Schema}.task_attempt;"));
     }
 
     [Fact]
@@ -70,8 +55,8 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
     {
         const int count = 1500;
         await SeedAsync("killed", count);
-        var log = Path.Combine(_folder, "side-effects.log");
-        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
+        var log = Path.Combine(Folder, "side-effects.log");
+        var db = $"postgres:{Schema}:{PostgresServer.ConnectionString}";
         // 20 ms handlers and a 1.5 s lease: the victim holds runs in flight when it dies, and they come back quickly.
         var survivor = StartHost(db, log, "shared", "8", "20", "1500");
         var victim = StartHost(db, log, "shared", "8", "20", "1500");
@@ -111,7 +96,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Creates a batch of <paramref name="count"/> host tasks on the schema; returns its id.</summary>
     private async Task<long> SeedAsync(string code, int count)
     {
-        await using var tem = await Engines.OpenAsync(_schema);
+        await using var tem = await Engines.OpenAsync(Schema);
         var batch = await tem.Batches.CreateAsync(code, "test");
         await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
         return batch.Id;
@@ -120,7 +105,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Runs <paramref name="processes"/> hosts with no handler delay on the schema until each has seen the whole batch completed.</summary>
     private async Task RunToTheEndAsync(string log, int count, int processes, string concurrency, TimeSpan limit)
     {
-        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
+        var db = $"postgres:{Schema}:{PostgresServer.ConnectionString}";
         var hosts = Enumerable.Range(0, processes).Select(_ => StartHost(db, log, "shared", concurrency, "0", "30000")).ToList();
         try
         {

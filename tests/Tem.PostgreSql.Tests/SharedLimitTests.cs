@@ -8,23 +8,8 @@ namespace Tem.PostgreSql.Tests;
 /// A rate limit shared under one name by engines in separate processes (Tem.TestHost) on one PostgreSQL schema, checked
 /// where it matters: at the handlers' start times, which every host logs on the machine's one clock.
 /// </summary>
-public sealed class SharedLimitTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SharedLimitTests(ITestOutputHelper output) : HostedSchemaTest("tem-pg-shared-")
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-    private readonly string _folder = Directory.CreateTempSubdirectory("tem-pg-shared-").FullName;
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString;
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await PostgresServer.DropSchemaAsync(_schema);
-        Directory.Delete(_folder, recursive: true);
-    }
-
     [Fact]
     public async Task Four_processes_sharing_20_per_second_and_200_per_20_seconds_never_exceed_a_window_at_their_handlers_start()
     {
@@ -72,15 +57,15 @@ public sealed class SharedLimitTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Enqueues <paramref name="count"/> tasks, runs <paramref name="hosts"/> test hosts sharing <paramref name="limit"/> until the batch is done, and reads their start log.</summary>
     private async Task<StartLog> RunHostsAsync(int count, int hosts, string limit, string? refuse = null)
     {
-        await using (var tem = await Engines.OpenAsync(_schema))
+        await using (var tem = await Engines.OpenAsync(Schema))
         {
             var batch = await tem.Batches.CreateAsync("shared-limit", "test");
             await tem.Tasks.EnqueueManyAsync(batch.Id, HostWork.Type, Enumerable.Range(0, count).Select(i => new HostWork(i)));
         }
 
-        var startLog = Path.Combine(_folder, "starts.log");
-        var db = $"postgres:{_schema}:{PostgresServer.ConnectionString}";
-        var processes = Enumerable.Range(0, hosts).Select(_ => StartHost(startLog, limit, refuse, db, Path.Combine(_folder, "side-effects.log"), "shared", "8", "20", "30000")).ToList();
+        var startLog = Path.Combine(Folder, "starts.log");
+        var db = $"postgres:{Schema}:{PostgresServer.ConnectionString}";
+        var processes = Enumerable.Range(0, hosts).Select(_ => StartHost(startLog, limit, refuse, db, Path.Combine(Folder, "side-effects.log"), "shared", "8", "20", "30000")).ToList();
         try
         {
             foreach (var host in processes)
