@@ -7,20 +7,27 @@ namespace Tem.Storage.Postgres;
 /// </summary>
 internal static class PgRunStatements
 {
-    /// <summary>The claim, one statement: pick over the partial index of claimable rows, skipping rows another claim holds, take them, and mark their batches started.</summary>
+    /// <summary>
+    /// The claim, one statement: for each active batch in scope and each handled type, the first rows of that pair's
+    /// slice of <c>task_claimable</c>, skipping rows another claim holds; of those, the first overall by priority then
+    /// id. Rows of inactive batches and of other types are never read. The pairs' extra picks stay locked only until
+    /// this transaction ends.
+    /// </summary>
     public const string Claim = """
         WITH picked AS (
-            SELECT t.id FROM {s}.task t
-            WHERE t.status = 'pending' AND t.run_after <= {now}
-              AND t.type = ANY(@types)
-              -- An array computed once, not a join: a join makes the planner sort every pending row instead of
-              -- walking task_claimable in order and stopping at the limit.
-              AND t.batch_id = ANY(ARRAY(SELECT b.id FROM {s}.batch b WHERE b.status = 'active'
-                  AND (@batchIds::bigint[] IS NULL OR b.id = ANY(@batchIds::bigint[]))
-                  AND (@batchTypes::text[] IS NULL OR b.type = ANY(@batchTypes::text[]))))
-            ORDER BY t.priority DESC, t.id
-            LIMIT @limit
-            FOR UPDATE OF t SKIP LOCKED),
+            SELECT c.id FROM {s}.batch b
+            CROSS JOIN unnest(@types::text[]) AS handled (type)
+            CROSS JOIN LATERAL (
+                SELECT t.id, t.priority FROM {s}.task t
+                WHERE t.batch_id = b.id AND t.type = handled.type AND t.status = 'pending' AND t.run_after <= {now}
+                ORDER BY t.priority DESC, t.id
+                LIMIT @limit
+                FOR UPDATE OF t SKIP LOCKED) c
+            WHERE b.status = 'active'
+              AND (@batchIds::bigint[] IS NULL OR b.id = ANY(@batchIds::bigint[]))
+              AND (@batchTypes::text[] IS NULL OR b.type = ANY(@batchTypes::text[]))
+            ORDER BY c.priority DESC, c.id
+            LIMIT @limit),
         claimed AS (
             UPDATE {s}.task t
             SET status = 'running', attempt = t.attempt + 1, lease_owner = @owner, lease_expires_at = {now} + @lease,

@@ -8,7 +8,7 @@ namespace Tem.Storage.Postgres;
 internal static class PgSchema
 {
     /// <summary>The version this build writes. A schema with a higher version is refused.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     /// <summary>The first key of Tem's advisory locks (the second is the schema name's hash).</summary>
     private const int LockSpace = 0x54656d; // "Tem"
@@ -132,6 +132,13 @@ internal static class PgSchema
             weight     bigint NOT NULL
         );
         CREATE INDEX rate_limit_grant_window ON {s}.rate_limit_grant (bucket, kind, granted_at);
+        """,
+
+        // v4: the SQLite store's v5 — claimable rows indexed by batch and type first, so a claim reads only active
+        // batches' rows of the types it handles, never the pending rows of an interrupted or out-of-scope batch.
+        """
+        DROP INDEX {s}.task_claimable;
+        CREATE INDEX task_claimable ON {s}.task (batch_id, type, priority DESC, id) INCLUDE (run_after) WHERE status = 'pending';
         """,
     ];
 

@@ -61,6 +61,29 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claims_across_batches_and_types_keep_one_order_and_never_take_held_rows()
+    {
+        var first = await BatchAsync("first");
+        var second = await BatchAsync("second");
+        var held = await BatchAsync("held");
+        await Store.EnqueueAsync(held, "t", [Row("held", priority: 9)], None);
+        await Store.InterruptBatchAsync(held, InterruptionKind.Manual, "test", None);
+        await Store.EnqueueAsync(first, "t", [Row("f1"), Row("f2", priority: 2), Row("f3")], None);
+        await Store.EnqueueAsync(first, "u", [Row("u1", priority: 1), Row("u2")], None);
+        await Store.EnqueueAsync(second, "t", [Row("s1", priority: 2), Row("s2")], None);
+        await Store.EnqueueAsync(second, "unhandled", [Row("x", priority: 9)], None);
+
+        // Priority first, then enqueue order, over every active batch and handled type together, a few at a time.
+        var order = new List<string>();
+        for (var round = 0; round < 4; round++)
+        {
+            order.AddRange((await Store.ClaimAsync("w", ["t", "u"], default, 2, Lease, None)).Select(c => c.Payload));
+        }
+
+        Assert.Equal(["f2", "s1", "u1", "f1", "f3", "u2", "s2"], order);
+    }
+
+    [Fact]
     public async Task An_outcome_applies_only_to_the_claim_it_belongs_to()
     {
         var batch = await BatchAsync();

@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     private static readonly string[] Migrations =
     [
@@ -171,6 +171,14 @@ internal static class Schema
             weight     INTEGER NOT NULL
         );
         CREATE INDEX rate_limit_grant_window ON rate_limit_grant (bucket, kind, granted_at);
+        """,
+
+        // v5: claimable rows indexed by batch and type first, so a claim reads only active batches' rows of the types
+        // it handles: with one order over all rows, every claim stepped over each pending row of an interrupted batch,
+        // of a batch outside the worker's scope, or of a type it has no handler for (28 x slower with 200,000 held).
+        """
+        DROP INDEX task_claimable;
+        CREATE INDEX task_claimable ON task (batch_id, type, priority DESC, id, run_after) WHERE status = 'pending';
         """,
     ];
 

@@ -5,20 +5,28 @@ namespace Tem.Storage;
 /// <summary>The SQLite statements of a task's run: claim, outcome, lease upkeep, heartbeats and recovery of lost runs.</summary>
 internal static class SqliteRunStatements
 {
-    /// <summary>The claim: one statement for many rows, over the partial index of claimable rows.</summary>
+    /// <summary>
+    /// The claim: one statement for many rows. For each active batch in scope and each handled type, the first
+    /// <c>$limit</c> claimable rows in that pair's slice of the index; of those, the first <c>$limit</c> overall by
+    /// priority, then id. Rows of inactive batches and of other types are never read.
+    /// </summary>
     public const string Claim = """
         UPDATE task
         SET status = 'running', attempt = attempt + 1, lease_owner = $owner, lease_expires_at = $now + $lease,
             claimed_at = $now, version = version + 1
         WHERE id IN (
-            -- Without the hint the planner may pick (batch_id, status) and sort every pending row of the batch.
-            SELECT id FROM task INDEXED BY task_claimable
-            WHERE status = 'pending' AND run_after <= $now
-              AND type IN (SELECT value FROM json_each($types))
-              AND batch_id IN (SELECT id FROM batch WHERE status = 'active'
-                  AND ($batchIds IS NULL OR id IN (SELECT value FROM json_each($batchIds)))
-                  AND ($batchTypes IS NULL OR type IN (SELECT value FROM json_each($batchTypes))))
-            ORDER BY priority DESC, id
+            SELECT t.id FROM batch b
+            JOIN json_each($types) handled
+            -- Correlated, so it runs once per (batch, type) pair; the hint keeps the planner from sorting the batch.
+            JOIN task t ON t.id IN (
+                SELECT c.id FROM task c INDEXED BY task_claimable
+                WHERE c.batch_id = b.id AND c.type = handled.value AND c.status = 'pending' AND c.run_after <= $now
+                ORDER BY c.priority DESC, c.id
+                LIMIT $limit)
+            WHERE b.status = 'active'
+              AND ($batchIds IS NULL OR b.id IN (SELECT value FROM json_each($batchIds)))
+              AND ($batchTypes IS NULL OR b.type IN (SELECT value FROM json_each($batchTypes)))
+            ORDER BY t.priority DESC, t.id
             LIMIT $limit)
         RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
         """;
