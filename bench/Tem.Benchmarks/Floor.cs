@@ -288,21 +288,25 @@ internal static class Floor
         }
     }
 
-    /// <summary>Builds a file that already holds <paramref name="count"/> completed tasks, fast, with direct SQL.</summary>
-    public static async Task BuildHistoryFileAsync(string path, int count)
+    /// <summary>
+    /// Builds a file that already holds <paramref name="count"/> tasks of one batch, fast, with direct SQL: completed
+    /// tasks of a completed batch, or with <paramref name="held"/> the pending tasks of an interrupted one.
+    /// </summary>
+    public static async Task BuildHistoryFileAsync(string path, int count, bool held = false)
     {
         await CreateSchemaAsync(path);
         using var connection = Open(path);
-        var batchId = InsertBatch(connection, "history", "completed");
+        var batchId = InsertBatch(connection, "history", held ? "interrupted" : "completed");
         using var transaction = connection.BeginTransaction(deferred: false);
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText = """
             INSERT INTO task (batch_id, type, status, payload, result, attempt, max_attempts, priority, run_after,
                               claimed_at, completed_at, created_at, version)
-            VALUES ($batch, $type, 'completed', $payload, NULL, 1, 3, 0, $now, $now, $now, $now, 2);
+            VALUES ($batch, $type, $status, $payload, NULL, 1, 3, 0, $now, $now, $now, $now, 2);
             """;
         insert.Parameters.AddWithValue("$batch", batchId);
+        insert.Parameters.AddWithValue("$status", held ? "pending" : "completed");
         insert.Parameters.AddWithValue("$type", BenchTypes.Small.Name);
         var payload = insert.Parameters.Add("$payload", SqliteType.Text);
         insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());

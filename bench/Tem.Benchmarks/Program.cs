@@ -8,7 +8,7 @@ using Tem.Benchmarks;
 //   dotnet run -c Release --project bench/Tem.Benchmarks -- [--quick] [--runs N] [--out FILE]
 //       [--scenario NAME]... [--aot-binary PATH] [--aot-marker TEXT]
 
-string[] all = ["enqueue", "noop", "noop-c10", "noop-c1", "io-bound", "rate-limit", "flat-claim", "cold-start", "latency"];
+string[] all = ["enqueue", "noop", "noop-c10", "noop-c1", "io-bound", "rate-limit", "flat-claim", "held-rows", "cold-start", "latency"];
 Settings settings;
 try
 {
@@ -45,6 +45,7 @@ foreach (var name in all.Where(n => settings.Only.Count == 0 || settings.Only.Co
             "io-bound" => await scenarios.IoBoundAsync(),
             "rate-limit" => await scenarios.RateLimitAsync(),
             "flat-claim" => await scenarios.FlatClaimAsync(),
+            "held-rows" => await scenarios.HeldRowsAsync(),
             "cold-start" => await scenarios.ColdStartAsync(),
             _ => await scenarios.LatencyAsync(),
         };

@@ -15,15 +15,18 @@ internal static class SqliteRunStatements
         SET status = 'running', attempt = attempt + 1, lease_owner = $owner, lease_expires_at = $now + $lease,
             claimed_at = $now, version = version + 1
         WHERE id IN (
+            -- CROSS JOIN fixes the loop order (SQLite never reorders it): pairs outside, tasks found by id inside.
+            -- Any other order scans the task table on every claim.
             SELECT t.id FROM batch b
-            JOIN json_each($types) handled
+            CROSS JOIN json_each($types) handled
+            CROSS JOIN task t
             -- Correlated, so it runs once per (batch, type) pair; the hint keeps the planner from sorting the batch.
-            JOIN task t ON t.id IN (
+            WHERE t.id IN (
                 SELECT c.id FROM task c INDEXED BY task_claimable
                 WHERE c.batch_id = b.id AND c.type = handled.value AND c.status = 'pending' AND c.run_after <= $now
                 ORDER BY c.priority DESC, c.id
                 LIMIT $limit)
-            WHERE b.status = 'active'
+              AND b.status = 'active'
               AND ($batchIds IS NULL OR b.id IN (SELECT value FROM json_each($batchIds)))
               AND ($batchTypes IS NULL OR b.type IN (SELECT value FROM json_each($batchTypes)))
             ORDER BY t.priority DESC, t.id
