@@ -5,8 +5,8 @@ namespace Tem.Core.Tests;
 
 /// <summary>
 /// The claim runs thousands of times a second, so its plan is part of its behaviour: SQLite must walk the claimable
-/// index once per (active batch, handled type) pair and find tasks by id, never scan the task table. Tem never runs
-/// ANALYZE on a user's file, so the planner has no statistics to go on.
+/// index once per (active batch, handled type) pair and find tasks by id, never scan the task table or every batch.
+/// Tem never runs ANALYZE on a user's file, so the planner has no statistics to go on.
 /// </summary>
 public class SqliteClaimPlanTests
 {
@@ -43,6 +43,8 @@ public class SqliteClaimPlanTests
         var text = string.Join("\n", plan);
         Assert.True(plan.Any(step => step.StartsWith("SEARCH c USING ", StringComparison.Ordinal) && step.Contains("INDEX task_claimable (batch_id=? AND type=?)", StringComparison.Ordinal)), text);
         Assert.True(plan.Any(step => step.StartsWith("SEARCH t USING INTEGER PRIMARY KEY", StringComparison.Ordinal)), text);
+        // Only the active batches' rows of the batch table, however many finished batches the file keeps.
+        Assert.True(plan.Any(step => step.StartsWith("SCAN b USING ", StringComparison.Ordinal) && step.Contains("INDEX batch_active", StringComparison.Ordinal)), text);
         Assert.False(plan.Any(step => step.StartsWith("SCAN t", StringComparison.Ordinal) || step.StartsWith("SCAN c", StringComparison.Ordinal)), text);
     }
 }

@@ -139,6 +139,7 @@ internal static class PgSchema
         """
         DROP INDEX {s}.task_claimable;
         CREATE INDEX task_claimable ON {s}.task (batch_id, type, priority DESC, id) INCLUDE (run_after) WHERE status = 'pending';
+        CREATE INDEX batch_active ON {s}.batch (id) WHERE status = 'active';
         """,
     ];
 
