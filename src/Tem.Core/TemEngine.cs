@@ -17,10 +17,10 @@ public sealed class TemEngine : IAsyncDisposable
         _store = store;
         _options = options;
         _signals = new EngineSignals(time);
-        (store as IStoreSignalSource)?.Attach(_signals); // other processes' changes, where the store hears of them
+        (store as IStoreSignalSource)?.Attach(_signals); // the store's change sets, and other processes' changes where it hears of them
         Worker = new TemWorker(store, options, _signals, time);
         Tasks = new TaskService(store, options, _signals);
-        Batches = new BatchService(store, options, _signals);
+        Batches = new BatchService(store, options);
     }
 
     /// <summary>Creates, reads and steers batches.</summary>

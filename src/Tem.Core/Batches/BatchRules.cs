@@ -14,9 +14,9 @@ internal enum BatchVerdict
 }
 
 /// <summary>
-/// The batch rules every store applies the same way, inside its own transaction: how a group's outcomes change the
-/// counters, and whether the counters trip the batch's interruption criteria. Stores run the statements; the
-/// decisions are made here, once.
+/// The batch decisions every store applies the same way, inside its own transaction: whether the counters trip the
+/// batch's interruption criteria. Pure apart from the counts they ask for (asynchronously, so a store counts once);
+/// the rules in Storage/Rules run the statements around them.
 /// </summary>
 internal static class BatchRules
 {
@@ -25,7 +25,8 @@ internal static class BatchRules
     /// <paramref name="countTasks"/> tells how many tasks the batch holds, counting at most the number given; it is
     /// asked only while fewer tasks have ended than the error rate's minimum sample.
     /// </summary>
-    public static (BatchVerdict Verdict, (InterruptionKind Kind, string Reason)? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
+    public static async ValueTask<(BatchVerdict Verdict, (InterruptionKind Kind, string Reason)? Reason)> JudgeAsync(
+        BatchCounters counters, long nowMs, Func<int, ValueTask<long>> countTasks)
     {
         if (counters.CriteriaJson is null)
         {
@@ -34,7 +35,7 @@ internal static class BatchRules
 
         var criteria = InterruptionCriteria.FromJson(counters.CriteriaJson);
         long? batchTasks = criteria.MaxErrorRate is not null && counters.Completed + counters.Failed < criteria.MinTasksForErrorRate
-            ? countTasks(criteria.MinTasksForErrorRate)
+            ? await countTasks(criteria.MinTasksForErrorRate).ConfigureAwait(false)
             : null;
         var runtime = TimeSpan.FromMilliseconds(nowMs - (counters.StartedAtMs ?? nowMs));
         var reason = criteria.Check(counters.Completed, counters.Failed, counters.ConsecutiveFailures, runtime, batchTasks);
@@ -45,7 +46,7 @@ internal static class BatchRules
     /// Whether the batch's refusals trip its provider-trouble criteria. <paramref name="countRefusals"/> counts the batch's
     /// refusals of one kind ('deferred' for rate limits, 'overloaded') within a window; it is asked only when a criterion is set.
     /// </summary>
-    public static (InterruptionKind Kind, string Reason)? ProviderTrouble(string? criteriaJson, Func<string, TimeSpan, long> countRefusals)
+    public static async ValueTask<(InterruptionKind Kind, string Reason)?> ProviderTroubleAsync(string? criteriaJson, Func<string, TimeSpan, ValueTask<long>> countRefusals)
     {
         if (criteriaJson is null)
         {
@@ -60,8 +61,8 @@ internal static class BatchRules
 
         var window = criteria.ProviderTroubleWindow;
         return criteria.CheckProviderTrouble(
-            criteria.MaxRateLimitHits is null ? 0 : countRefusals(Storage.AttemptNames.Deferred, window),
-            criteria.MaxOverloadErrors is null ? 0 : countRefusals(Storage.AttemptNames.Overloaded, window));
+            criteria.MaxRateLimitHits is null ? 0 : await countRefusals(Storage.AttemptNames.Deferred, window).ConfigureAwait(false),
+            criteria.MaxOverloadErrors is null ? 0 : await countRefusals(Storage.AttemptNames.Overloaded, window).ConfigureAwait(false));
     }
 
     /// <summary>Whether a batch whose runtime criterion is all that might trip has run too long; the reason, or null.</summary>

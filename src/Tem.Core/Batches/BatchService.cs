@@ -10,16 +10,14 @@ public sealed partial class BatchService
 
     private readonly ITemStore _store;
     private readonly TemOptions _options;
-    private readonly EngineSignals _signals;
 
     /// <summary>For reads kept in files of their own (BatchActivityReads).</summary>
     internal ITemStore Store => _store;
 
-    internal BatchService(ITemStore store, TemOptions options, EngineSignals signals)
+    internal BatchService(ITemStore store, TemOptions options)
     {
         _store = store;
         _options = options;
-        _signals = signals;
     }
 
     /// <summary>Creates an active batch.</summary>
@@ -169,30 +167,20 @@ public sealed partial class BatchService
     public async Task<int> ResumeAsync(long batchId, CancellationToken cancellationToken = default)
     {
         var live = WorkerLiveness.Alive(await _store.ListLiveWorkersAsync(cancellationToken).ConfigureAwait(false));
-        var reset = await _store.ResumeBatchAsync(batchId, live, _options.LostRunDelay, cancellationToken).ConfigureAwait(false);
-        Changed(reset > 0 ? _options.LostRunDelay : null);
-        return reset;
+        // The store signals what the resume changed (work available, the batch changed) from the rules' change set.
+        return await _store.ResumeBatchAsync(batchId, live, _options.LostRunDelay, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Returns the batch's failed tasks to pending with their attempts reset (after a fix) and makes it active. Returns how many.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
     /// <exception cref="BatchNotActiveException">The batch is cancelled.</exception>
-    public async Task<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken = default)
-    {
-        var reset = await _store.RetryFailedAsync(batchId, cancellationToken).ConfigureAwait(false);
-        Changed();
-        return reset;
-    }
+    public Task<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken = default)
+        => _store.RetryFailedAsync(batchId, cancellationToken).AsTask();
 
     /// <summary>Cancels the batch: its pending and running tasks become cancelled, and running handlers in this process are cancelled. Returns how many tasks.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
-    public async Task<int> CancelAsync(long batchId, CancellationToken cancellationToken = default)
-    {
-        var cancelled = await _store.CancelBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
-        _signals.Cancelled(batchId);
-        Changed();
-        return cancelled;
-    }
+    public Task<int> CancelAsync(long batchId, CancellationToken cancellationToken = default)
+        => _store.CancelBatchAsync(batchId, cancellationToken).AsTask(); // its change set stops this process's handlers
 
     /// <summary>Interrupts an active batch: its pending tasks wait until <see cref="ResumeAsync"/>. Returns false if it was not active.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>
@@ -205,15 +193,7 @@ public sealed partial class BatchService
 
         Utf16Text.Require(reason, "The interruption reason", nameof(reason));
 
-        var interrupted = await _store.InterruptBatchAsync(batchId, InterruptionKind.Manual, reason, cancellationToken).ConfigureAwait(false);
-        Changed();
-        return interrupted;
-    }
-
-    private void Changed(TimeSpan? dueIn = null)
-    {
-        _signals.WorkAvailable(dueIn);
-        _signals.BatchChanged();
+        return await _store.InterruptBatchAsync(batchId, InterruptionKind.Manual, reason, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Batch> RequireAsync(long batchId, CancellationToken cancellationToken)

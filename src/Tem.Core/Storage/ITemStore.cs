@@ -5,13 +5,23 @@ namespace Tem.Storage;
 /// (PostgreSQL with <c>FOR UPDATE SKIP LOCKED</c>) serves the same services and worker. Each state change is one
 /// conditional statement; grouped ones share a transaction. The store stamps every time from its own clock (the
 /// database's, where it has one): callers pass durations, never instants, so hosts with skewed clocks agree.
-/// Batch rules (tallies, completion, interruption) are decided by <see cref="BatchRules"/>, inside the store's
-/// transaction. A store may complete synchronously.
+/// The batch and task rules (resume, retry-failed, lost runs, cancel, interrupt, steering, tallies → criteria →
+/// completion) are written once in Storage/Rules over the store's <see cref="ITemLedger"/> primitives: the methods
+/// below that have a body here run them through <see cref="RunLedgerAsync{T}"/>, and a store implements only the
+/// primitives. What remains abstract is a read, or a fused hot path kept in one dialect's statements for speed
+/// (claim, outcome group + refill claim, heartbeat, enqueue's inserts). A store may complete synchronously.
 /// </summary>
 internal partial interface ITemStore : IAsyncDisposable
 {
     /// <summary>What the store is, for messages: a file path or a server and database.</summary>
     string Description { get; }
+
+    /// <summary>
+    /// Runs <paramref name="rules"/> over this store's ledger in one write transaction (again from the start if the
+    /// store retries a transient error), sends its change set — NOTIFY inside the transaction, where the store has it;
+    /// this engine's signals once it committed — and returns the rules' result.
+    /// </summary>
+    ValueTask<T> RunLedgerAsync<T>(Func<ITemLedger, ValueTask<T>> rules, CancellationToken cancellationToken);
 
     // ---- batches ----
 
@@ -46,22 +56,27 @@ internal partial interface ITemStore : IAsyncDisposable
     /// Batch → active; its running tasks whose owner is not in <paramref name="liveOwners"/> → pending after
     /// <paramref name="lostRunDelay"/>, or failed on their last attempt. Returns how many.
     /// </summary>
-    ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken);
+    ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => BatchLifecycleRules.ResumeAsync(ledger, batchId, liveOwners, lostRunDelay, cancellationToken), cancellationToken);
 
     /// <summary>Batch → active; its failed tasks → pending with attempts reset. Returns the tasks reset.</summary>
-    ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken);
+    ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => BatchLifecycleRules.RetryFailedAsync(ledger, batchId, cancellationToken), cancellationToken);
 
     /// <summary>Batch → cancelled; its pending and running tasks → cancelled. Returns the tasks cancelled.</summary>
-    ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken);
+    ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => BatchLifecycleRules.CancelAsync(ledger, batchId, cancellationToken), cancellationToken);
 
     /// <summary>Active batch → interrupted, with a record. False when it was not active.</summary>
-    ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken);
+    ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => BatchLifecycleRules.InterruptExistingAsync(ledger, batchId, kind, reason, cancellationToken), cancellationToken);
 
     /// <summary>The batch's history (resumes, retries, cancels, interruptions, steered tasks), newest first.</summary>
     ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken);
 
     /// <summary>Interrupts active batches whose runtime criterion has passed. Returns how many.</summary>
-    ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken);
+    ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => BatchLifecycleRules.InterruptOverdueAsync(ledger, cancellationToken), cancellationToken);
 
     // ---- enqueue ----
 
@@ -96,20 +111,27 @@ internal partial interface ITemStore : IAsyncDisposable
     ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken);
 
     /// <summary>Failed task → pending with fresh attempts. False when it is not failed; <see cref="TaskNotFoundException"/> when it does not exist.</summary>
-    ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken);
+    ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => TaskSteeringRules.RetryAsync(ledger, taskId, cancellationToken), cancellationToken);
 
     /// <summary>Pending task → cancelled. False when it is not pending.</summary>
-    ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken);
+    ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => TaskSteeringRules.CancelAsync(ledger, taskId, cancellationToken), cancellationToken);
 
     /// <summary>Completed task → pending with fresh attempts, its result kept in the attempt history. False when it is not completed.</summary>
-    ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken);
+    ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => TaskSteeringRules.RerunAsync(ledger, taskId, cancellationToken), cancellationToken);
 
     // ---- runs ----
 
     /// <summary>Claims up to <paramref name="limit"/> due pending tasks of <paramref name="taskTypes"/> in active batches within <paramref name="scope"/>, highest priority then lowest id first.</summary>
     ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int limit, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>Applies outcomes in one transaction; returns those that no longer matched (taken, recovered or cancelled elsewhere).</summary>
+    /// <summary>
+    /// Applies outcomes in one transaction; returns those that no longer matched (taken, recovered or cancelled elsewhere).
+    /// A fused hot path: the outcome statements are per dialect; the tallies → criteria → completion after them are
+    /// <see cref="OutcomeTallyRules"/> over the same transaction's ledger.
+    /// </summary>
     ValueTask<IReadOnlyList<TaskOutcome>> ApplyOutcomesAsync(IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken);
 
     /// <summary>
@@ -147,5 +169,6 @@ internal partial interface ITemStore : IAsyncDisposable
     ValueTask VerifyAsync(CancellationToken cancellationToken);
 
     /// <summary>Running tasks whose lease expired → pending after <paramref name="lostRunDelay"/>, or failed on their last attempt. Returns how many.</summary>
-    ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken);
+    ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => LostRunRules.RecoverExpiredAsync(ledger, lostRunDelay, cancellationToken), cancellationToken);
 }

@@ -160,13 +160,13 @@ public sealed class TaskService
     /// <exception cref="TaskNotFoundException">No task has that id.</exception>
     /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
     public Task<bool> RetryAsync(long taskId, CancellationToken cancellationToken = default)
-        => SteerAsync(_store.RetryTaskAsync(taskId, cancellationToken));
+        => _store.RetryTaskAsync(taskId, cancellationToken).AsTask();
 
     /// <summary>Cancels one pending task: it will not run. Returns false if the task is not pending (a running task ends with its batch's cancel or its timeout).</summary>
     /// <exception cref="TaskNotFoundException">No task has that id.</exception>
     /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
     public Task<bool> CancelAsync(long taskId, CancellationToken cancellationToken = default)
-        => SteerAsync(_store.CancelTaskAsync(taskId, cancellationToken));
+        => _store.CancelTaskAsync(taskId, cancellationToken).AsTask();
 
     /// <summary>
     /// Runs one completed task again with fresh attempts; its old result is kept in its attempt history
@@ -175,19 +175,7 @@ public sealed class TaskService
     /// <exception cref="TaskNotFoundException">No task has that id.</exception>
     /// <exception cref="BatchNotActiveException">Its batch is cancelled.</exception>
     public Task<bool> RerunAsync(long taskId, CancellationToken cancellationToken = default)
-        => SteerAsync(_store.RerunTaskAsync(taskId, cancellationToken));
-
-    private async Task<bool> SteerAsync(ValueTask<bool> change)
-    {
-        var changed = await change.ConfigureAwait(false);
-        if (changed)
-        {
-            _signals.WorkAvailable();
-            _signals.BatchChanged();
-        }
-
-        return changed;
-    }
+        => _store.RerunTaskAsync(taskId, cancellationToken).AsTask(); // steering signals from the store's change set
 
     /// <summary>The task with id <paramref name="taskId"/>, or null if there is none (<see cref="GetAsync"/> throws instead).</summary>
     public Task<TemTask?> TryGetAsync(long taskId, CancellationToken cancellationToken = default)

@@ -40,6 +40,26 @@ internal sealed class PgNotifications : IAsyncDisposable
 
     public static string Cancelled(long batchId) => "c " + batchId.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The notifications a committed change set sends: work per due time, each cancel, else that a batch changed.</summary>
+    public static IEnumerable<string> Payloads(StoreChanges changes)
+    {
+        foreach (var dueIn in changes.WorkDueIn)
+        {
+            yield return Work(dueIn);
+        }
+
+        foreach (var batchId in changes.Cancelled)
+        {
+            yield return Cancelled(batchId);
+        }
+
+        // Listeners look at their batches again on any notification; "b" only when nothing else says so.
+        if (changes.BatchChanged && changes.WorkDueIn.Count == 0 && changes.Cancelled.Count == 0)
+        {
+            yield return Changed;
+        }
+    }
+
     public static PgNotifications Start(PgDatabase db, EngineSignals signals) => new(db, signals);
 
     private void ListenLoop()

@@ -1,7 +1,8 @@
 namespace Tem.Storage.Postgres;
 
 /// <summary>
-/// The PostgreSQL statements of a task's run: claim, outcomes, lease upkeep, heartbeats and recovery of lost runs.
+/// The PostgreSQL statements of a task's run: claim, outcomes, lease upkeep and heartbeats — the fused hot paths, kept
+/// as statements of this dialect for speed (lost runs are <see cref="LostRunRules"/> over <see cref="PgLedger"/>).
 /// Claims lock with <c>FOR UPDATE SKIP LOCKED</c>, so engines on many hosts claim side by side without waiting on
 /// each other; outcomes go in one statement per kind, each row still conditional on status and version.
 /// </summary>
@@ -146,7 +147,7 @@ internal static class PgRunStatements
             if (group.Key is OutcomeKind.Retry or OutcomeKind.Deferred or OutcomeKind.Released && done.Count > 0)
             {
                 // Other engines may claim these now or once the shortest delay passes.
-                tx.Notify(PgNotifications.Work(rows.Min(o => group.Key == OutcomeKind.Released ? TimeSpan.Zero : o.Delay)));
+                tx.Changes.WorkAvailable(rows.Min(o => group.Key == OutcomeKind.Released ? TimeSpan.Zero : o.Delay));
             }
         }
 
@@ -195,55 +196,4 @@ internal static class PgRunStatements
             r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
             r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))),
         ct, ("id", taskId));
-
-    /// <summary>Running tasks whose lease expired, and heartbeats an hour past expiry.</summary>
-    public static async ValueTask<int> RecoverExpiredAsync(PgTransaction tx, TimeSpan lostRunDelay, CancellationToken ct)
-    {
-        await tx.ExecuteAsync("DELETE FROM {s}.worker WHERE expires_at < {now} - 3600000;", ct).ConfigureAwait(false);
-        return await ReturnLostRunsAsync(tx, "status = 'running' AND lease_expires_at < {now}", lostRunDelay, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>The batch's running tasks whose owner is not among <paramref name="liveOwners"/>.</summary>
-    public static ValueTask<int> ResumeLostAsync(PgTransaction tx, long batchId, string[] liveOwners, TimeSpan lostRunDelay, CancellationToken ct) => ReturnLostRunsAsync(tx,
-        "batch_id = @id AND status = 'running' AND (lease_owner IS NULL OR NOT (lease_owner = ANY(@live)))",
-        lostRunDelay, ct, ("id", batchId), ("live", liveOwners));
-
-    /// <summary>
-    /// Ends runs whose process stopped without reporting, as the SQLite store does: the run used its attempt; the
-    /// task goes back to pending after <paramref name="lostRunDelay"/> × 2^(attempts used − 1), or fails on its last attempt.
-    /// </summary>
-    private static async ValueTask<int> ReturnLostRunsAsync(PgTransaction tx, string where, TimeSpan lostRunDelay, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await tx.ExecuteAsync($$"""
-            INSERT INTO {s}.task_attempt (task_id, batch_id, attempt, outcome, error, claimed_at, ended_at)
-            SELECT id, batch_id, attempt, 'lost', 'The process running this attempt stopped (crashed, was killed or froze) before reporting an outcome.', claimed_at, {now}
-            FROM {s}.task WHERE {{where}};
-            """, ct, parameters).ConfigureAwait(false);
-        var rows = await tx.ListAsync($$"""
-            UPDATE {s}.task SET
-                status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
-                error = CASE WHEN attempt >= max_attempts
-                    THEN 'Attempt ' || attempt || ' of ' || max_attempts || ' was lost: the process running it stopped (crashed, was killed or froze) '
-                        || 'before reporting an outcome, and no attempts are left. If this task brings its process down, fix the cause, then retry the batch''s failures.'
-                    ELSE error END,
-                completed_at = CASE WHEN attempt >= max_attempts THEN {now} ELSE NULL END,
-                run_after = {now} + @delay * (1 << LEAST(GREATEST(attempt - 1, 0), 6)), lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE {{where}}
-            RETURNING batch_id, status;
-            """, r => (BatchId: r.GetInt64(0), Status: r.GetString(1)), ct, [("delay", (long)lostRunDelay.TotalMilliseconds), .. parameters]).ConfigureAwait(false);
-        var ended = new Dictionary<long, BatchTally>();
-        foreach (var row in rows.Where(r => r.Status == "failed"))
-        {
-            BatchTally.Add(ended, row.BatchId, success: false);
-        }
-
-        // Failures count towards the batch's interruption criteria, and the last of them may complete the batch.
-        await PgBatchStatements.ApplyTalliesAsync(tx, ended, ct).ConfigureAwait(false);
-        if (rows.Count > ended.Values.Sum(t => t.Failed))
-        {
-            tx.Notify(PgNotifications.Work(lostRunDelay));
-        }
-
-        return rows.Count;
-    }
 }

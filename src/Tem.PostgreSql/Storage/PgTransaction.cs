@@ -5,7 +5,8 @@ namespace Tem.Storage.Postgres;
 /// <summary>One store call's transaction (or, for a single statement, none): its commands, and the notifications it sends when it commits.</summary>
 internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, NpgsqlTransaction? transaction)
 {
-    private HashSet<string>? _notifications;
+    /// <summary>What this transaction changed: sent as NOTIFY before it commits (<see cref="SendNotificationsAsync"/>).</summary>
+    public StoreChanges Changes { get; } = new();
 
     public PgDatabase Db => db;
 
@@ -51,18 +52,16 @@ internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, 
         return list;
     }
 
-    /// <summary>Queues a notification to every engine listening on this schema; sent in the transaction, so delivered only if it commits.</summary>
-    public void Notify(string payload) => (_notifications ??= new HashSet<string>(StringComparer.Ordinal)).Add(payload);
-
     public async ValueTask SendNotificationsAsync(CancellationToken cancellationToken)
     {
-        if (_notifications is not { Count: > 0 })
+        if (Changes.IsEmpty)
         {
             return;
         }
 
+        // Sent in the transaction, so delivered to every engine listening on this schema only if it commits.
         await using var command = Command("SELECT pg_notify(@channel, p) FROM unnest(@payloads) AS p;",
-            ("channel", db.Channel), ("payloads", _notifications.Select(p => db.Origin + " " + p).ToArray()));
+            ("channel", db.Channel), ("payloads", PgNotifications.Payloads(Changes).Select(p => db.Origin + " " + p).ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

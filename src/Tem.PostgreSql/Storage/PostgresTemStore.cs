@@ -3,15 +3,16 @@ using Tem.Execution;
 namespace Tem.Storage.Postgres;
 
 /// <summary>
-/// The PostgreSQL store: one schema shared by engines on many machines. Each method is one transaction (retried
-/// while errors are transient) of the statements in <see cref="PgBatchStatements"/>, <see cref="PgTaskStatements"/>
-/// and <see cref="PgRunStatements"/>; writes that make work claimable, cancel a batch or change its state notify the
-/// other engines (<see cref="PgNotifications"/>).
+/// The PostgreSQL store: one schema shared by engines on many machines. The rules run over <see cref="PgLedger"/>
+/// (<see cref="RunLedgerAsync{T}"/>); the reads and fused hot paths here are one transaction each (retried while errors
+/// are transient) of the statements in <see cref="PgBatchStatements"/>, <see cref="PgTaskStatements"/> and
+/// <see cref="PgRunStatements"/>. Each transaction's change set notifies the other engines (<see cref="PgNotifications"/>).
 /// </summary>
 internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
 {
     private readonly PgDatabase _db;
     private PgNotifications? _notifications;
+    private EngineSignals? _signals;
 
     private readonly PgCompletedGroup _completed;
     private readonly PgPlannerStatistics _statistics;
@@ -50,7 +51,23 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
         }
     }
 
-    public void Attach(EngineSignals signals) => _notifications ??= PgNotifications.Start(_db, signals);
+    public void Attach(EngineSignals signals)
+    {
+        _signals = signals;
+        _notifications ??= PgNotifications.Start(_db, signals);
+    }
+
+    public async ValueTask<T> RunLedgerAsync<T>(Func<ITemLedger, ValueTask<T>> rules, CancellationToken cancellationToken)
+    {
+        PgLedger? committed = null;
+        var result = await _db.RunAsync(tx =>
+        {
+            committed = new PgLedger(tx); // a retried transaction starts a fresh change set; the last one committed
+            return rules(committed);
+        }, cancellationToken).ConfigureAwait(false);
+        committed!.Changes.PublishTo(_signals);
+        return result;
+    }
 
     // ---- batches ----
 
@@ -81,66 +98,11 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
     public ValueTask<BatchReport> GetReportAsync(Batch batch, int topErrors, CancellationToken cancellationToken)
         => _db.RunAsync(tx => PgReportQuery.ReadAsync(tx, batch, topErrors, cancellationToken), cancellationToken, System.Data.IsolationLevel.RepeatableRead);
 
-    public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
-        => _db.RunAsync(async tx =>
-        {
-            var was = await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-            var reset = await PgRunStatements.ResumeLostAsync(tx, batchId, liveOwners.ToArray(), lostRunDelay, cancellationToken).ConfigureAwait(false);
-            if (reset > 0)
-            {
-                await PgBatchStatements.ReopenAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (was == BatchStatus.Interrupted || reset > 0)
-            {
-                await PgBatchStatements.RecordAsync(tx, batchId, "resumed",
-                    (was == BatchStatus.Interrupted ? "Resumed after an interruption; the criteria's counters start again. " : "Resumed. ") +
-                    $"{reset} tasks of dead workers were returned.", cancellationToken).ConfigureAwait(false);
-            }
-
-            await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-            tx.Notify(PgNotifications.Work(TimeSpan.Zero)); // the batch's pending tasks are claimable again
-            return reset;
-        }, cancellationToken);
-
-    public ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
-    {
-        await PgBatchStatements.RestartAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-        var reset = await tx.ExecuteAsync("""
-            UPDATE {s}.task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, error = NULL, run_after = {now}, completed_at = NULL, version = version + 1
-            WHERE batch_id = @id AND status = 'failed';
-            """, cancellationToken, ("id", batchId)).ConfigureAwait(false);
-        if (reset > 0)
-        {
-            await PgBatchStatements.ReopenAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-            await PgBatchStatements.RecordAsync(tx, batchId, "retry-failed", $"{reset} failed tasks were returned to pending with fresh attempts.", cancellationToken).ConfigureAwait(false);
-        }
-
-        await PgBatchStatements.CompleteIfDoneAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-        tx.Notify(PgNotifications.Work(TimeSpan.Zero));
-        return reset;
-    }, cancellationToken);
-
-    public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgBatchStatements.CancelAsync(tx, batchId, cancellationToken), cancellationToken);
-
-    public ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken) => _db.RunAsync(async tx =>
-    {
-        await PgBatchStatements.RequireAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-        return await PgBatchStatements.InterruptAsync(tx, batchId, kind, reason, cancellationToken).ConfigureAwait(false);
-    }, cancellationToken);
-
     public async ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken)
         => await _db.RunStatementAsync(tx => PgBatchStatements.HistoryAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken)
         => await _db.RunStatementAsync(tx => PgRunStatements.AttemptsAsync(tx, taskId, cancellationToken), cancellationToken).ConfigureAwait(false);
-
-    public ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RetryAsync(tx, taskId, cancellationToken), cancellationToken);
-
-    public ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.CancelAsync(tx, taskId, cancellationToken), cancellationToken);
-
-    public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => _db.RunAsync(tx => PgTaskSteering.RerunAsync(tx, taskId, cancellationToken), cancellationToken);
 
     public async ValueTask<IReadOnlyList<TaskTypeStats>> GetTypeStatsAsync(long batchId, CancellationToken cancellationToken)
         => TypeStatsRow.Build(await _db.RunStatementAsync(tx => tx.ListAsync("""
@@ -157,9 +119,6 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
 
     public async ValueTask<IReadOnlyList<(string Type, long Count)>> GetPendingTypesAsync(long batchId, CancellationToken cancellationToken)
         => await _db.RunStatementAsync(tx => PgRunStatements.PendingTypesAsync(tx, batchId, cancellationToken), cancellationToken).ConfigureAwait(false);
-
-    public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgBatchStatements.InterruptOverdueAsync(tx, cancellationToken), cancellationToken);
 
     // ---- enqueue ----
 
@@ -226,7 +185,7 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
             await PgBatchStatements.ReactivateAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
         }
 
-        tx.Notify(PgNotifications.Work(tasks.Count == 0 ? TimeSpan.Zero : tasks.Min(t => t.Delay)));
+        tx.Changes.WorkAvailable(tasks.Count == 0 ? TimeSpan.Zero : tasks.Min(t => t.Delay));
     }
 
     // ---- task reads ----
@@ -292,10 +251,12 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
             }
         }
 
-        await PgBatchStatements.ApplyTalliesAsync(tx, ended, cancellationToken).ConfigureAwait(false);
+        // Tallies → criteria → completion: the rules written once, over this transaction's ledger.
+        var ledger = new PgLedger(tx);
+        await OutcomeTallyRules.ApplyAsync(ledger, ended, cancellationToken).ConfigureAwait(false);
         if (refused is not null)
         {
-            await PgBatchStatements.JudgeRefusalsAsync(tx, refused, cancellationToken).ConfigureAwait(false);
+            await OutcomeTallyRules.JudgeRefusalsAsync(ledger, refused, cancellationToken).ConfigureAwait(false);
         }
 
         return rejected;
@@ -309,9 +270,6 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
 
     public async ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken)
         => await _db.RunAsync(tx => PgRunStatements.LiveWorkersAsync(tx, cancellationToken), cancellationToken).ConfigureAwait(false);
-
-    public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
-        => _db.RunAsync(tx => PgRunStatements.RecoverExpiredAsync(tx, lostRunDelay, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Throws when Tem's tables are gone from the schema (dropped or replaced under the engine). An unreachable server

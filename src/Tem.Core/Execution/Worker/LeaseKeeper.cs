@@ -81,26 +81,21 @@ internal static class LeaseKeeper
             var held = lease - context.Time.GetElapsedTime(sentAt);
             using var whileHeld = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             whileHeld.CancelAfter(held > lease / 2 ? held : lease / 2);
-            int recovered, interrupted;
+            int recovered;
             try
             {
                 recovered = await context.Store.RecoverExpiredLeasesAsync(context.Options.LostRunDelay, whileHeld.Token).ConfigureAwait(false);
-                interrupted = await context.Store.InterruptOverdueBatchesAsync(whileHeld.Token).ConfigureAwait(false);
+                await context.Store.InterruptOverdueBatchesAsync(whileHeld.Token).ConfigureAwait(false);
             }
             catch (Exception) when (whileHeld.IsCancellationRequested && !stopping.IsCancellationRequested)
             {
                 return true; // the database went silent again; the next round renews first
             }
 
+            // The store signalled what they changed (work due, batches changed) from the rules' change sets.
             if (recovered > 0)
             {
                 Log.LeasesRecovered(context.Logger, recovered);
-                context.Signals.WorkAvailable(context.Options.LostRunDelay);
-            }
-
-            if (recovered > 0 || interrupted > 0)
-            {
-                context.Signals.BatchChanged();
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

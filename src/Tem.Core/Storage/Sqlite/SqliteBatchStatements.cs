@@ -82,14 +82,15 @@ internal static class SqliteBatchStatements
         "INSERT INTO batch_event (batch_id, kind, message, created_at) VALUES ($id, $kind, $message, $now);",
         ("$id", batchId), ("$kind", kind), ("$message", message), ("$now", write.NowMs));
 
-    /// <summary>Checks that the batch exists; returns its status.</summary>
-    public static BatchStatus Require(SqliteWrite write, long batchId)
+    /// <summary>The batch's status, or null when no batch has the id.</summary>
+    public static BatchStatus? Status(SqliteWrite write, long batchId)
     {
         using var command = write.Command("SELECT status FROM batch WHERE id = $id;", ("$id", batchId));
-        return command.ExecuteScalar() is string status
-            ? StatusNames.ParseBatch(status)
-            : throw new BatchNotFoundException($"No batch has id {batchId}. Batch ids come from Batches.CreateAsync, GetByCodeAsync or ListAsync.");
+        return command.ExecuteScalar() is string status ? StatusNames.ParseBatch(status) : null;
     }
+
+    /// <summary>Checks that the batch exists; returns its status.</summary>
+    public static BatchStatus Require(SqliteWrite write, long batchId) => Status(write, batchId) ?? throw BatchLifecycleRules.BatchNotFound(batchId);
 
     /// <summary>Checks that the batch takes tasks; returns its status.</summary>
     public static BatchStatus RequireOpenForEnqueue(SqliteWrite write, long batchId)
@@ -106,145 +107,35 @@ internal static class SqliteBatchStatements
     }
 
     /// <summary>A completed batch that received new tasks is active again.</summary>
-    public static void Reactivate(SqliteWrite write, long batchId)
+    public static int Reactivate(SqliteWrite write, long batchId)
         => write.Execute("UPDATE batch SET status = 'active', completed_at = NULL WHERE id = $id AND status = 'completed';", ("$id", batchId));
 
     /// <summary>
-    /// Makes the batch active with fresh interruption counters (resume, retry-failed) and returns the status it had.
-    /// A cancelled batch stays cancelled. A completed batch keeps its completion time until a task is really returned.
+    /// Adds a tally to an active batch's interruption counters and returns them; null when the batch is not active.
+    /// The hot row of every outcome write (issue 26 owns its redesign); the rules around it are <see cref="OutcomeTallyRules"/>.
     /// </summary>
-    public static BatchStatus Restart(SqliteWrite write, long batchId)
+    public static BatchCounters? AddTally(SqliteWrite write, long batchId, BatchTally tally)
     {
-        var status = Require(write, batchId);
-        if (status == BatchStatus.Cancelled)
-        {
-            throw new BatchNotActiveException($"Batch {batchId} is cancelled and cannot be resumed or retried. Create a new batch and enqueue its tasks again.");
-        }
-
-        write.Execute("""
-            UPDATE batch SET status = 'active', started_at = NULL,
-                run_completed = 0, run_failed = 0, consecutive_failures = 0
-            WHERE id = $id;
-            """, ("$id", batchId));
-        return status;
+        var command = write.Hot("""
+            UPDATE batch SET run_completed = run_completed + $completed, run_failed = run_failed + $failed,
+                consecutive_failures = CASE WHEN $reset THEN $row ELSE consecutive_failures + $row END
+            WHERE id = $id AND status = 'active'
+            RETURNING interruption_criteria, run_completed, run_failed, consecutive_failures, started_at;
+            """, ("$completed", tally.Completed), ("$failed", tally.Failed), ("$reset", tally.SawSuccess),
+            ("$row", tally.FailuresSinceSuccess), ("$id", batchId));
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new BatchCounters(reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
+                reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4))
+            : null;
     }
-
-    public static int Cancel(SqliteWrite write, long batchId)
-    {
-        Require(write, batchId);
-        write.Execute("UPDATE batch SET status = 'cancelled', completed_at = $now WHERE id = $id;", ("$id", batchId), ("$now", write.NowMs));
-        var cancelled = write.Execute("""
-            UPDATE task SET status = 'cancelled', completed_at = $now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE batch_id = $id AND status IN ('pending', 'running');
-            """, ("$id", batchId), ("$now", write.NowMs));
-        Record(write, batchId, "cancelled", $"Cancelled; {cancelled} pending or running tasks were cancelled.");
-        return cancelled;
-    }
-
-    /// <summary>Active batch → interrupted, with a record of the reason and the stats. False when it was not active.</summary>
-    public static bool Interrupt(SqliteWrite write, long batchId, InterruptionKind kind, string reason)
-    {
-        if (write.Execute("UPDATE batch SET status = 'interrupted' WHERE id = $id AND status = 'active';", ("$id", batchId)) == 0)
-        {
-            return false;
-        }
-
-        var stats = Stats(write.AsRead(), batchId);
-        write.Execute("""
-            INSERT INTO batch_interruption (batch_id, reason, created_at, pending, running, completed, failed, cancelled, kind)
-            VALUES ($id, $reason, $now, $pending, $running, $completed, $failed, $cancelled, $kind);
-            """, ("$id", batchId), ("$reason", reason), ("$now", write.NowMs), ("$pending", stats.Pending), ("$running", stats.Running),
-            ("$completed", stats.Completed), ("$failed", stats.Failed), ("$cancelled", stats.Cancelled), ("$kind", InterruptionNames.ToText(kind)));
-        Record(write, batchId, "interrupted", reason);
-        return true;
-    }
-
-    /// <summary>Interrupts every active batch whose runtime criterion has passed. Returns how many.</summary>
-    public static int InterruptOverdue(SqliteWrite write)
-    {
-        var overdue = new List<(long Id, (InterruptionKind Kind, string Reason) Reason)>();
-        using (var command = write.Command("""
-            SELECT id, interruption_criteria, started_at FROM batch
-            WHERE status = 'active' AND started_at IS NOT NULL AND interruption_criteria LIKE '%maxRuntimeMs%';
-            """))
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                if (BatchRules.OverdueReason(reader.GetString(1), reader.GetInt64(2), write.NowMs) is { } reason)
-                {
-                    overdue.Add((reader.GetInt64(0), reason));
-                }
-            }
-        }
-
-        foreach (var (id, reason) in overdue)
-        {
-            Interrupt(write, id, reason.Kind, reason.Reason);
-        }
-
-        return overdue.Count;
-    }
-
-    /// <summary>Adds each batch's tally to its counters, then interrupts or completes it as <see cref="BatchRules"/> decides.</summary>
-    public static void ApplyTallies(SqliteWrite write, Dictionary<long, BatchTally> tallies)
-    {
-        foreach (var (batchId, tally) in tallies)
-        {
-            var command = write.Hot("""
-                UPDATE batch SET run_completed = run_completed + $completed, run_failed = run_failed + $failed,
-                    consecutive_failures = CASE WHEN $reset THEN $row ELSE consecutive_failures + $row END
-                WHERE id = $id AND status = 'active'
-                RETURNING interruption_criteria, run_completed, run_failed, consecutive_failures, started_at;
-                """, ("$completed", tally.Completed), ("$failed", tally.Failed), ("$reset", tally.SawSuccess),
-                ("$row", tally.FailuresSinceSuccess), ("$id", batchId));
-            BatchCounters counters;
-            using (var reader = command.ExecuteReader())
-            {
-                if (!reader.Read())
-                {
-                    continue; // cancelled or interrupted meanwhile: nothing to judge or complete
-                }
-
-                counters = new BatchCounters(reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
-                    reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4));
-            }
-
-            var (verdict, reason) = BatchRules.Judge(counters, write.NowMs, limit => CountTasks(write, batchId, limit));
-            if (verdict == BatchVerdict.Interrupt && Interrupt(write, batchId, reason!.Value.Kind, reason.Value.Reason))
-            {
-                continue;
-            }
-
-            CompleteIfDone(write, batchId);
-        }
-    }
-
-    /// <summary>Interrupts each active batch whose refusals in this write trip its provider-trouble criteria.</summary>
-    public static void JudgeRefusals(SqliteWrite write, IEnumerable<long> batchIds)
-    {
-        foreach (var batchId in batchIds)
-        {
-            var criteria = write.AsRead().List("SELECT interruption_criteria FROM batch WHERE id = $id AND status = 'active';",
-                r => r.IsDBNull(0) ? null : r.GetString(0), ("$id", batchId)).FirstOrDefault();
-            if (BatchRules.ProviderTrouble(criteria, (outcome, window) => SqliteRunStatements.CountRecentAttempts(write, batchId, outcome, window)) is { } trip)
-            {
-                Interrupt(write, batchId, trip.Kind, trip.Reason);
-            }
-        }
-    }
-
-    /// <summary>How many tasks the batch holds, counting no further than <paramref name="limit"/>.</summary>
-    private static long CountTasks(SqliteWrite write, long batchId, int limit) => (long)write.Hot(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM task WHERE batch_id = $id AND status <> 'staged' LIMIT $limit);",
-        ("$id", batchId), ("$limit", limit)).ExecuteScalar()!;
 
     /// <summary>Tasks of the batch run again: it is not complete any more, whatever happens next.</summary>
     public static void Reopen(SqliteWrite write, long batchId)
         => write.Execute("UPDATE batch SET completed_at = NULL WHERE id = $id AND status = 'active';", ("$id", batchId));
 
     /// <summary>An active batch with tasks, none of them pending or running, is completed (keeping the time it first was, if nothing ran since).</summary>
-    public static void CompleteIfDone(SqliteWrite write, long batchId) => write.Hot("""
+    public static int CompleteIfDone(SqliteWrite write, long batchId) => write.Hot("""
         UPDATE batch SET status = 'completed', completed_at = COALESCE(completed_at, $now)
         WHERE id = $id AND status = 'active'
           AND EXISTS (SELECT 1 FROM task WHERE batch_id = $id AND status <> 'staged')

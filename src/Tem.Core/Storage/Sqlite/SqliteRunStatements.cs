@@ -2,7 +2,10 @@ using System.Text;
 
 namespace Tem.Storage;
 
-/// <summary>The SQLite statements of a task's run: claim, outcome, lease upkeep, heartbeats and recovery of lost runs.</summary>
+/// <summary>
+/// The SQLite statements of a task's run: claim, outcome, lease upkeep and heartbeats — the fused hot paths, kept as
+/// statements of this dialect for speed. Lost runs are <see cref="LostRunRules"/> over <see cref="SqliteLedger"/>.
+/// </summary>
 internal static class SqliteRunStatements
 {
     /// <summary>
@@ -148,76 +151,10 @@ internal static class SqliteRunStatements
             TaskTypes = System.Text.Json.JsonSerializer.Deserialize(r.GetString(3), TemCoreJsonContext.Default.StringArray) ?? [],
         }, ("$now", nowMs));
 
-    /// <summary>How many of the batch's attempts ended with <paramref name="outcome"/> in the last <paramref name="window"/>.</summary>
-    public static long CountRecentAttempts(SqliteWrite write, long batchId, string outcome, TimeSpan window) => (long)write.Hot(
-        "SELECT COUNT(*) FROM task_attempt WHERE batch_id = $id AND outcome = $outcome AND ended_at > $since;",
-        ("$id", batchId), ("$outcome", outcome), ("$since", write.NowMs - (long)window.TotalMilliseconds)).ExecuteScalar()!;
-
     /// <summary>The batch's pending tasks per type.</summary>
     public static List<(string Type, long Count)> PendingTypes(SqliteRead read, long batchId) => read.List(
         "SELECT type, COUNT(*) FROM task WHERE batch_id = $id AND status = 'pending' GROUP BY type ORDER BY type;",
         r => (r.GetString(0), r.GetInt64(1)), ("$id", batchId));
-
-    /// <summary>Running tasks whose lease expired, and heartbeats that expired with them.</summary>
-    public static int RecoverExpired(SqliteWrite write, TimeSpan lostRunDelay)
-    {
-        write.Execute("DELETE FROM worker WHERE expires_at < $cutoff;", ("$cutoff", write.NowMs - (long)TimeSpan.FromHours(1).TotalMilliseconds));
-        return ReturnLostRuns(write, "status = 'running' AND lease_expires_at < $now", lostRunDelay);
-    }
-
-    /// <summary>The batch's running tasks whose owner is not among <paramref name="liveOwnersJson"/>.</summary>
-    public static int ResumeLost(SqliteWrite write, long batchId, string liveOwnersJson, TimeSpan lostRunDelay) => ReturnLostRuns(write,
-        "batch_id = $id AND status = 'running' AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT value FROM json_each($live)))",
-        lostRunDelay, ("$id", batchId), ("$live", liveOwnersJson));
-
-    /// <summary>
-    /// Ends runs whose process stopped without reporting (crashed, killed, frozen past its lease). The run used its
-    /// attempt: the task goes back to pending, or, if that was its last attempt, fails. Without that bound a task
-    /// that crashes its process on every run would be claimed again forever, each time perhaps a paid call. A
-    /// returned task waits <paramref name="lostRunDelay"/> × 2^(attempts used − 1) first: the lowest ids would otherwise be first in line
-    /// after every restart, and a crash loop would charge the same innocent tasks again and again.
-    /// </summary>
-    private static int ReturnLostRuns(SqliteWrite write, string where, TimeSpan lostRunDelay, params ReadOnlySpan<(string Name, object? Value)> parameters)
-    {
-        var ended = new Dictionary<long, BatchTally>();
-        var returned = 0;
-        using (var history = write.Command($"""
-            INSERT INTO task_attempt (task_id, batch_id, attempt, outcome, error, claimed_at, ended_at)
-            SELECT id, batch_id, attempt, 'lost', 'The process running this attempt stopped (crashed, was killed or froze) before reporting an outcome.', claimed_at, $now
-            FROM task WHERE {where};
-            """, [("$now", write.NowMs), .. parameters]))
-        {
-            history.ExecuteNonQuery();
-        }
-
-        using (var command = write.Command($"""
-            UPDATE task SET
-                status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
-                error = CASE WHEN attempt >= max_attempts
-                    THEN 'Attempt ' || attempt || ' of ' || max_attempts || ' was lost: the process running it stopped (crashed, was killed or froze) '
-                        || 'before reporting an outcome, and no attempts are left. If this task brings its process down, fix the cause, then retry the batch''s failures.'
-                    ELSE error END,
-                completed_at = CASE WHEN attempt >= max_attempts THEN $now ELSE NULL END,
-                run_after = $now + $delay * (1 << MIN(MAX(attempt - 1, 0), 6)), lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-            WHERE {where}
-            RETURNING batch_id, status;
-            """, [("$now", write.NowMs), ("$delay", (long)lostRunDelay.TotalMilliseconds), .. parameters]))
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                returned++;
-                if (reader.GetString(1) == "failed")
-                {
-                    BatchTally.Add(ended, reader.GetInt64(0), success: false);
-                }
-            }
-        }
-
-        // Failures count towards the batch's interruption criteria, and the last of them may complete the batch.
-        SqliteBatchStatements.ApplyTallies(write, ended);
-        return returned;
-    }
 
     public static List<TaskAttempt> Attempts(SqliteRead read, long taskId) => read.List("""
         SELECT attempt, outcome, error, detail, result, claimed_at, ended_at FROM task_attempt WHERE task_id = $id ORDER BY id;

@@ -58,13 +58,6 @@ internal static class SqliteTaskStatements
         return ((long)existing.ExecuteScalar()!, false);
     }
 
-    /// <summary>Staged rows of <paramref name="token"/> → pending, all in this one statement. Returns how many.</summary>
-    public static long CommitStaged(SqliteWrite write, long token)
-        => write.Execute("UPDATE task SET status = 'pending', enqueue_token = NULL WHERE enqueue_token = $token AND status = 'staged';", ("$token", token));
-
-    public static void AbortStaged(SqliteWrite write, long token)
-        => write.Execute("DELETE FROM task WHERE enqueue_token = $token AND status = 'staged';", ("$token", token));
-
     /// <summary>Removes staged rows that no enqueue can still commit: their process stopped mid-call a day ago or more.</summary>
     public static int DeleteAbandonedStaged(SqliteWrite write)
         => write.Execute("DELETE FROM task WHERE status = 'staged' AND created_at < $cutoff;", ("$cutoff", write.NowMs - (long)TimeSpan.FromDays(1).TotalMilliseconds));

@@ -1,18 +1,37 @@
+using Tem.Execution;
+
 namespace Tem.Storage;
 
 /// <summary>
-/// The SQLite store: one file, one process or several on one machine. Each method is one transaction of the
-/// statements in <see cref="SqliteBatchStatements"/>, <see cref="SqliteTaskStatements"/> and
-/// <see cref="SqliteRunStatements"/>; <see cref="SqliteDatabase"/> owns the connections. SQLite's calls are
+/// The SQLite store: one file, one process or several on one machine. The rules run over <see cref="SqliteLedger"/>
+/// (<see cref="RunLedgerAsync{T}"/>); the reads and the fused hot paths here are one transaction each of the statements
+/// in <see cref="SqliteBatchStatements"/>, <see cref="SqliteTaskStatements"/> and <see cref="SqliteRunStatements"/>;
+/// <see cref="SqliteDatabase"/> owns the connections. SQLite's calls are
 /// synchronous, so every method completes synchronously.
 /// </summary>
-internal sealed partial class SqliteTemStore : ITemStore
+internal sealed partial class SqliteTemStore : ITemStore, IStoreSignalSource
 {
     private readonly SqliteDatabase _db;
 
     private SqliteTemStore(SqliteDatabase db) => _db = db;
 
+    private EngineSignals? _signals;
+
     public string Description => _db.Path;
+
+    /// <summary>The engine's signals: this store's change sets go there once committed (other processes' changes are found by polling).</summary>
+    public void Attach(EngineSignals signals) => _signals = signals;
+
+    public ValueTask<T> RunLedgerAsync<T>(Func<ITemLedger, ValueTask<T>> rules, CancellationToken cancellationToken)
+    {
+        var (result, changes) = _db.Write(write =>
+        {
+            var ledger = new SqliteLedger(write);
+            return (SqliteLedger.Run(rules(ledger)), ledger.Changes);
+        });
+        changes.PublishTo(_signals);
+        return new(result);
+    }
 
     public static SqliteTemStore Open(SqliteStoreOptions options, TimeProvider clock)
     {
@@ -68,59 +87,8 @@ internal sealed partial class SqliteTemStore : ITemStore
     public ValueTask<BatchReport> GetReportAsync(Batch batch, int topErrors, CancellationToken cancellationToken)
         => Done(_db.ReadSnapshot(read => SqliteReportQuery.Read(read, batch, topErrors)));
 
-    public ValueTask<int> ResumeBatchAsync(long batchId, IReadOnlyCollection<string> liveOwners, TimeSpan lostRunDelay, CancellationToken cancellationToken)
-        => Done(_db.Write(write =>
-        {
-            var was = SqliteBatchStatements.Restart(write, batchId);
-            var reset = SqliteRunStatements.ResumeLost(write, batchId, JsonStrings(liveOwners), lostRunDelay);
-            if (reset > 0)
-            {
-                SqliteBatchStatements.Reopen(write, batchId);
-            }
-
-            SqliteBatchStatements.CompleteIfDone(write, batchId);
-            if (was == BatchStatus.Interrupted || reset > 0)
-            {
-                SqliteBatchStatements.Record(write, batchId, "resumed",
-                    (was == BatchStatus.Interrupted ? "Resumed after an interruption; the criteria's counters start again. " : "Resumed. ") +
-                    $"{reset} tasks of dead workers were returned.");
-            }
-
-            return reset;
-        }));
-
-    public ValueTask<int> RetryFailedAsync(long batchId, CancellationToken cancellationToken) => Done(_db.Write(write =>
-    {
-        SqliteBatchStatements.Restart(write, batchId);
-        // The current error is cleared: the attempt history keeps every failure.
-        var reset = write.Execute("""
-            UPDATE task SET status = 'pending', attempt = 0, rate_limit_deferrals = 0, error = NULL, run_after = $now, completed_at = NULL, version = version + 1
-            WHERE batch_id = $id AND status = 'failed';
-            """, ("$id", batchId), ("$now", write.NowMs));
-        if (reset > 0)
-        {
-            SqliteBatchStatements.Reopen(write, batchId);
-            SqliteBatchStatements.Record(write, batchId, "retry-failed", $"{reset} failed tasks were returned to pending with fresh attempts.");
-        }
-
-        SqliteBatchStatements.CompleteIfDone(write, batchId);
-        return reset;
-    }));
-
-    public ValueTask<int> CancelBatchAsync(long batchId, CancellationToken cancellationToken)
-        => Done(_db.Write(write => SqliteBatchStatements.Cancel(write, batchId)));
-
-    public ValueTask<bool> InterruptBatchAsync(long batchId, InterruptionKind kind, string reason, CancellationToken cancellationToken) => Done(_db.Write(write =>
-    {
-        SqliteBatchStatements.Require(write, batchId);
-        return SqliteBatchStatements.Interrupt(write, batchId, kind, reason);
-    }));
-
     public ValueTask<IReadOnlyList<BatchEvent>> GetHistoryAsync(long batchId, CancellationToken cancellationToken)
         => Done<IReadOnlyList<BatchEvent>>(_db.Read(read => SqliteBatchStatements.History(read, batchId)));
-
-    public ValueTask<int> InterruptOverdueBatchesAsync(CancellationToken cancellationToken)
-        => Done(_db.Write(SqliteBatchStatements.InterruptOverdue));
 
     // ---- enqueue ----
 
@@ -189,12 +157,6 @@ internal sealed partial class SqliteTemStore : ITemStore
     public ValueTask<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(long taskId, CancellationToken cancellationToken)
         => Done<IReadOnlyList<TaskAttempt>>(_db.Read(read => SqliteRunStatements.Attempts(read, taskId)));
 
-    public ValueTask<bool> RetryTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Retry(write, taskId)));
-
-    public ValueTask<bool> CancelTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Cancel(write, taskId)));
-
-    public ValueTask<bool> RerunTaskAsync(long taskId, CancellationToken cancellationToken) => Done(_db.Write(write => SqliteTaskSteering.Rerun(write, taskId)));
-
     // ---- runs ----
 
     public ValueTask<IReadOnlyList<ClaimedTask>> ClaimAsync(string owner, IReadOnlyList<string> taskTypes, ClaimScope scope, int limit, TimeSpan lease, CancellationToken cancellationToken)
@@ -220,6 +182,7 @@ internal sealed partial class SqliteTemStore : ITemStore
         }));
     }
 
+    /// <summary>The fused hot path of a worker: one conditional statement per outcome, then the tally rules, in the caller's transaction.</summary>
     private static IReadOnlyList<TaskOutcome> ApplyOutcomes(SqliteWrite write, IReadOnlyList<TaskOutcome> outcomes)
     {
         var rejected = new List<TaskOutcome>();
@@ -241,10 +204,17 @@ internal sealed partial class SqliteTemStore : ITemStore
             }
         }
 
-        SqliteBatchStatements.ApplyTallies(write, ended);
+        if (ended.Count == 0 && refused is null)
+        {
+            return rejected;
+        }
+
+        // Tallies → criteria → completion: the rules written once, over this transaction's ledger.
+        var ledger = new SqliteLedger(write);
+        SqliteLedger.Run(OutcomeTallyRules.ApplyAsync(ledger, ended, CancellationToken.None));
         if (refused is not null)
         {
-            SqliteBatchStatements.JudgeRefusals(write, refused);
+            SqliteLedger.Run(OutcomeTallyRules.JudgeRefusalsAsync(ledger, refused, CancellationToken.None));
         }
 
         return rejected;
@@ -268,9 +238,6 @@ internal sealed partial class SqliteTemStore : ITemStore
 
     public ValueTask<IReadOnlyList<WorkerIdentity>> ListLiveWorkersAsync(CancellationToken cancellationToken)
         => Done<IReadOnlyList<WorkerIdentity>>(_db.Read(read => SqliteRunStatements.LiveWorkers(read, _db.NowMs())));
-
-    public ValueTask<int> RecoverExpiredLeasesAsync(TimeSpan lostRunDelay, CancellationToken cancellationToken)
-        => Done(_db.Write(write => SqliteRunStatements.RecoverExpired(write, lostRunDelay)));
 
     public ValueTask VerifyAsync(CancellationToken cancellationToken)
     {
