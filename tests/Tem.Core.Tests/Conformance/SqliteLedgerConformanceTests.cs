@@ -1,0 +1,14 @@
+using Tem.Storage;
+
+namespace Tem.Core.Tests.Conformance;
+
+/// <summary>The ledger conformance suite on a SQLite file in a temporary folder.</summary>
+public sealed class SqliteLedgerConformanceTests : LedgerConformanceTests, IDisposable
+{
+    private readonly TempDatabase _db = new();
+
+    internal override async ValueTask<ITemStore> OpenStoreAsync()
+        => await new SqliteStoreOptions { Path = _db.Path }.OpenAsync(TimeProvider.System, CancellationToken.None);
+
+    public void Dispose() => _db.Dispose();
+}
