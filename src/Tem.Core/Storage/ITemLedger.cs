@@ -59,6 +59,15 @@ internal interface ITemLedger
 
     // ---- task ----
 
+    /// <summary>Inserts <paramref name="tasks"/> as pending, skipping rows whose idempotency key the batch already holds. Returns how many were new.</summary>
+    ValueTask<long> TaskInsertManyAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken ct);
+
+    /// <summary>Inserts one pending task; its id and true, or the id of the task that already has its idempotency key and false.</summary>
+    ValueTask<(long Id, bool Inserted)> TaskInsertOneAsync(long batchId, string type, NewTask task, CancellationToken ct);
+
+    /// <summary>The rows staged under <paramref name="token"/> → pending tasks of <paramref name="type"/>, skipping keys the batch holds. Returns how many were new.</summary>
+    ValueTask<long> TaskCommitStagedAsync(long batchId, string type, long token, CancellationToken ct);
+
     /// <summary>The id of the batch that holds the task; null when no (unstaged) task has the id.</summary>
     ValueTask<long?> TaskGetBatchIdAsync(long taskId, CancellationToken ct);
 

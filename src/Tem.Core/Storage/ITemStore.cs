@@ -9,7 +9,8 @@ namespace Tem.Storage;
 /// completion) are written once in Storage/Rules over the store's <see cref="ITemLedger"/> primitives: the methods
 /// below that have a body here run them through <see cref="RunLedgerAsync{T}"/>, and a store implements only the
 /// primitives. What remains abstract is a read, or a fused hot path kept in one dialect's statements for speed
-/// (claim, outcome group + refill claim, heartbeat, enqueue's inserts). A store may complete synchronously.
+/// (claim, outcome group + refill claim, PostgreSQL's completed group, heartbeat, staging a chunk). A store may complete
+/// synchronously.
 /// </summary>
 internal partial interface ITemStore : IAsyncDisposable
 {
@@ -81,10 +82,12 @@ internal partial interface ITemStore : IAsyncDisposable
     // ---- enqueue ----
 
     /// <summary>Inserts rows as pending in one transaction (a call small enough to stage nothing).</summary>
-    ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken);
+    ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => EnqueueRules.InsertManyAsync(ledger, batchId, type, tasks, cancellationToken), cancellationToken);
 
     /// <summary>Inserts one task; returns its id, or the id of the task that already has its idempotency key.</summary>
-    ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken);
+    ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => EnqueueRules.InsertOneAsync(ledger, batchId, type, task, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Stages one chunk of a large enqueue, invisible to claims and reads, in a short transaction of its own. Returns
@@ -96,7 +99,8 @@ internal partial interface ITemStore : IAsyncDisposable
     /// Makes every row staged under <paramref name="token"/> a pending task of type <paramref name="type"/> at once,
     /// skipping rows whose idempotency key the batch already holds. Returns how many tasks were new.
     /// </summary>
-    ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken);
+    ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken)
+        => RunLedgerAsync(ledger => EnqueueRules.CommitStagedAsync(ledger, batchId, type, token, cancellationToken), cancellationToken);
 
     /// <summary>Deletes the rows staged under <paramref name="token"/>: the enqueue failed or was cancelled.</summary>
     ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken);

@@ -22,7 +22,12 @@ internal sealed class StoreChanges
     /// <summary>A batch changed state (completed, interrupted, resumed, steered): waiters look again.</summary>
     public bool BatchChanged { get; private set; }
 
+    /// <summary>Tasks this transaction added (PostgreSQL's planner statistics follow them).</summary>
+    public long Added { get; private set; }
+
     public bool IsEmpty => _workDueIn is null && _cancelled is null && !BatchChanged;
+
+    public void TasksAdded(long count) => Added += count;
 
     /// <summary>Work can be claimed after <paramref name="dueIn"/> (zero or less: now).</summary>
     public void WorkAvailable(TimeSpan dueIn)

@@ -35,10 +35,7 @@ public sealed class TaskService
         ArgumentNullException.ThrowIfNull(taskType);
         var row = ToRow(taskType, payload, options);
         cancellationToken.ThrowIfCancellationRequested();
-        var id = await _store.EnqueueOneAsync(batchId, taskType.Name, row, cancellationToken).ConfigureAwait(false);
-        _signals.WorkAvailable(row.Delay);
-        _signals.BatchChanged();
-        return id;
+        return await _store.EnqueueOneAsync(batchId, taskType.Name, row, cancellationToken).ConfigureAwait(false); // the store signals the new work
     }
 
     /// <summary>
@@ -72,13 +69,13 @@ public sealed class TaskService
             result = await StageAndCommitAsync(batchId, taskType, source, chunk, options, delays, cancellationToken).ConfigureAwait(false);
         }
 
+        // The store signalled the new work from the enqueue's change set; the due times of delayed rows, staged in
+        // transactions of their own, are known only here.
         foreach (var delay in delays)
         {
             _signals.WorkAvailable(delay);
         }
 
-        _signals.WorkAvailable();
-        _signals.BatchChanged();
         return result;
     }
 

@@ -3,7 +3,7 @@ namespace Tem.Storage.Postgres;
 /// <summary>The PostgreSQL reads behind <c>tem watch</c>'s activity: the same figures as the SQLite store's, on the database clock.</summary>
 internal static class PgActivityQuery
 {
-    public static async ValueTask<IReadOnlyList<TaskTypeActivity>> TypesAsync(PgTransaction tx, long batchId, TimeSpan window, CancellationToken ct)
+    public static async ValueTask<IReadOnlyList<TaskTypeActivity>> TypesAsync(PgSession tx, long batchId, TimeSpan window, CancellationToken ct)
     {
         var nowMs = (await tx.ListAsync("SELECT {now};", r => r.GetInt64(0), ct).ConfigureAwait(false))[0];
         var sinceMs = nowMs - (long)window.TotalMilliseconds;
@@ -30,7 +30,7 @@ internal static class PgActivityQuery
         return ActivityRow.Build(rows, TimeSpan.FromMilliseconds(Math.Max(1, nowMs - sinceMs)));
     }
 
-    public static async ValueTask<IReadOnlyList<TaskErrorSighting>> ErrorsAsync(PgTransaction tx, long batchId, TimeSpan window, int limit, CancellationToken ct)
+    public static async ValueTask<IReadOnlyList<TaskErrorSighting>> ErrorsAsync(PgSession tx, long batchId, TimeSpan window, int limit, CancellationToken ct)
     {
         // As the SQLite read: a failed attempt's error on a failed row or a retrying pending row; attempt 0 is a reset task.
         var errors = await tx.ListAsync("""

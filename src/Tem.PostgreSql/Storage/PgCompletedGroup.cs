@@ -13,6 +13,8 @@ namespace Tem.Storage.Postgres;
 /// one's rows — the reason the completion check is its own statement and not a third CTE. Everything else (retries,
 /// failures, refusals, criteria) takes the general path in <see cref="PostgresTemStore.ApplyOutcomesAsync"/>. The
 /// worker's refill (the next tasks for the slots the group frees) rides in the same batch as a third statement.
+/// A fused hot path on purpose: it does not run <see cref="OutcomeTallyRules"/> (it has no criteria to judge), so a
+/// change to the tally or completion rules must be made here too (issue 26 owns the tally's redesign).
 /// </summary>
 internal sealed class PgCompletedGroup(PgDatabase db)
 {

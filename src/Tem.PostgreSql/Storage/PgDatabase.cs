@@ -61,17 +61,17 @@ internal sealed class PgDatabase : IAsyncDisposable
     public string Sql(string template) => _sql.GetOrAdd(template, static (t, schema) => t.Replace("{s}", schema, StringComparison.Ordinal).Replace("{now}", NowMs, StringComparison.Ordinal), Schema);
 
     /// <summary>Runs <paramref name="work"/> in one transaction, retrying the whole of it while errors are transient.</summary>
-    public ValueTask<T> RunAsync<T>(Func<PgTransaction, ValueTask<T>> work, CancellationToken cancellationToken, System.Data.IsolationLevel isolation = System.Data.IsolationLevel.ReadCommitted)
+    public ValueTask<T> RunAsync<T>(Func<PgSession, ValueTask<T>> work, CancellationToken cancellationToken, System.Data.IsolationLevel isolation = System.Data.IsolationLevel.ReadCommitted)
         => RunCoreAsync(work, transactional: true, isolation, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="work"/> — one statement, atomic by itself — without BEGIN and COMMIT: one round trip for
     /// the hottest call (the claim). Retried like <see cref="RunAsync{T}"/>.
     /// </summary>
-    public ValueTask<T> RunStatementAsync<T>(Func<PgTransaction, ValueTask<T>> work, CancellationToken cancellationToken)
+    public ValueTask<T> RunStatementAsync<T>(Func<PgSession, ValueTask<T>> work, CancellationToken cancellationToken)
         => RunCoreAsync(work, transactional: false, System.Data.IsolationLevel.ReadCommitted, cancellationToken);
 
-    private async ValueTask<T> RunCoreAsync<T>(Func<PgTransaction, ValueTask<T>> work, bool transactional, System.Data.IsolationLevel isolation, CancellationToken cancellationToken)
+    private async ValueTask<T> RunCoreAsync<T>(Func<PgSession, ValueTask<T>> work, bool transactional, System.Data.IsolationLevel isolation, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var delay = TimeSpan.FromMilliseconds(50);
@@ -82,11 +82,11 @@ internal sealed class PgDatabase : IAsyncDisposable
                 await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 if (!transactional)
                 {
-                    return await work(new PgTransaction(this, connection, null)).ConfigureAwait(false);
+                    return await work(new PgSession(this, connection, null)).ConfigureAwait(false);
                 }
 
                 await using var transaction = await connection.BeginTransactionAsync(isolation, cancellationToken).ConfigureAwait(false);
-                var tx = new PgTransaction(this, connection, transaction);
+                var tx = new PgSession(this, connection, transaction);
                 var result = await work(tx).ConfigureAwait(false);
                 await tx.SendNotificationsAsync(cancellationToken).ConfigureAwait(false);
                 // Not cancellable: a commit cut off midway leaves the caller not knowing whether it happened.

@@ -5,7 +5,7 @@ namespace Tem.Storage.Postgres;
 /// Its change set is the transaction's: what the rules record goes out as NOTIFY before the commit. The statements
 /// shared with the store's fused paths stay in <see cref="PgBatchStatements"/>.
 /// </summary>
-internal sealed class PgLedger(PgTransaction tx) : ITemLedger
+internal sealed class PgLedger(PgSession tx) : ITemLedger
 {
     public StoreChanges Changes => tx.Changes;
 
@@ -61,6 +61,15 @@ internal sealed class PgLedger(PgTransaction tx) : ITemLedger
         => PgBatchStatements.AddTallyAsync(tx, batchId, tally, ct);
 
     // ---- task ----
+
+    public ValueTask<long> TaskInsertManyAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken ct)
+        => PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "pending", token: null, ct);
+
+    public ValueTask<(long Id, bool Inserted)> TaskInsertOneAsync(long batchId, string type, NewTask task, CancellationToken ct)
+        => PgTaskStatements.InsertOneAsync(tx, batchId, type, task, ct);
+
+    public async ValueTask<long> TaskCommitStagedAsync(long batchId, string type, long token, CancellationToken ct)
+        => await PgTaskStatements.CommitStagedAsync(tx, token, ct).ConfigureAwait(false);
 
     public async ValueTask<long?> TaskGetBatchIdAsync(long taskId, CancellationToken ct)
         => await tx.ScalarAsync("SELECT batch_id FROM {s}.task WHERE id = @id AND status <> 'staged';", ct, ("id", taskId)).ConfigureAwait(false) as long?;

@@ -6,7 +6,7 @@ namespace Tem.Storage.Postgres;
 /// are made one at a time; the clock is <c>clock_timestamp()</c> read after the lock, so grants are logged in clock order.
 /// The transaction is READ COMMITTED: each statement after the lock sees every grant committed before it.
 /// </summary>
-internal sealed class PgRateStatements(PgTransaction tx) : IRateLedger
+internal sealed class PgRateStatements(PgSession tx) : IRateLedger
 {
     /// <summary>The wall clock in Unix milliseconds at the moment the expression is evaluated (not the transaction's start).</summary>
     private const string ClockMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";

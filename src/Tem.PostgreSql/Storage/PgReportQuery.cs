@@ -3,7 +3,7 @@ namespace Tem.Storage.Postgres;
 /// <summary>The reads behind <see cref="BatchReport"/>, taken in one REPEATABLE READ snapshot so its figures agree with each other.</summary>
 internal static class PgReportQuery
 {
-    public static async ValueTask<BatchReport> ReadAsync(PgTransaction tx, Batch batch, int topErrors, CancellationToken ct)
+    public static async ValueTask<BatchReport> ReadAsync(PgSession tx, Batch batch, int topErrors, CancellationToken ct)
     {
         var id = ("id", (object?)batch.Id);
         var stats = await PgBatchStatements.StatsAsync(tx, batch.Id, ct).ConfigureAwait(false);

@@ -91,7 +91,7 @@ internal static class PgRunStatements
         JOIN {s}.task t ON t.id = o.id AND t.status = 'running' AND t.version = o.version;
         """;
 
-    public static async ValueTask<List<ClaimedTask>> ClaimAsync(PgTransaction tx, string owner, string[] types, ClaimScope scope, int limit, TimeSpan lease, CancellationToken ct)
+    public static async ValueTask<List<ClaimedTask>> ClaimAsync(PgSession tx, string owner, string[] types, ClaimScope scope, int limit, TimeSpan lease, CancellationToken ct)
     {
         var claimed = await tx.ListAsync(Claim, ReadClaimed, ct, ClaimParameters(owner, types, scope, limit, lease)).ConfigureAwait(false);
         SortClaimed(claimed);
@@ -116,7 +116,7 @@ internal static class PgRunStatements
         => claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Id.CompareTo(b.Id));
 
     /// <summary>Writes a group's outcomes, one statement per kind present; returns those whose claim was gone (recovered, resumed or cancelled elsewhere).</summary>
-    public static async ValueTask<List<TaskOutcome>> WriteOutcomesAsync(PgTransaction tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken ct)
+    public static async ValueTask<List<TaskOutcome>> WriteOutcomesAsync(PgSession tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken ct)
     {
         var history = outcomes.Where(o => o.Kind is OutcomeKind.Retry or OutcomeKind.Failed or OutcomeKind.Deferred).OrderBy(o => o.TaskId).ToArray();
         if (history.Length > 0)
@@ -155,7 +155,7 @@ internal static class PgRunStatements
     }
 
     /// <summary>Upserts the worker's heartbeat and extends the leases of exactly the given runs it still holds.</summary>
-    public static async ValueTask<int> HeartbeatAsync(PgTransaction tx, WorkerIdentity worker, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken ct)
+    public static async ValueTask<int> HeartbeatAsync(PgSession tx, WorkerIdentity worker, IReadOnlyCollection<long> taskIds, TimeSpan lease, CancellationToken ct)
     {
         var leaseMs = (long)lease.TotalMilliseconds;
         await tx.ExecuteAsync("""
@@ -174,10 +174,10 @@ internal static class PgRunStatements
             """, ct, ("lease", leaseMs), ("ids", taskIds.ToArray()), ("owner", worker.Owner)).ConfigureAwait(false);
     }
 
-    public static ValueTask<int> RemoveWorkerAsync(PgTransaction tx, string owner, CancellationToken ct)
+    public static ValueTask<int> RemoveWorkerAsync(PgSession tx, string owner, CancellationToken ct)
         => tx.ExecuteAsync("DELETE FROM {s}.worker WHERE owner = @owner;", ct, ("owner", owner));
 
-    public static ValueTask<List<WorkerIdentity>> LiveWorkersAsync(PgTransaction tx, CancellationToken ct) => tx.ListAsync(
+    public static ValueTask<List<WorkerIdentity>> LiveWorkersAsync(PgSession tx, CancellationToken ct) => tx.ListAsync(
         "SELECT owner, machine, pid, task_types FROM {s}.worker WHERE expires_at >= {now} ORDER BY owner;",
         r => new WorkerIdentity(r.GetString(0), r.GetString(1), r.GetInt32(2))
         {
@@ -185,12 +185,12 @@ internal static class PgRunStatements
         }, ct);
 
     /// <summary>The batch's pending tasks per type.</summary>
-    public static ValueTask<List<(string Type, long Count)>> PendingTypesAsync(PgTransaction tx, long batchId, CancellationToken ct) => tx.ListAsync(
+    public static ValueTask<List<(string Type, long Count)>> PendingTypesAsync(PgSession tx, long batchId, CancellationToken ct) => tx.ListAsync(
         "SELECT type, COUNT(*) FROM {s}.task WHERE batch_id = @id AND status = 'pending' GROUP BY type ORDER BY type;",
         r => (r.GetString(0), r.GetInt64(1)), ct, ("id", batchId));
 
     /// <summary>The task's earlier attempts, oldest first.</summary>
-    public static ValueTask<List<TaskAttempt>> AttemptsAsync(PgTransaction tx, long taskId, CancellationToken ct) => tx.ListAsync(
+    public static ValueTask<List<TaskAttempt>> AttemptsAsync(PgSession tx, long taskId, CancellationToken ct) => tx.ListAsync(
         "SELECT attempt, outcome, error, detail, result, claimed_at, ended_at FROM {s}.task_attempt WHERE task_id = @id ORDER BY id;",
         r => new TaskAttempt(r.GetInt32(0), AttemptNames.Parse(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2),
             r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),

@@ -22,7 +22,7 @@ internal static class PgTaskStatements
         """;
 
     /// <summary>Inserts <paramref name="tasks"/> with <paramref name="status"/> ('pending', or 'staged' under a token); returns how many were new.</summary>
-    public static async ValueTask<long> InsertManyAsync(PgTransaction tx, long batchId, string type, IReadOnlyList<NewTask> tasks, string status, long? token, CancellationToken ct)
+    public static async ValueTask<long> InsertManyAsync(PgSession tx, long batchId, string type, IReadOnlyList<NewTask> tasks, string status, long? token, CancellationToken ct)
     {
         var payloads = new string[tasks.Count];
         var maxes = new int[tasks.Count];
@@ -40,7 +40,7 @@ internal static class PgTaskStatements
     }
 
     /// <summary>Inserts one pending task; returns its id and true, or the id of the task that already holds its idempotency key and false.</summary>
-    public static async ValueTask<(long Id, bool Inserted)> InsertOneAsync(PgTransaction tx, long batchId, string type, NewTask task, CancellationToken ct)
+    public static async ValueTask<(long Id, bool Inserted)> InsertOneAsync(PgSession tx, long batchId, string type, NewTask task, CancellationToken ct)
     {
         var id = await tx.ScalarAsync("""
             INSERT INTO {s}.task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
@@ -60,20 +60,20 @@ internal static class PgTaskStatements
     }
 
     /// <summary>Staged rows of <paramref name="token"/> → pending, all in this one statement. Returns how many.</summary>
-    public static ValueTask<int> CommitStagedAsync(PgTransaction tx, long token, CancellationToken ct)
+    public static ValueTask<int> CommitStagedAsync(PgSession tx, long token, CancellationToken ct)
         => tx.ExecuteAsync("UPDATE {s}.task SET status = 'pending', enqueue_token = NULL WHERE enqueue_token = @token AND status = 'staged';", ct, ("token", token));
 
-    public static ValueTask<int> AbortStagedAsync(PgTransaction tx, long token, CancellationToken ct)
+    public static ValueTask<int> AbortStagedAsync(PgSession tx, long token, CancellationToken ct)
         => tx.ExecuteAsync("DELETE FROM {s}.task WHERE enqueue_token = @token AND status = 'staged';", ct, ("token", token));
 
     /// <summary>Removes staged rows that no enqueue can still commit: their process stopped mid-call a day ago or more.</summary>
-    public static ValueTask<int> DeleteAbandonedStagedAsync(PgTransaction tx, CancellationToken ct)
+    public static ValueTask<int> DeleteAbandonedStagedAsync(PgSession tx, CancellationToken ct)
         => tx.ExecuteAsync("DELETE FROM {s}.task WHERE status = 'staged' AND created_at < {now} - 86400000;", ct);
 
-    public static async ValueTask<TemTask?> GetAsync(PgTransaction tx, long taskId, CancellationToken ct)
+    public static async ValueTask<TemTask?> GetAsync(PgSession tx, long taskId, CancellationToken ct)
         => (await tx.ListAsync($"SELECT {Columns} FROM {{s}}.task WHERE id = @id AND status <> 'staged';", TaskRow.Read, ct, ("id", taskId)).ConfigureAwait(false)).FirstOrDefault();
 
-    public static ValueTask<List<TemTask>> ListAsync(PgTransaction tx, TaskQuery query, CancellationToken ct) => tx.ListAsync($"""
+    public static ValueTask<List<TemTask>> ListAsync(PgSession tx, TaskQuery query, CancellationToken ct) => tx.ListAsync($"""
         SELECT {Columns} FROM {"{s}"}.task
         WHERE id > @after AND status <> 'staged'
           AND (@batch::bigint IS NULL OR batch_id = @batch::bigint)
@@ -84,6 +84,6 @@ internal static class PgTaskStatements
         ("after", query.AfterId), ("batch", query.BatchId), ("status", query.Status is { } s ? StatusNames.ToText(s) : null),
         ("type", query.Type), ("limit", query.Limit));
 
-    public static async ValueTask<long> CountPendingAsync(PgTransaction tx, CancellationToken ct)
+    public static async ValueTask<long> CountPendingAsync(PgSession tx, CancellationToken ct)
         => (long)(await tx.ScalarAsync("SELECT COUNT(*) FROM {s}.task WHERE status = 'pending';", ct).ConfigureAwait(false))!;
 }

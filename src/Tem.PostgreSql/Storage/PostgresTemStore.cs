@@ -66,6 +66,7 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
             return rules(committed);
         }, cancellationToken).ConfigureAwait(false);
         committed!.Changes.PublishTo(_signals);
+        await _statistics.AddedAsync(committed.Changes.Added).ConfigureAwait(false);
         return result;
     }
 
@@ -122,32 +123,6 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
 
     // ---- enqueue ----
 
-    public async ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
-    {
-        var result = await _db.RunAsync(async tx =>
-        {
-            var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
-            var inserted = await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "pending", token: null, cancellationToken).ConfigureAwait(false);
-            await AfterInsertAsync(tx, batchId, wasCompleted, inserted, tasks, cancellationToken).ConfigureAwait(false);
-            return new EnqueueResult(inserted, tasks.Count - inserted);
-        }, cancellationToken).ConfigureAwait(false);
-        await _statistics.AddedAsync(result.Inserted).ConfigureAwait(false);
-        return result;
-    }
-
-    public async ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken)
-    {
-        var (id, inserted) = await _db.RunAsync(async tx =>
-        {
-            var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
-            var (id, inserted) = await PgTaskStatements.InsertOneAsync(tx, batchId, type, task, cancellationToken).ConfigureAwait(false);
-            await AfterInsertAsync(tx, batchId, wasCompleted, inserted ? 1 : 0, [task], cancellationToken).ConfigureAwait(false);
-            return (id, inserted);
-        }, cancellationToken).ConfigureAwait(false);
-        await _statistics.AddedAsync(inserted ? 1 : 0).ConfigureAwait(false);
-        return id;
-    }
-
     public ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
         => _db.RunAsync(async tx =>
         {
@@ -155,38 +130,8 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
             return await PgTaskStatements.InsertManyAsync(tx, batchId, type, tasks, "staged", token, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
-    public async ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken)
-    {
-        var committed = await _db.RunAsync(async tx =>
-        {
-            var wasCompleted = await PgBatchStatements.RequireOpenForEnqueueAsync(tx, batchId, cancellationToken).ConfigureAwait(false) == BatchStatus.Completed;
-            long committed = await PgTaskStatements.CommitStagedAsync(tx, token, cancellationToken).ConfigureAwait(false);
-            await AfterInsertAsync(tx, batchId, wasCompleted, committed, [], cancellationToken).ConfigureAwait(false);
-            return committed;
-        }, cancellationToken).ConfigureAwait(false);
-
-        await _statistics.AddedAsync(committed).ConfigureAwait(false);
-        return committed;
-    }
-
     public async ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken)
         => await _db.RunAsync(tx => PgTaskStatements.AbortStagedAsync(tx, token, cancellationToken), cancellationToken).ConfigureAwait(false);
-
-    /// <summary>A completed batch that got new tasks is active again; other engines hear of the work.</summary>
-    private static async ValueTask AfterInsertAsync(PgTransaction tx, long batchId, bool wasCompleted, long inserted, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
-    {
-        if (inserted == 0)
-        {
-            return;
-        }
-
-        if (wasCompleted)
-        {
-            await PgBatchStatements.ReactivateAsync(tx, batchId, cancellationToken).ConfigureAwait(false);
-        }
-
-        tx.Changes.WorkAvailable(tasks.Count == 0 ? TimeSpan.Zero : tasks.Min(t => t.Delay));
-    }
 
     // ---- task reads ----
 
@@ -229,7 +174,7 @@ internal sealed partial class PostgresTemStore : ITemStore, IStoreSignalSource
     }
 
     /// <summary>The general path: every kind of outcome, the batches' tallies, their criteria and completion.</summary>
-    private static async ValueTask<IReadOnlyList<TaskOutcome>> WriteOutcomesAsync(PgTransaction tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
+    private static async ValueTask<IReadOnlyList<TaskOutcome>> WriteOutcomesAsync(PgSession tx, IReadOnlyList<TaskOutcome> outcomes, CancellationToken cancellationToken)
     {
         var rejected = await PgRunStatements.WriteOutcomesAsync(tx, outcomes, cancellationToken).ConfigureAwait(false);
         var ended = new Dictionary<long, BatchTally>();

@@ -96,14 +96,7 @@ internal static class SqliteBatchStatements
     public static BatchStatus RequireOpenForEnqueue(SqliteWrite write, long batchId)
     {
         var status = Require(write, batchId);
-        if (status is BatchStatus.Cancelled or BatchStatus.Interrupted)
-        {
-            throw new BatchNotActiveException(
-                $"Batch {batchId} is {StatusNames.ToText(status)} and takes no new tasks. " +
-                (status == BatchStatus.Interrupted ? "Call Batches.ResumeAsync to reopen it, or create a new batch." : "Create a new batch."));
-        }
-
-        return status;
+        return status is BatchStatus.Cancelled or BatchStatus.Interrupted ? throw EnqueueRules.NotOpen(batchId, status) : status;
     }
 
     /// <summary>A completed batch that received new tasks is active again.</summary>

@@ -92,6 +92,15 @@ internal sealed class SqliteLedger(SqliteWrite write) : ITemLedger
 
     // ---- task ----
 
+    public ValueTask<long> TaskInsertManyAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken ct)
+        => new(SqliteTaskStatements.InsertMany(write, batchId, type, tasks, "pending", token: null));
+
+    public ValueTask<(long Id, bool Inserted)> TaskInsertOneAsync(long batchId, string type, NewTask task, CancellationToken ct)
+        => new(SqliteTaskStatements.InsertOne(write, batchId, type, task));
+
+    public ValueTask<long> TaskCommitStagedAsync(long batchId, string type, long token, CancellationToken ct)
+        => new(SqliteStagedEnqueue.Commit(write, batchId, type, token));
+
     public ValueTask<long?> TaskGetBatchIdAsync(long taskId, CancellationToken ct)
         => new(write.AsRead().List("SELECT batch_id FROM task WHERE id = $id AND status <> 'staged';", r => r.GetInt64(0), ("$id", taskId)) is [var id] ? id : null);
 

@@ -92,49 +92,12 @@ internal sealed partial class SqliteTemStore : ITemStore, IStoreSignalSource
 
     // ---- enqueue ----
 
-    public ValueTask<EnqueueResult> EnqueueAsync(long batchId, string type, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
-        => Done(_db.Write(write =>
-        {
-            var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
-            var inserted = SqliteTaskStatements.InsertMany(write, batchId, type, tasks, "pending", token: null);
-            if (wasCompleted && inserted > 0)
-            {
-                SqliteBatchStatements.Reactivate(write, batchId);
-            }
-
-            return new EnqueueResult(inserted, tasks.Count - inserted);
-        }));
-
-    public ValueTask<long> EnqueueOneAsync(long batchId, string type, NewTask task, CancellationToken cancellationToken) => Done(_db.Write(write =>
-    {
-        var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
-        var (id, inserted) = SqliteTaskStatements.InsertOne(write, batchId, type, task);
-        if (wasCompleted && inserted)
-        {
-            SqliteBatchStatements.Reactivate(write, batchId);
-        }
-
-        return id;
-    }));
-
     public ValueTask<long> StageAsync(long batchId, string type, long token, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
         => Done(_db.Write(write =>
         {
             SqliteBatchStatements.RequireOpenForEnqueue(write, batchId);
             return SqliteStagedEnqueue.Stage(write, token, tasks);
         }));
-
-    public ValueTask<long> CommitStagedAsync(long batchId, string type, long token, CancellationToken cancellationToken) => Done(_db.Write(write =>
-    {
-        var wasCompleted = SqliteBatchStatements.RequireOpenForEnqueue(write, batchId) == BatchStatus.Completed;
-        var committed = SqliteStagedEnqueue.Commit(write, batchId, type, token);
-        if (wasCompleted && committed > 0)
-        {
-            SqliteBatchStatements.Reactivate(write, batchId);
-        }
-
-        return committed;
-    }));
 
     public ValueTask AbortStagedAsync(long token, CancellationToken cancellationToken)
     {

@@ -2,8 +2,12 @@ using Npgsql;
 
 namespace Tem.Storage.Postgres;
 
-/// <summary>One store call's transaction (or, for a single statement, none): its commands, and the notifications it sends when it commits.</summary>
-internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, NpgsqlTransaction? transaction)
+/// <summary>
+/// One store call on one pooled connection: inside a transaction (<see cref="PgDatabase.RunAsync{T}"/>) or, for a single
+/// statement atomic by itself, none (<see cref="PgDatabase.RunStatementAsync{T}"/>). Its commands, and its change set,
+/// sent as NOTIFY just before the transaction commits (a call without a transaction changes nothing others must hear of).
+/// </summary>
+internal sealed class PgSession(PgDatabase db, NpgsqlConnection connection, NpgsqlTransaction? transaction)
 {
     /// <summary>What this transaction changed: sent as NOTIFY before it commits (<see cref="SendNotificationsAsync"/>).</summary>
     public StoreChanges Changes { get; } = new();
@@ -13,7 +17,7 @@ internal sealed class PgTransaction(PgDatabase db, NpgsqlConnection connection, 
     /// <summary>The open connection (for an <see cref="NpgsqlBatch"/>; commands go through <see cref="Command"/>).</summary>
     public NpgsqlConnection Connection => connection;
 
-    /// <summary>A command for <paramref name="template"/> (see <see cref="PgDatabase.Sql"/>) in this transaction; dispose it.</summary>
+    /// <summary>A command for <paramref name="template"/> (see <see cref="PgDatabase.Sql"/>) on this session (in its transaction, if any); dispose it.</summary>
     public NpgsqlCommand Command(string template, params ReadOnlySpan<(string Name, object? Value)> parameters)
     {
         var command = new NpgsqlCommand(db.Sql(template), connection, transaction);
