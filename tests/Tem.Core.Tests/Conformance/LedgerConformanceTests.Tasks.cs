@@ -187,13 +187,13 @@ public abstract partial class LedgerConformanceTests
     [Fact]
     public async Task WorkerDeleteExpired_deletes_only_heartbeats_expired_longer_ago_than_given()
     {
-        await Store.HeartbeatAsync(new WorkerIdentity("gone", "host", 1), [], TimeSpan.FromMilliseconds(1), None);
-        await Store.HeartbeatAsync(new WorkerIdentity("alive", "host", 2), [], TimeSpan.FromHours(1), None);
-        await Ledger(l => l.WorkerDeleteExpiredAsync(TimeSpan.FromHours(1), None));
-        Assert.Equal(["alive"], (await Store.ListLiveWorkersAsync(None)).Select(w => w.Owner));
-        await Ledger(l => l.WorkerDeleteExpiredAsync(TimeSpan.FromMinutes(-30), None)); // expiring within 30 min: not "alive" (1 h)
-        Assert.Equal(["alive"], (await Store.ListLiveWorkersAsync(None)).Select(w => w.Owner));
-        await Ledger(l => l.WorkerDeleteExpiredAsync(TimeSpan.FromHours(-2), None)); // expiring within 2 h: "alive" too
+        await Store.HeartbeatAsync(new WorkerIdentity("soon", "host", 1), [], TimeSpan.FromMinutes(10), None);
+        await Store.HeartbeatAsync(new WorkerIdentity("later", "host", 2), [], TimeSpan.FromHours(2), None);
+        await Ledger(l => l.WorkerDeleteExpiredAsync(TimeSpan.FromHours(1), None)); // neither has expired
+        Assert.Equal(["later", "soon"], (await Store.ListLiveWorkersAsync(None)).Select(w => w.Owner));
+        await Ledger(l => l.WorkerDeleteExpiredAsync(TimeSpan.FromMinutes(-30), None)); // a cutoff 30 min ahead: "soon" only
+        Assert.Equal(["later"], (await Store.ListLiveWorkersAsync(None)).Select(w => w.Owner));
+        await Ledger(l => l.WorkerDeleteExpiredAsync(TimeSpan.FromHours(-3), None));
         Assert.Empty(await Store.ListLiveWorkersAsync(None));
     }
 
