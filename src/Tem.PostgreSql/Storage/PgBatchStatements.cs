@@ -170,7 +170,12 @@ internal static class PgBatchStatements
         return interrupted;
     }
 
-    /// <summary>Adds each batch's tally to its counters (in id order: concurrent writers lock batch rows in one order), then interrupts or completes it as <see cref="BatchRules"/> decides.</summary>
+    /// <summary>
+    /// Adds each batch's tally to its counters (in id order: concurrent writers lock batch rows in one order), then
+    /// interrupts or completes it as <see cref="BatchRules"/> decides. Only batches with interruption criteria keep
+    /// counters (the rules judge them); the others are only completed, by <see cref="PgBatchCompletion"/>'s rule, so
+    /// their writers share no row (issue 26).
+    /// </summary>
     public static async ValueTask ApplyTalliesAsync(PgTransaction tx, Dictionary<long, BatchTally> tallies, CancellationToken ct)
     {
         foreach (var (batchId, tally) in tallies.OrderBy(t => t.Key))
@@ -178,13 +183,14 @@ internal static class PgBatchStatements
             var rows = await tx.ListAsync("""
                 UPDATE {s}.batch SET run_completed = run_completed + @completed, run_failed = run_failed + @failed,
                     consecutive_failures = CASE WHEN @reset THEN @row ELSE consecutive_failures + @row END
-                WHERE id = @id AND status = 'active'
+                WHERE id = @id AND status = 'active' AND interruption_criteria IS NOT NULL
                 RETURNING interruption_criteria, run_completed, run_failed, consecutive_failures, started_at, {now};
                 """, r => (Counters: new BatchCounters(r.IsDBNull(0) ? null : r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetInt64(4)), Now: r.GetInt64(5)),
                 ct, ("completed", tally.Completed), ("failed", tally.Failed), ("reset", tally.SawSuccess), ("row", tally.FailuresSinceSuccess), ("id", batchId)).ConfigureAwait(false);
             if (rows.Count == 0)
             {
-                continue; // cancelled or interrupted meanwhile: nothing to judge or complete
+                await CompleteIfDoneAsync(tx, batchId, ct).ConfigureAwait(false); // no criteria; or not active, and this does nothing
+                continue;
             }
 
             // The rules ask for the batch's task count synchronously, and only sometimes: judge once to learn whether
@@ -242,9 +248,13 @@ internal static class PgBatchStatements
         => (long)(await tx.ScalarAsync("SELECT COUNT(*) FROM (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status <> 'staged' LIMIT @limit) AS t;",
             ct, ("id", batchId), ("limit", limit)).ConfigureAwait(false))!;
 
-    /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
+    /// <summary>
+    /// An active batch with tasks, none of them pending or running, is completed: exactly once, however many writers
+    /// end its last tasks at once (<see cref="PgBatchCompletion"/>'s rule: lock the batch row unless a witness is found).
+    /// </summary>
     public static async ValueTask CompleteIfDoneAsync(PgTransaction tx, long batchId, CancellationToken ct)
     {
+        await tx.ListAsync(PgBatchCompletion.LockIfLast, r => r.GetInt64(0), ct, ("batchIds", (object)new[] { batchId })).ConfigureAwait(false);
         var completed = await tx.ExecuteAsync("""
             UPDATE {s}.batch SET status = 'completed', completed_at = COALESCE(completed_at, {now})
             WHERE id = @id AND status = 'active'
