@@ -13,7 +13,7 @@ namespace Tem.PostgreSql.Tests;
 /// </summary>
 public sealed class StaleClaimTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
     private readonly string _schema = PostgresServer.NewSchema();
 
     public ValueTask InitializeAsync()
@@ -32,7 +32,8 @@ public sealed class StaleClaimTests(ITestOutputHelper output) : IAsyncLifetime
         var log = new LinesLog();
         var startsOnA = new ConcurrentQueue<int>();
         var startsOnB = new ConcurrentQueue<int>();
-        await using var a = await Engines.OpenAsync(Engines.Options(_schema, TimeSpan.FromMilliseconds(100), o =>
+        // A polls rarely: its one claim in the hold is the one its own enqueue's due time wakes it for.
+        await using var a = await Engines.OpenAsync(Engines.Options(_schema, TimeSpan.FromSeconds(30), o =>
         {
             o.Concurrency = 1;
             o.LeaseDuration = Lease;
@@ -52,9 +53,13 @@ public sealed class StaleClaimTests(ITestOutputHelper output) : IAsyncLifetime
         await a.Worker.StartAsync();
         try
         {
+            // Enqueued on A with a delay: A's dispatcher knows the due time and claims then, inside the hold. (The claim
+            // it makes at the enqueue's wake-up returns long before the hold; were it still in flight, A's due claim
+            // would wait behind it and the test would fail at the next step, never pass wrongly.)
+            var id = await a.Tasks.EnqueueAsync(batch.Id, Engines.Type, new Job(7), new EnqueueOptions { Delay = TimeSpan.FromSeconds(2) });
+            await Task.Delay(500);
             proxy.HoldAnswers();
-            var id = await b.Tasks.EnqueueAsync(batch.Id, Engines.Type, new Job(7));
-            // A's next poll claims it in the database; the answer waits in the relay.
+            // At the due time A claims it in the database; the answer waits in the relay.
             await UntilAsync(async () => (await b.Tasks.GetAsync(id)).Status == TemTaskStatus.Running, "A's claim to be made in the database");
             await b.Worker.StartAsync(); // recovers the lease once it expired, and runs the task
             await UntilAsync(async () => (await b.Tasks.GetAsync(id)).Status == TemTaskStatus.Completed, "B to complete the task after A's lease expired");
