@@ -7,7 +7,7 @@ using Tem.Storage.Postgres;
 // PostgreSQL scenarios of the benchmark harness (bench/RESULTS.md), each against a floor measured in the same run:
 // the store's own statements in a tight loop, without the engine.
 //   TEM_POSTGRES="Host=...;Username=..." dotnet run -c Release --project bench/Tem.Benchmarks.Postgres -- [--quick] [--runs N] [--only enqueue,noop,wake]
-// Child modes (started by the parent): worker <schema> <batch-id> | floor <schema>.
+// Child modes (started by the parent): worker <schema> <batch-id> | floor <schema> | io-worker <schema> <batch-id>.
 var connection = Environment.GetEnvironmentVariable("TEM_POSTGRES");
 if (string.IsNullOrWhiteSpace(connection))
 {
@@ -27,6 +27,11 @@ if (args.Length > 0 && args[0] == "worker")
     await Bench.ReadyThenWaitForGoAsync();
     await tem.WaitForBatchAsync(long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
     return 0;
+}
+
+if (args.Length > 0 && args[0] == "io-worker")
+{
+    return await IoScenario.WorkerAsync(connection, args[1], long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
 }
 
 if (args.Length > 0 && args[0] == "floor")
@@ -66,6 +71,27 @@ if (Runs("noop"))
     Report("noop x4    ", "tasks/s", four, $"   {scaling:0.00}x one process (target >= 1.8)");
 }
 
+if (Runs("io"))
+{
+    // Issue 26: one worker x 25 and four x 25 on ONE batch, 20 ms handlers; the load average is printed per run.
+    var io = new IoScenario(connection, quick ? 5_000 : 20_000);
+    var byProcesses = new Dictionary<int, List<double>>();
+    foreach (var processes in new[] { 1, 4 })
+    {
+        byProcesses[processes] = [];
+        for (var run = 0; run < runs; run++)
+        {
+            var load = LoadAverage();
+            var (rate, ideal, lockShare, top) = await io.RunAsync(processes);
+            byProcesses[processes].Add(rate);
+            Console.WriteLine($"io x{processes} c{IoScenario.Concurrency}  {rate,7:N0} tasks/s  ideal {ideal:N0}  {rate / ideal:0.00} x ideal  " +
+                $"lock waits {100 * lockShare:0.0}% of sampled backend time (top: {top})  load {load} -> {LoadAverage()}");
+        }
+    }
+
+    Console.WriteLine($"io x4 / x1: {Median(byProcesses[4]) / Median(byProcesses[1]):0.00} (target >= 3.6)");
+}
+
 if (Runs("wake"))
 {
     List<double> wake = [], enqueue = [];
@@ -101,6 +127,8 @@ void Report(string name, string unit, List<(double Engine, double Floor)> result
     Console.WriteLine($"{name} engine {Median(results.Select(r => r.Engine)),9:N0} {unit}  floor {Median(results.Select(r => r.Floor)),9:N0} {unit}  " +
         $"ratio {Median(ratios):0.00} (runs {string.Join(", ", ratios.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))})   (target >= 0.6){extra}");
 }
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
 static double Median(IEnumerable<double> values)
 {

@@ -93,6 +93,7 @@ internal static class TemCommands
                     w.WriteStartObject("attempts");
                     foreach (var a in report.Attempts) w.WriteNumber(a.Attempts.ToString(CultureInfo.InvariantCulture), a.Tasks);
                     w.WriteEndObject();
+                    w.WriteNumber("lostAttempts", report.LostAttempts);
                     w.WriteStartArray("topErrors");
                     foreach (var e in report.TopErrors)
                     {
@@ -138,6 +139,11 @@ internal static class TemCommands
             if (report.Attempts.Count > 0)
             {
                 o.WriteLine("Attempts: " + string.Join(", ", report.Attempts.Select(a => $"{a.Attempts} → {a.Tasks}")));
+            }
+
+            if (report.LostAttempts > 0)
+            {
+                o.WriteLine($"Lost runs: {report.LostAttempts} (their worker died or was cut off past its lease; each task ran again)");
             }
 
             if (report.TopErrors.Count > 0)

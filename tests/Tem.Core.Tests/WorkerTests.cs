@@ -394,6 +394,7 @@ public class WorkerTests
         var stats = await second.WaitForBatchAsync(batch.Id, Types.Timeout());
         Assert.Equal(3, stats.Completed);
         Assert.All(await second.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id }), t => Assert.Equal(2, t.Attempt));
+        Assert.Equal(3, (await second.Batches.GetReportAsync(batch.Id)).LostAttempts); // tem report counts the runs lost with the first worker
     }
 
     [Fact]

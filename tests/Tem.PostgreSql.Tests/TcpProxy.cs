@@ -9,7 +9,9 @@ namespace Tem.PostgreSql.Tests;
 /// of a real outage, without mocks. <see cref="Cut"/> with <c>reset</c> refuses the way a restarted server or a
 /// failover does (every connection reset, new ones reset at once); without it the relay becomes a black hole, as a
 /// partition is (bytes vanish, connections hang until the client's timeouts fire). <see cref="Restore"/> relays again;
-/// connections that fell into the black hole are reset then, since bytes were lost on them.
+/// connections that fell into the black hole are reset then, since bytes were lost on them. <see cref="HoldAnswers"/>
+/// lets requests through but keeps the server's answers until <see cref="ReleaseAnswers"/> delivers them, late and
+/// whole: a link that stalls after the server acted (a frozen process, a congested route).
 /// </summary>
 internal sealed class TcpProxy : IAsyncDisposable
 {
@@ -20,6 +22,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private volatile Mode _mode = Mode.Relay;
+    private TaskCompletionSource? _answersHeld;
 
     private TcpProxy(string host, int port)
     {
@@ -61,6 +64,12 @@ internal sealed class TcpProxy : IAsyncDisposable
             ResetAll();
         }
     }
+
+    /// <summary>From now on the server's answers wait in the relay (requests still reach the server).</summary>
+    public void HoldAnswers() => Volatile.Write(ref _answersHeld, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Delivers the answers held since <see cref="HoldAnswers"/>, in order, and relays normally again.</summary>
+    public void ReleaseAnswers() => Interlocked.Exchange(ref _answersHeld, null)?.TrySetResult();
 
     public void Restore()
     {
@@ -117,7 +126,7 @@ internal sealed class TcpProxy : IAsyncDisposable
         try
         {
             await server.ConnectAsync(_upstreamHost, _upstreamPort, _stop.Token);
-            await Task.WhenAll(PumpAsync(link, client, server), PumpAsync(link, server, client));
+            await Task.WhenAll(PumpAsync(link, client, server, toClient: false), PumpAsync(link, server, client, toClient: true));
         }
         catch (Exception)
         {
@@ -131,7 +140,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     }
 
     /// <summary>Copies one direction; in a black hole the bytes are read and dropped.</summary>
-    private async Task PumpAsync(Link link, Socket from, Socket to)
+    private async Task PumpAsync(Link link, Socket from, Socket to, bool toClient)
     {
         var buffer = new byte[16 * 1024];
         while (true)
@@ -152,6 +161,11 @@ internal sealed class TcpProxy : IAsyncDisposable
                 }
 
                 continue;
+            }
+
+            if (toClient && Volatile.Read(ref _answersHeld) is { } held)
+            {
+                await held.Task.WaitAsync(_stop.Token); // the bytes wait here; the kernel's buffers hold what follows
             }
 
             await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);

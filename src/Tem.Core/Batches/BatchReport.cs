@@ -30,6 +30,9 @@ public sealed record BatchReport
     /// <summary>How many ended tasks (completed or failed) took each number of attempts.</summary>
     public required IReadOnlyList<AttemptCount> Attempts { get; init; }
 
+    /// <summary>Runs lost with their worker (a crash, a kill, a lease that expired while it was cut off) and taken over by another: each ran again.</summary>
+    public long LostAttempts { get; init; }
+
     /// <summary>The most common last errors of failed or retrying tasks, most frequent first.</summary>
     public required IReadOnlyList<ErrorCount> TopErrors { get; init; }
 

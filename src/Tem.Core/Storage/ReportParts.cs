@@ -2,11 +2,11 @@ namespace Tem.Storage;
 
 /// <summary>
 /// What a store reads for a <see cref="BatchReport"/> (first claim and last end in Unix milliseconds, the sorted
-/// durations of completed tasks in milliseconds, attempts, errors, interruptions); <see cref="Build"/> derives the
+/// durations of completed tasks in milliseconds, attempts, errors, interruptions, lost runs); <see cref="Build"/> derives the
 /// percentiles and throughput the same way for every store.
 /// </summary>
 internal readonly record struct ReportParts(Batch Batch, BatchStats Stats, long? FirstClaimedMs, long? LastCompletedMs, List<long> SortedDurationsMs,
-    IReadOnlyList<AttemptCount> Attempts, IReadOnlyList<ErrorCount> TopErrors, IReadOnlyList<BatchInterruption> Interruptions)
+    IReadOnlyList<AttemptCount> Attempts, IReadOnlyList<ErrorCount> TopErrors, IReadOnlyList<BatchInterruption> Interruptions, long LostAttempts)
 {
     public BatchReport Build()
     {
@@ -25,6 +25,7 @@ internal readonly record struct ReportParts(Batch Batch, BatchStats Stats, long?
             DurationP95 = Percentile(0.95),
             DurationMax = Percentile(1.0),
             Attempts = Attempts,
+            LostAttempts = LostAttempts,
             TopErrors = TopErrors,
             Interruptions = Interruptions,
         };

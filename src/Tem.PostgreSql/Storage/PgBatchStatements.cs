@@ -97,7 +97,7 @@ internal static class PgBatchStatements
 
     /// <summary>
     /// Adds a tally to an active batch's interruption counters and returns them with the transaction's clock; null when
-    /// the batch is not active. The hot row of every outcome write (issue 26 owns its redesign); the rules around it are
+    /// the batch is not active or has no criteria (such batches keep no counters, so their writers share no row: issue 26); the rules around it are
     /// <see cref="OutcomeTallyRules"/>.
     /// </summary>
     public static async ValueTask<(BatchCounters Counters, long NowMs)?> AddTallyAsync(PgSession tx, long batchId, BatchTally tally, CancellationToken ct)
@@ -105,7 +105,7 @@ internal static class PgBatchStatements
         var rows = await tx.ListAsync("""
             UPDATE {s}.batch SET run_completed = run_completed + @completed, run_failed = run_failed + @failed,
                 consecutive_failures = CASE WHEN @reset THEN @row ELSE consecutive_failures + @row END
-            WHERE id = @id AND status = 'active'
+            WHERE id = @id AND status = 'active' AND interruption_criteria IS NOT NULL
             RETURNING interruption_criteria, run_completed, run_failed, consecutive_failures, started_at, {now};
             """, r => (Counters: new BatchCounters(r.IsDBNull(0) ? null : r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetInt64(4)), Now: r.GetInt64(5)),
             ct, ("completed", tally.Completed), ("failed", tally.Failed), ("reset", tally.SawSuccess), ("row", tally.FailuresSinceSuccess), ("id", batchId)).ConfigureAwait(false);
@@ -114,12 +114,15 @@ internal static class PgBatchStatements
 
     /// <summary>An active batch with tasks, none of them pending or running, is completed.</summary>
     public static async ValueTask<bool> CompleteIfDoneAsync(PgSession tx, long batchId, CancellationToken ct)
-        => await tx.ExecuteAsync("""
+    {
+        await tx.ListAsync(PgBatchCompletion.LockIfLast, r => r.GetInt64(0), ct, ("batchIds", (object)new[] { batchId })).ConfigureAwait(false);
+        return await tx.ExecuteAsync("""
             UPDATE {s}.batch SET status = 'completed', completed_at = COALESCE(completed_at, {now})
             WHERE id = @id AND status = 'active'
               AND EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status <> 'staged')
               AND NOT EXISTS (SELECT 1 FROM {s}.task WHERE batch_id = @id AND status IN ('pending', 'running'));
             """, ct, ("id", batchId)).ConfigureAwait(false) > 0;
+    }
 
     private static Batch ReadBatch(NpgsqlDataReader reader) => new()
     {

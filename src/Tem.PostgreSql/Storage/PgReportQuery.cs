@@ -23,6 +23,8 @@ internal static class PgReportQuery
             GROUP BY error ORDER BY COUNT(*) DESC, error LIMIT @top;
             """, r => new ErrorCount(r.GetString(0), r.GetInt64(1)), ct, id, ("top", topErrors)).ConfigureAwait(false);
 
-        return new ReportParts(batch, stats, firstClaimed, lastCompleted, durations, attempts, errors, await PgBatchStatements.InterruptionsAsync(tx, batch.Id, ct).ConfigureAwait(false)).Build();
+        var lost = (long)(await tx.ScalarAsync("SELECT COUNT(*) FROM {s}.task_attempt WHERE batch_id = @id AND outcome = 'lost';", ct, id).ConfigureAwait(false))!;
+
+        return new ReportParts(batch, stats, firstClaimed, lastCompleted, durations, attempts, errors, await PgBatchStatements.InterruptionsAsync(tx, batch.Id, ct).ConfigureAwait(false), lost).Build();
     }
 }

@@ -37,8 +37,9 @@ internal static class Dispatcher
                 }
                 else
                 {
+                    var sentAt = context.Time.GetTimestamp(); // the claim's lease is stamped no earlier than this
                     var claimed = await ClaimAsync(run, granted, stopping).ConfigureAwait(false);
-                    RunStarter.Start(run, claimed, tickets);
+                    RunStarter.Start(run, claimed, tickets, sentAt);
 
                     if (claimed.Count == granted)
                     {

@@ -29,6 +29,9 @@ internal static class OutcomePolicy
 {
     public static RunVerdict Completed(ClaimedTask task, string? result) => new(Outcome(task, OutcomeKind.Completed, result: result));
 
+    /// <summary>The handler never started (its claim was too old to run): back to pending now, the attempt not counted.</summary>
+    public static TaskOutcome Released(ClaimedTask task) => Outcome(task, OutcomeKind.Released);
+
     /// <summary>The most of an exception's text (stack trace and inner exceptions) kept per attempt.</summary>
     public const int MaxDetailLength = 16 * 1024;
 

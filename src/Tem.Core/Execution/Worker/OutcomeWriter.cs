@@ -138,8 +138,9 @@ internal static class OutcomeWriter
                 limit = context.Pacing.TryAcquire(wanted, tickets, out _);
             }
 
+            var sentAt = context.Time.GetTimestamp(); // the refill's lease is stamped no earlier than this
             var (rejected, claimed) = await context.Store.ApplyOutcomesAndClaimAsync(group, RunStarter.Request(run, limit), CancellationToken.None).ConfigureAwait(false);
-            RunStarter.Start(run, claimed, tickets);
+            RunStarter.Start(run, claimed, tickets, sentAt);
             tickets.Clear();
             return rejected;
         }

@@ -58,6 +58,13 @@ internal static class TaskRunner
                 await shared.BeforeHandlerAsync(task.Id, cancel.Token).ConfigureAwait(false); // a shared grant too old for its margin is renewed
             }
 
+            // The last look before the start: a claim that waited past its lease (a slow hand-off, an outage meanwhile) is not run.
+            if (!run.Leases.MayStart(active.ClaimSentAt, active.AdmittedAt))
+            {
+                Log.StaleStartReleased(context.Logger, task.Id, run.Leases.Since(active.ClaimSentAt), context.Options.LeaseDuration);
+                return new RunVerdict(OutcomePolicy.Released(task));
+            }
+
             // The entry reads the payload, then logs the reserved permit as started right before calling the handler.
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, taskContext, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);

@@ -7,7 +7,8 @@ namespace Tem.Execution;
 /// Which workers are alive, for <c>ResumeAsync</c>: it may take only what a dead worker held. A heartbeat that has
 /// not expired says alive, except where this process knows better: a worker of this machine whose process is gone
 /// is dead at once (a killed process's heartbeat lingers until it expires), and so is a worker of this process that
-/// is no longer running.
+/// is no longer running. A zombie (killed, not yet reaped: an init that reaps slowly, a container without one) is
+/// gone: it runs nothing and never will. Across machines the heartbeat stays the authority.
 /// </summary>
 internal static class WorkerLiveness
 {
@@ -47,6 +48,11 @@ internal static class WorkerLiveness
 
     private static bool ProcessExists(int pid)
     {
+        if (IsZombie(pid))
+        {
+            return false;
+        }
+
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);
@@ -59,6 +65,24 @@ internal static class WorkerLiveness
         catch (InvalidOperationException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> is a zombie on Linux: the state after the command in <c>/proc/&lt;pid&gt;/stat</c>
+    /// ("1234 (name) Z …"; the name may hold spaces and parentheses, so the last ')' ends it). Elsewhere, false.
+    /// </summary>
+    internal static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var end = stat.LastIndexOf(')');
+            return end >= 0 && end + 2 < stat.Length && stat[end + 2] == 'Z';
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // no /proc (not Linux), or the process is gone: Process says the rest
         }
     }
 }

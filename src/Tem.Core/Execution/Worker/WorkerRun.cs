@@ -112,11 +112,12 @@ internal sealed class WorkerRun
     /// <summary>Claims nothing more: the database is gone. Running handlers finish; the stop still has to be called.</summary>
     public void StopClaiming() => _stopClaiming.Cancel();
 
-    /// <summary>Takes a slot for a claimed task; the runner must end in <see cref="HandlerEnded"/>.</summary>
-    public ActiveRun Admit(ClaimedTask task)
+    /// <summary>Takes a slot for a task claimed by a statement sent at <paramref name="claimSentAt"/>; the runner must end in <see cref="HandlerEnded"/>.</summary>
+    public ActiveRun Admit(ClaimedTask task, long claimSentAt)
     {
-        var active = new ActiveRun(task.Id, task.BatchId, _hardStop.Token);
+        var active = new ActiveRun(task.Id, task.BatchId, claimSentAt, _hardStop.Token);
         _active[task.Id] = active;
+        active.AdmittedAt = Context.Time.GetTimestamp(); // after the id is listed: a heartbeat sent from now on renews it
         Interlocked.Increment(ref _inFlight);
         Interlocked.Increment(ref _handlersRunning);
         return active;

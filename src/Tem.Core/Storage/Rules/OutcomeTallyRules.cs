@@ -5,7 +5,7 @@ namespace Tem.Storage;
 /// counters grow by its tally, <see cref="BatchRules"/> judges them, and the batch is interrupted or, with nothing left
 /// to run, completed; refusals are judged against the provider-trouble criteria. The outcome writes that call these
 /// stay fused per dialect (SQLite's outcome group + refill claim, PostgreSQL's <c>PgCompletedGroup</c>), as does the
-/// tally's own statement (<see cref="ITemLedger.BatchAddTallyAsync"/>, the hot row issue 26 removes).
+/// tally's own statement (<see cref="ITemLedger.BatchAddTallyAsync"/>; on PostgreSQL only batches with criteria keep counters).
 /// </summary>
 internal static class OutcomeTallyRules
 {
@@ -21,7 +21,10 @@ internal static class OutcomeTallyRules
         {
             if (await ledger.BatchAddTallyAsync(batchId, tally, ct).ConfigureAwait(false) is not { } row)
             {
-                continue; // cancelled or interrupted meanwhile: nothing to judge or complete
+                // Not active (nothing happens), or (PostgreSQL) a batch without criteria, which keeps no counters so that
+                // its writers share no row (issue 26): only the completion rule applies.
+                await BatchLifecycleRules.CompleteIfDoneAsync(ledger, batchId, ct).ConfigureAwait(false);
+                continue;
             }
 
             var (verdict, reason) = await BatchRules.JudgeAsync(row.Counters, row.NowMs, limit => ledger.TaskCountUpToAsync(batchId, limit, ct)).ConfigureAwait(false);

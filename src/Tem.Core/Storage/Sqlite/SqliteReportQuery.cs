@@ -23,6 +23,8 @@ internal static class SqliteReportQuery
             GROUP BY error ORDER BY COUNT(*) DESC, error LIMIT $top;
             """, r => new ErrorCount(r.GetString(0), r.GetInt64(1)), id, ("$top", topErrors));
 
-        return new ReportParts(batch, stats, firstClaimed, lastCompleted, durations, attempts, errors, SqliteBatchStatements.Interruptions(read, batch.Id)).Build();
+        var lost = read.List("SELECT COUNT(*) FROM task_attempt WHERE batch_id = $id AND outcome = 'lost';", r => r.GetInt64(0), id)[0];
+
+        return new ReportParts(batch, stats, firstClaimed, lastCompleted, durations, attempts, errors, SqliteBatchStatements.Interruptions(read, batch.Id), lost).Build();
     }
 }
