@@ -41,11 +41,21 @@ public sealed class TemEngine : IAsyncDisposable
     /// </summary>
     /// <exception cref="TemConfigurationException">An option is out of range.</exception>
     /// <exception cref="TemDatabaseException">The database is not Tem's, is from a newer Tem, or cannot be written.</exception>
-    public static async ValueTask<TemEngine> OpenAsync(TemOptions options, ITemHandlerRegistry? registry = null, CancellationToken cancellationToken = default)
+    public static ValueTask<TemEngine> OpenAsync(TemOptions options, ITemHandlerRegistry? registry = null, CancellationToken cancellationToken = default)
+        => OpenOnClockAsync(options, registry, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// Opens the engine on <paramref name="time"/>: every component (store times on SQLite, worker timers, leases held
+    /// in memory, pacing, signals) reads this clock, so a test can hold it (FakeTimeProvider) instead of sleeping.
+    /// Internal on purpose, not a TemOptions member: on PostgreSQL lease and recovery times come from the database's
+    /// clock, which no TimeProvider moves, so a public clock option would be honoured by one store and not the other;
+    /// and a user has no reason to run the engine on any clock but the system's.
+    /// </summary>
+    internal static async ValueTask<TemEngine> OpenOnClockAsync(TemOptions options, ITemHandlerRegistry? registry, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
         options.Validate();
-        var time = TimeProvider.System;
         var storeOptions = options.ResolveStore();
         var store = await storeOptions.OpenAsync(time, cancellationToken).ConfigureAwait(false);
         try
