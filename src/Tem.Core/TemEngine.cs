@@ -196,6 +196,9 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Turns on the hooks tests await instead of sleeping (tests only); call before starting the worker.</summary>
+    internal TestSignals EnableTestSignals() => _signals.Test ??= new TestSignals();
+
     /// <summary>Drops the engine as a killed process would: nothing more is written and nothing released (tests only).</summary>
     internal Task SimulateCrashAsync()
     {

@@ -53,6 +53,7 @@ internal static class Dispatcher
                 }
             }
 
+            context.Signals.Test?.DispatcherIdle.Raise();
             var waitStarted = Stopwatch.GetTimestamp();
             try
             {
