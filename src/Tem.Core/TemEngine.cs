@@ -32,7 +32,16 @@ public sealed class TemEngine : IAsyncDisposable
     /// <summary>Runs tasks; start it with <see cref="TemWorker.StartAsync"/>.</summary>
     public TemWorker Worker { get; }
 
-    /// <summary>The database: the SQLite file's path, or a description of another store.</summary>
+    /// <summary>
+    /// The store this engine runs on, as a person reads it: the SQLite file's path, or for PostgreSQL the server,
+    /// database and schema (never the password).
+    /// </summary>
+    public string StoreDescription => _store.Description;
+
+    /// <summary>
+    /// The same text as <see cref="StoreDescription"/>, kept for code written before it: a path only on SQLite (on
+    /// PostgreSQL it never was one). Use <see cref="StoreDescription"/>.
+    /// </summary>
     public string DatabasePath => _store.Description;
 
     /// <summary>

@@ -13,6 +13,8 @@ public class HeldClockTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2031, 5, 4, 3, 2, 1, TimeSpan.Zero));
         await using var tem = await TemEngine.OpenOnClockAsync(db.Options(), null, clock, CancellationToken.None);
 
+        Assert.Equal(db.Path, tem.StoreDescription);
+        Assert.Equal(tem.StoreDescription, tem.DatabasePath);
         var batch = await tem.Batches.CreateAsync("b", "t");
         Assert.Equal(clock.GetUtcNow(), batch.CreatedAt);
 
