@@ -32,7 +32,16 @@ public sealed class TemEngine : IAsyncDisposable
     /// <summary>Runs tasks; start it with <see cref="TemWorker.StartAsync"/>.</summary>
     public TemWorker Worker { get; }
 
-    /// <summary>The database: the SQLite file's path, or a description of another store.</summary>
+    /// <summary>
+    /// The store this engine runs on, as a person reads it: the SQLite file's path, or for PostgreSQL the server,
+    /// database and schema (never the password).
+    /// </summary>
+    public string StoreDescription => _store.Description;
+
+    /// <summary>
+    /// The same text as <see cref="StoreDescription"/>, kept for code written before it: a path only on SQLite (on
+    /// PostgreSQL it never was one). Use <see cref="StoreDescription"/>.
+    /// </summary>
     public string DatabasePath => _store.Description;
 
     /// <summary>
@@ -41,11 +50,21 @@ public sealed class TemEngine : IAsyncDisposable
     /// </summary>
     /// <exception cref="TemConfigurationException">An option is out of range.</exception>
     /// <exception cref="TemDatabaseException">The database is not Tem's, is from a newer Tem, or cannot be written.</exception>
-    public static async ValueTask<TemEngine> OpenAsync(TemOptions options, ITemHandlerRegistry? registry = null, CancellationToken cancellationToken = default)
+    public static ValueTask<TemEngine> OpenAsync(TemOptions options, ITemHandlerRegistry? registry = null, CancellationToken cancellationToken = default)
+        => OpenOnClockAsync(options, registry, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// Opens the engine on <paramref name="time"/>: every component (store times on SQLite, worker timers, leases held
+    /// in memory, pacing, signals) reads this clock, so a test can hold it (FakeTimeProvider) instead of sleeping.
+    /// Internal on purpose, not a TemOptions member: on PostgreSQL lease and recovery times come from the database's
+    /// clock, which no TimeProvider moves, so a public clock option would be honoured by one store and not the other;
+    /// and a user has no reason to run the engine on any clock but the system's.
+    /// </summary>
+    internal static async ValueTask<TemEngine> OpenOnClockAsync(TemOptions options, ITemHandlerRegistry? registry, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
         options.Validate();
-        var time = TimeProvider.System;
         var storeOptions = options.ResolveStore();
         var store = await storeOptions.OpenAsync(time, cancellationToken).ConfigureAwait(false);
         try
@@ -185,6 +204,9 @@ public sealed class TemEngine : IAsyncDisposable
             return new ValueTask(_disposed);
         }
     }
+
+    /// <summary>Turns on the hooks tests await instead of sleeping (tests only); call before starting the worker.</summary>
+    internal TestSignals EnableTestSignals() => _signals.Test ??= new TestSignals();
 
     /// <summary>Drops the engine as a killed process would: nothing more is written and nothing released (tests only).</summary>
     internal Task SimulateCrashAsync()

@@ -133,6 +133,35 @@ public class HostileInputTests
     }
 
     [Fact]
+    public async Task Once_the_file_is_known_deleted_every_later_write_throws_the_same_error()
+    {
+        using var db = new TempDatabase();
+        var started = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        await using var tem = db.Open(o => o.LeaseDuration = TimeSpan.FromSeconds(3), Types.EchoRegistry(async (p, _, ct) =>
+        {
+            started.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            return new EchoResult(p.N, "");
+        }));
+        using var releaseAtEnd = new CallOnDispose(release.SetResult);
+        var batch = await tem.Batches.CreateAsync("b", "t");
+        await tem.Tasks.EnqueueAsync(batch.Id, Types.Echo, new EchoPayload(0));
+        await tem.Worker.StartAsync();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        File.Delete(db.Path);
+        var reported = await Assert.ThrowsAsync<TemDatabaseException>(() => tem.WaitForBatchAsync(batch.Id, Types.Timeout()));
+        Assert.Contains("was deleted while the engine was using it", reported.Message);
+
+        // Without the latch these succeeded, into an unlinked file that no one can open again.
+        var create = await Assert.ThrowsAsync<TemDatabaseException>(() => tem.Batches.CreateAsync("b2", "t"));
+        var enqueue = await Assert.ThrowsAsync<TemDatabaseException>(() => tem.Tasks.EnqueueAsync(batch.Id, Types.Echo, new EchoPayload(1)));
+        var cancel = await Assert.ThrowsAsync<TemDatabaseException>(() => tem.Batches.CancelAsync(batch.Id));
+        Assert.All([create, enqueue, cancel], ex => Assert.Equal(reported.Message, ex.Message));
+        Assert.False(File.Exists(db.Path), "nothing recreated the file under its old name");
+    }
+
+    [Fact]
     public async Task Extreme_per_call_values_are_refused_or_treated_as_infinite()
     {
         using var db = new TempDatabase();
@@ -146,4 +175,10 @@ public class HostileInputTests
         await tem.Worker.StopAsync(TimeSpan.MaxValue).WaitAsync(TimeSpan.FromSeconds(30)); // an infinite timeout, nothing running
         Assert.Throws<ArgumentOutOfRangeException>(() => tem.WatchBatchAsync(batch.Id, TimeSpan.MaxValue).GetAsyncEnumerator().MoveNextAsync().AsTask().GetAwaiter().GetResult());
     }
+}
+
+/// <summary>Runs an action when disposed: lets a test release a blocked handler before its engine is disposed.</summary>
+internal sealed class CallOnDispose(Action action) : IDisposable
+{
+    public void Dispose() => action();
 }

@@ -312,8 +312,9 @@ public class WorkerTests
             return Ok(p);
         }));
         var batch = await tem.Batches.CreateAsync("b", "t");
+        var signals = tem.EnableTestSignals();
         await tem.Worker.StartAsync();
-        await Task.Delay(200); // let the worker go idle on its 30 s poll
+        await signals.DispatcherIdle.WaitAsync(TimeSpan.FromSeconds(20)); // the worker found nothing and now waits on its 30 s poll
         var before = Stopwatch.GetTimestamp();
         await tem.Tasks.EnqueueAsync(batch.Id, Types.Echo, new EchoPayload(1));
         var at = await started.Task.WaitAsync(TimeSpan.FromSeconds(10));

@@ -84,8 +84,9 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
         }); // polls every 30 s: only a notification can bring a task within the bound below
         await using var producer = await Engines.OpenAsync(_schema);
         var batch = await producer.Batches.CreateAsync("wake", "test");
+        var signals = worker.EnableTestSignals();
         await worker.Worker.StartAsync();
-        await Task.Delay(300); // the worker's first claim found nothing and it now waits
+        await signals.DispatcherIdle.WaitAsync(TimeSpan.FromSeconds(20)); // the worker's first claim found nothing and it now waits
 
         var latencies = new List<double>();
         for (var i = 0; i < 30; i++)

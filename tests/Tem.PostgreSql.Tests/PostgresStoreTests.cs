@@ -57,6 +57,32 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.Contains("belongs to something else", ex.Message);
     }
 
+    [Theory]
+    // Flyway keeps its history in a table of this name with text versions: MAX(version) was a raw COALESCE type error.
+    [InlineData("CREATE TABLE {s}.schema_version (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200)); INSERT INTO {s}.schema_version VALUES (1, '1.0', 'init');", false)]
+    [InlineData("CREATE TABLE {s}.schema_version (installed_rank int PRIMARY KEY, version varchar(50), description varchar(200)); INSERT INTO {s}.schema_version VALUES (1, '1.0', 'init');", true)]
+    // An empty table of Tem's own shape beside another application's tables: Tem created its tables beside them.
+    [InlineData("CREATE TABLE {s}.schema_version (version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now()); CREATE TABLE {s}.customers (id int);", false)]
+    [InlineData("CREATE TABLE {s}.schema_version (version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now()); CREATE TABLE {s}.customers (id int);", true)]
+    // An empty foreign version table beside foreign tables: "relation batch already exists" or a modified schema.
+    [InlineData("CREATE TABLE {s}.schema_version (id int); CREATE TABLE {s}.batch (id int);", false)]
+    public async Task A_schema_with_someone_elses_schema_version_table_is_refused_by_name_and_left_unchanged(string setup, bool readOnly)
+    {
+        await PostgresServer.ScalarAsync($"CREATE SCHEMA {_schema}; " + setup.Replace("{s}", _schema, StringComparison.Ordinal));
+        const string Tables = "SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = '{0}';";
+        var before = await PostgresServer.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Tables, _schema));
+        var rowsBefore = await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.schema_version;");
+
+        var options = PostgresServer.Options(_schema);
+        options.ReadOnly = readOnly;
+        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(options));
+        Assert.True(ex.Message.Contains($"the schema '{_schema}'", StringComparison.Ordinal), ex.Message);
+        Assert.True(ex.Message.Contains("belongs to something else", StringComparison.Ordinal), ex.Message);
+        Assert.True(ex.Message.Contains("Choose another schema", StringComparison.Ordinal), ex.Message);
+        Assert.Equal(before, await PostgresServer.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Tables, _schema)));
+        Assert.Equal(rowsBefore, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.schema_version;"));
+    }
+
     [Fact]
     public async Task An_unreachable_server_is_a_typed_error_after_the_retries()
     {

@@ -123,6 +123,7 @@ internal sealed class HostProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private HostProcess(Process process)
     {
@@ -160,6 +161,7 @@ internal sealed class HostProcess : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true, // a host in mode "open-on-go" waits for a line here (see SendLine)
             UseShellExecute = false,
         };
         if (runAsUser is not null)
@@ -208,6 +210,11 @@ internal sealed class HostProcess : IDisposable
             {
                 host._started.TrySetResult();
             }
+
+            if (e.Data == "READY")
+            {
+                host._ready.TrySetResult();
+            }
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -236,7 +243,24 @@ internal sealed class HostProcess : IDisposable
         }
     }
 
+    /// <summary>Waits until a host in mode "open-on-go" printed READY (it now waits on stdin).</summary>
+    public async Task WaitReadyAsync(int seconds = 60)
+    {
+        var first = await Task.WhenAny(_ready.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(seconds)));
+        if (first != _ready.Task)
+        {
+            Assert.Fail($"The host was not ready within {seconds} s (exited: {_process.HasExited}).\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+    }
+
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Writes one line to the host's stdin: the start signal of mode "open-on-go".</summary>
+    public void SendLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
 
     /// <summary>Waits for the exit and returns its code; fails the test on timeout.</summary>
     public async Task<int> WaitForExitAsync(int seconds)

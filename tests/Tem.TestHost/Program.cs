@@ -10,6 +10,7 @@ using Tem;
 //   crash   resume the batch (a previous run was killed), run it to the end
 //   shared  run beside other processes: no resume, leases do the recovery
 //   open    only open the engine and report the exception (for hostile files)
+//   open-on-go  as open, but only once a line arrives on stdin (many hosts opening one new file at once)
 //   rate    as shared, under the start-rate limit in TEM_HOST_RATE ("permits/window-ms/margin-ms"); each
 //           side-effect line ends with the handler's start time in Unix microseconds
 // The batch is the first batch in the file; the tests enqueue it before starting the host.
@@ -81,6 +82,26 @@ if (dbPath.StartsWith("postgres:", StringComparison.Ordinal))
     var parts = dbPath.Split(':', 3);
     options.DatabasePath = "";
     options.UsePostgres(parts[2], parts[1]);
+}
+
+// open-on-go: print READY, wait for a line on stdin (the test releases every host at once), then open and write as
+// "open" does, under a batch code of its own so that hosts opening one new file do not collide.
+if (mode == "open-on-go")
+{
+    Console.WriteLine("READY");
+    Console.ReadLine();
+    try
+    {
+        await using var opened = TemEngine.Open(options);
+        await opened.Batches.CreateAsync($"probe-{Environment.ProcessId}", "probe");
+        Console.WriteLine("OPENED");
+        return 0;
+    }
+    catch (Exception ex)
+    {
+        Console.WriteLine($"{ex.GetType().FullName}|{ex.Message}");
+        return 3;
+    }
 }
 
 if (mode == "open")

@@ -13,6 +13,9 @@ internal sealed class EngineSignals
 
     public EngineSignals(TimeProvider time) => _time = time;
 
+    /// <summary>Hooks tests await (null unless a test enabled them).</summary>
+    public TestSignals? Test { get; set; }
+
     /// <summary>The dispatcher's wake-up: set many times before a wait, it wakes the wait once.</summary>
     public WakeSignal Work { get; } = new();
 

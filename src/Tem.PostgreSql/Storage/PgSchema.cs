@@ -147,30 +147,19 @@ internal static class PgSchema
     {
         if (readOnly)
         {
-            var found = await tx.ScalarAsync("SELECT to_regclass(@table) IS NOT NULL;", cancellationToken, ("table", db.Schema + ".schema_version")).ConfigureAwait(false) is true
-                ? Convert.ToInt32(await tx.ScalarAsync("SELECT COALESCE(MAX(version), 0) FROM {s}.schema_version;", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture)
-                : 0;
-            return found == CurrentVersion ? found : throw new TemDatabaseException(found == 0
+            var existing = await ReadVersionAsync(tx, db, cancellationToken).ConfigureAwait(false) ?? 0;
+            return existing == CurrentVersion ? existing : throw new TemDatabaseException(existing == 0
                 ? $"{db.Description} holds no Tem schema. Check the connection string's database and the schema name; an engine creates the schema when it first opens it."
-                : $"{db.Description} has Tem schema version {found}; this Tem reads version {CurrentVersion}. " + (found > CurrentVersion ? "Upgrade Tem on this host." : "Open it once with an engine to migrate it."));
+                : $"{db.Description} has Tem schema version {existing}; this Tem reads version {CurrentVersion}. " + (existing > CurrentVersion ? "Upgrade Tem on this host." : "Open it once with an engine to migrate it."));
         }
-
 
         await tx.ExecuteAsync("SELECT pg_advisory_xact_lock(@space, hashtext(@schema));", cancellationToken, ("space", LockSpace), ("schema", db.Schema)).ConfigureAwait(false);
+        // Every check below runs before anything is created: a refused schema is left as it was (and the
+        // transaction rolls back whatever this statement did).
         await tx.ExecuteAsync("CREATE SCHEMA IF NOT EXISTS {s};", cancellationToken).ConfigureAwait(false);
-        var hasVersionTable = await tx.ScalarAsync("SELECT to_regclass(@table) IS NOT NULL;", cancellationToken, ("table", db.Schema + ".schema_version")).ConfigureAwait(false) is true;
-        var version = 0;
-        if (hasVersionTable)
-        {
-            version = Convert.ToInt32(await tx.ScalarAsync("SELECT COALESCE(MAX(version), 0) FROM {s}.schema_version;", cancellationToken).ConfigureAwait(false),
-                System.Globalization.CultureInfo.InvariantCulture);
-        }
-        else if (await tx.ScalarAsync("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = @schema);", cancellationToken, ("schema", db.Schema)).ConfigureAwait(false) is true)
-        {
-            throw new TemDatabaseException(
-                $"{db.Description}: the schema '{db.Schema}' holds tables but no Tem schema version: it belongs to something else. Choose another schema (UsePostgres(..., schema: \"tem\")).");
-        }
-        else
+        var found = await ReadVersionAsync(tx, db, cancellationToken).ConfigureAwait(false);
+        var version = found ?? 0;
+        if (found is null)
         {
             await tx.ExecuteAsync("CREATE TABLE {s}.schema_version (version integer NOT NULL, migrated_at timestamptz NOT NULL DEFAULT now());", cancellationToken).ConfigureAwait(false);
         }
@@ -189,4 +178,37 @@ internal static class PgSchema
 
         return version;
     }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Tem's <c>schema_version</c> as this build creates it, column by column (name:type, by name).</summary>
+    private const string VersionTableShape = "migrated_at:timestamp with time zone,version:integer";
+
+    /// <summary>
+    /// The schema's Tem version: null for an empty (or new) schema. Refuses, by the schema's name, a schema that is
+    /// another application's: tables without a version table, a <c>schema_version</c> of another shape (Flyway keeps
+    /// text versions in one of that name), or Tem's version table still empty beside other tables. Reads only.
+    /// </summary>
+    private static async ValueTask<int?> ReadVersionAsync(PgTransaction tx, PgDatabase db, CancellationToken cancellationToken)
+    {
+        var shape = await tx.ScalarAsync(
+            "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_schema = @schema AND table_name = 'schema_version';",
+            cancellationToken, ("schema", db.Schema)).ConfigureAwait(false) as string;
+        var otherTables = await tx.ScalarAsync("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = @schema AND tablename <> 'schema_version');",
+            cancellationToken, ("schema", db.Schema)).ConfigureAwait(false) is true;
+        if (shape is null)
+        {
+            return otherTables ? throw ForeignSchema(db, "holds tables but no Tem schema version") : null;
+        }
+
+        if (shape != VersionTableShape)
+        {
+            throw ForeignSchema(db, "holds a schema_version table that is not Tem's (another migration tool's?)");
+        }
+
+        var version = Convert.ToInt32(await tx.ScalarAsync("SELECT COALESCE(MAX(version), 0) FROM {s}.schema_version;", cancellationToken).ConfigureAwait(false),
+            System.Globalization.CultureInfo.InvariantCulture);
+        return version == 0 && otherTables ? throw ForeignSchema(db, "holds tables beside an empty schema_version") : version;
+    }
+
+    private static TemDatabaseException ForeignSchema(PgDatabase db, string what) => new(
+        $"{db.Description}: the schema '{db.Schema}' {what}: it belongs to something else. Tem created and changed nothing in it. Choose another schema (UsePostgres(..., schema: \"tem\")).");
 }

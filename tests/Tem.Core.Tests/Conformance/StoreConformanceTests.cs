@@ -18,6 +18,12 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
     /// <summary>Opens a new, empty store.</summary>
     internal abstract ValueTask<ITemStore> OpenStoreAsync();
 
+    /// <summary>
+    /// Returns once the store's clock has passed <paramref name="lease"/> from now, so a lease just granted for that
+    /// long has expired as the store judges it: no sleep that merely hopes it has.
+    /// </summary>
+    internal abstract ValueTask PassLeaseAsync(TimeSpan lease);
+
     public async ValueTask InitializeAsync() => _store = await OpenStoreAsync();
 
     public async ValueTask DisposeAsync()
@@ -166,7 +172,7 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
         var claims = await Store.ClaimAsync("w", ["t"], default, 2, TimeSpan.FromMilliseconds(1), None);
         Assert.Equal(1, await Store.HeartbeatAsync(Worker("w"), [claims[0].Id], Lease, None));
         Assert.Contains("w", (await Store.ListLiveWorkersAsync(None)).Select(w => w.Owner));
-        await Task.Delay(20);
+        await PassLeaseAsync(TimeSpan.FromMilliseconds(1));
         Assert.Equal(1, await Store.RecoverExpiredLeasesAsync(TimeSpan.Zero, None));
         Assert.Equal(TemTaskStatus.Running, (await Store.GetTaskAsync(claims[0].Id, None))!.Status);
         var lost = (await Store.GetTaskAsync(claims[1].Id, None))!;
@@ -182,7 +188,7 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
         var batch = await BatchAsync();
         await Store.EnqueueAsync(batch, "t", [Row("a", maxAttempts: 1)], None);
         await Store.ClaimAsync("w", ["t"], default, 1, TimeSpan.FromMilliseconds(1), None);
-        await Task.Delay(20);
+        await PassLeaseAsync(TimeSpan.FromMilliseconds(1));
         Assert.Equal(1, await Store.RecoverExpiredLeasesAsync(TimeSpan.Zero, None));
         Assert.Equal(new BatchStats(0, 0, 0, 1, 0), await Store.GetStatsAsync(batch, None));
         Assert.Equal(BatchStatus.Completed, (await Store.GetBatchAsync(batch, None))!.Status);
@@ -276,7 +282,7 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
         var second = (await Store.ClaimAsync("w", ["t"], default, 1, Lease, None)).Single();
         await Store.ApplyOutcomesAsync([new(second.Id, batch, second.Version, OutcomeKind.Deferred, null, "429", TimeSpan.Zero)], None);
         await Store.ClaimAsync("w", ["t"], default, 1, TimeSpan.FromMilliseconds(1), None);
-        await Task.Delay(20);
+        await PassLeaseAsync(TimeSpan.FromMilliseconds(1));
         await Store.RecoverExpiredLeasesAsync(TimeSpan.Zero, None);
         var attempts = await Store.GetAttemptsAsync(first.Id, None);
         Assert.Equal([(1, TaskAttemptOutcome.Retried), (2, TaskAttemptOutcome.Deferred), (2, TaskAttemptOutcome.Lost)], attempts.Select(a => (a.Attempt, a.Outcome)));

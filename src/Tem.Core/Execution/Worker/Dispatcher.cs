@@ -54,6 +54,7 @@ internal static class Dispatcher
                 }
             }
 
+            context.Signals.Test?.DispatcherIdle.Raise();
             var waitStarted = Stopwatch.GetTimestamp();
             try
             {

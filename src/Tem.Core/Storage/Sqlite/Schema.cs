@@ -190,14 +190,14 @@ internal static class Schema
     /// </summary>
     public static int Check(SqliteConnection connection, string path)
     {
-        var version = ReadVersion(connection);
+        var (version, hasTables) = ReadVersionAndTables(connection);
         if (version > CurrentVersion)
         {
             throw new TemDatabaseException(
                 $"The database '{path}' has schema version {version}, written by a newer Tem; this Tem understands up to version {CurrentVersion}. Upgrade Tem to open it.");
         }
 
-        if (version == 0 && HasTables(connection, null))
+        if (version == 0 && hasTables)
         {
             throw ForeignFile(path);
         }
@@ -239,6 +239,20 @@ internal static class Schema
         command.Transaction = transaction;
         command.CommandText = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table');";
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
+    }
+
+    /// <summary>
+    /// The version and whether any table exists, read by one statement and so from one snapshot: read apart, another
+    /// process could commit the whole schema between the two reads, and a new file looked like another application's
+    /// (version 0, yet tables) to an engine opening it at the same instant.
+    /// </summary>
+    private static (int Version, bool HasTables) ReadVersionAndTables(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT (SELECT user_version FROM pragma_user_version()), EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table');";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt32(0), reader.GetInt64(1) != 0);
     }
 
     private static int ReadVersion(SqliteConnection connection)

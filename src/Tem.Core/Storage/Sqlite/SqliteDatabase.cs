@@ -21,6 +21,7 @@ internal sealed class SqliteDatabase : IDisposable
     private bool _disposed;
     private bool _checkpointOwed;
     private FileIdentity? _identity;
+    private volatile string? _lostFile; // set once the path no longer names our file: every later write is refused
 
     private SqliteDatabase(string path, SqliteConnection writer, SqliteConnection reader, TimeProvider clock, TimeSpan busyTimeout)
     {
@@ -77,6 +78,11 @@ internal sealed class SqliteDatabase : IDisposable
         if (ReadOnly)
         {
             throw new TemDatabaseException($"The database '{Path}' was opened read-only, so Tem cannot change it. Open it without SqliteStoreOptions.ReadOnly to run or steer batches.");
+        }
+
+        if (_lostFile is { } lost)
+        {
+            throw new TemDatabaseException(lost);
         }
 
         lock (_writeGate)
@@ -155,15 +161,22 @@ internal sealed class SqliteDatabase : IDisposable
     /// <summary>
     /// Throws if the path no longer names the file this store has open: deleted or replaced while the engine ran,
     /// every later write would go to a file nobody can open again.
+    /// Once seen, the loss is latched: a write that succeeded afterwards would land in the unlinked file (or in the
+    /// wrong one), so every later write throws this same error, even if a file appears under the path again.
     /// </summary>
     public void VerifyFileIsStillThere()
     {
+        if (_lostFile is { } lost)
+        {
+            throw new TemDatabaseException(lost);
+        }
+
         var now = FileIdentity.Of(Path);
         if (now is null || (_identity is { } then && now != then))
         {
-            throw new TemDatabaseException(
-                $"The database file '{Path}' was {(now is null ? "deleted" : "replaced by another file")} while the engine was using it. " +
-                "The worker stopped claiming; results written since are not in any file you can open. Restore the file (or point DatabasePath at the right one), open a new engine and resume the batch.");
+            _lostFile = $"The database file '{Path}' was {(now is null ? "deleted" : "replaced by another file")} while the engine was using it. " +
+                "The worker stopped claiming; results written since are not in any file you can open. Restore the file (or point DatabasePath at the right one), open a new engine and resume the batch.";
+            throw new TemDatabaseException(_lostFile);
         }
     }
 
