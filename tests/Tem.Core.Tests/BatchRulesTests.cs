@@ -15,6 +15,13 @@ public class BatchRulesTests
 
     private static string Json(InterruptionCriteria criteria) => criteria.ToJson();
 
+    // The rules ask for counts asynchronously (a store counts in its own transaction); these counts are at hand.
+    private static (BatchVerdict Verdict, (InterruptionKind Kind, string Reason)? Reason) Judge(BatchCounters counters, long nowMs, Func<int, long> countTasks)
+        => BatchRules.JudgeAsync(counters, nowMs, max => ValueTask.FromResult(countTasks(max))).AsTask().GetAwaiter().GetResult();
+
+    private static (InterruptionKind Kind, string Reason)? ProviderTrouble(string criteriaJson, Func<string, TimeSpan, long> countRefusals)
+        => BatchRules.ProviderTroubleAsync(criteriaJson, (kind, window) => ValueTask.FromResult(countRefusals(kind, window))).AsTask().GetAwaiter().GetResult();
+
     [Fact]
     public void A_tally_counts_in_order_and_a_success_resets_the_run_of_failures()
     {
@@ -31,7 +38,7 @@ public class BatchRulesTests
     [Fact]
     public void No_criteria_means_complete_when_done_and_nothing_is_counted()
     {
-        var (verdict, reason) = BatchRules.Judge(new BatchCounters(null, 0, 1_000, 1_000, NowMs), NowMs, _ => throw new InvalidOperationException("not asked"));
+        var (verdict, reason) = Judge(new BatchCounters(null, 0, 1_000, 1_000, NowMs), NowMs, _ => throw new InvalidOperationException("not asked"));
         Assert.Equal(BatchVerdict.CompleteIfDone, verdict);
         Assert.Null(reason);
     }
@@ -42,11 +49,11 @@ public class BatchRulesTests
         var criteria = Json(new InterruptionCriteria { MaxRuntime = TimeSpan.FromMinutes(10) });
         var started = NowMs;
         _clock.Advance(TimeSpan.FromMinutes(10));
-        Assert.Equal(BatchVerdict.CompleteIfDone, BatchRules.Judge(new BatchCounters(criteria, 5, 0, 0, started), NowMs, _ => 0).Verdict);
+        Assert.Equal(BatchVerdict.CompleteIfDone, Judge(new BatchCounters(criteria, 5, 0, 0, started), NowMs, _ => 0).Verdict);
         Assert.Null(BatchRules.OverdueReason(criteria, started, NowMs));
 
         _clock.Advance(TimeSpan.FromMilliseconds(1));
-        var (verdict, reason) = BatchRules.Judge(new BatchCounters(criteria, 5, 0, 0, started), NowMs, _ => 0);
+        var (verdict, reason) = Judge(new BatchCounters(criteria, 5, 0, 0, started), NowMs, _ => 0);
         Assert.Equal(BatchVerdict.Interrupt, verdict);
         Assert.Equal(InterruptionKind.Runtime, reason!.Value.Kind);
         Assert.Equal("The batch ran 600 s, longer than MaxRuntime = 600 s.", reason.Value.Reason);
@@ -58,7 +65,7 @@ public class BatchRulesTests
     {
         var criteria = Json(new InterruptionCriteria { MaxRuntime = TimeSpan.FromSeconds(1) });
         _clock.Advance(TimeSpan.FromDays(3));
-        Assert.Equal(BatchVerdict.CompleteIfDone, BatchRules.Judge(new BatchCounters(criteria, 0, 0, 0, null), NowMs, _ => 0).Verdict);
+        Assert.Equal(BatchVerdict.CompleteIfDone, Judge(new BatchCounters(criteria, 0, 0, 0, null), NowMs, _ => 0).Verdict);
     }
 
     [Fact]
@@ -67,34 +74,34 @@ public class BatchRulesTests
         var criteria = Json(new InterruptionCriteria { MaxErrorRate = 0.5, MinTasksForErrorRate = 20 });
         var asked = new List<int>();
         // 9 of 10 failed, but the batch holds 100 tasks: too small a sample yet.
-        Assert.Equal(BatchVerdict.CompleteIfDone, BatchRules.Judge(new BatchCounters(criteria, 1, 9, 1, NowMs), NowMs, max => { asked.Add(max); return Math.Min(100, max); }).Verdict);
+        Assert.Equal(BatchVerdict.CompleteIfDone, Judge(new BatchCounters(criteria, 1, 9, 1, NowMs), NowMs, max => { asked.Add(max); return Math.Min(100, max); }).Verdict);
         Assert.Equal([20], asked);
         // The same counts in a batch of 10 tasks: every task has ended, the rate is judged.
-        var (verdict, reason) = BatchRules.Judge(new BatchCounters(criteria, 1, 9, 1, NowMs), NowMs, _ => 10);
+        var (verdict, reason) = Judge(new BatchCounters(criteria, 1, 9, 1, NowMs), NowMs, _ => 10);
         Assert.Equal(BatchVerdict.Interrupt, verdict);
         Assert.Equal(InterruptionKind.ErrorRate, reason!.Value.Kind);
         Assert.Equal("Error rate 90.0% (9 of 10 ended tasks failed) exceeds MaxErrorRate = 50.0%.", reason.Value.Reason);
         // Past the sample the store is not asked to count.
-        Assert.Equal(BatchVerdict.Interrupt, BatchRules.Judge(new BatchCounters(criteria, 5, 15, 1, NowMs), NowMs, _ => throw new InvalidOperationException("not asked")).Verdict);
+        Assert.Equal(BatchVerdict.Interrupt, Judge(new BatchCounters(criteria, 5, 15, 1, NowMs), NowMs, _ => throw new InvalidOperationException("not asked")).Verdict);
     }
 
     [Fact]
     public void Failed_and_consecutive_limits_trip_at_their_value_failed_first()
     {
         var criteria = Json(new InterruptionCriteria { MaxFailedTasks = 5, MaxConsecutiveFailures = 3 });
-        Assert.Equal(BatchVerdict.CompleteIfDone, BatchRules.Judge(new BatchCounters(criteria, 10, 4, 2, NowMs), NowMs, _ => 0).Verdict);
-        Assert.Equal(InterruptionKind.ConsecutiveFailures, BatchRules.Judge(new BatchCounters(criteria, 10, 4, 3, NowMs), NowMs, _ => 0).Reason!.Value.Kind);
-        Assert.Equal(InterruptionKind.FailedTasks, BatchRules.Judge(new BatchCounters(criteria, 10, 5, 3, NowMs), NowMs, _ => 0).Reason!.Value.Kind);
+        Assert.Equal(BatchVerdict.CompleteIfDone, Judge(new BatchCounters(criteria, 10, 4, 2, NowMs), NowMs, _ => 0).Verdict);
+        Assert.Equal(InterruptionKind.ConsecutiveFailures, Judge(new BatchCounters(criteria, 10, 4, 3, NowMs), NowMs, _ => 0).Reason!.Value.Kind);
+        Assert.Equal(InterruptionKind.FailedTasks, Judge(new BatchCounters(criteria, 10, 5, 3, NowMs), NowMs, _ => 0).Reason!.Value.Kind);
     }
 
     [Fact]
     public void Provider_trouble_counts_only_the_kinds_whose_limit_is_set_within_the_window()
     {
-        Assert.Null(BatchRules.ProviderTrouble(Json(new InterruptionCriteria { MaxFailedTasks = 1 }), (_, _) => throw new InvalidOperationException("not asked")));
+        Assert.Null(ProviderTrouble(Json(new InterruptionCriteria { MaxFailedTasks = 1 }), (_, _) => throw new InvalidOperationException("not asked")));
         var asked = new List<(string Kind, TimeSpan Window)>();
         var criteria = Json(new InterruptionCriteria { MaxRateLimitHits = 3, ProviderTroubleWindow = TimeSpan.FromSeconds(30) });
-        Assert.Null(BatchRules.ProviderTrouble(criteria, (kind, window) => { asked.Add((kind, window)); return 2; }));
+        Assert.Null(ProviderTrouble(criteria, (kind, window) => { asked.Add((kind, window)); return 2; }));
         Assert.Equal([(Storage.AttemptNames.Deferred, TimeSpan.FromSeconds(30))], asked);
-        Assert.Equal(InterruptionKind.RateLimitHits, BatchRules.ProviderTrouble(criteria, (_, _) => 3)!.Value.Kind);
+        Assert.Equal(InterruptionKind.RateLimitHits, ProviderTrouble(criteria, (_, _) => 3)!.Value.Kind);
     }
 }

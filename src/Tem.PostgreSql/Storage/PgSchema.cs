@@ -187,7 +187,7 @@ internal static class PgSchema
     /// another application's: tables without a version table, a <c>schema_version</c> of another shape (Flyway keeps
     /// text versions in one of that name), or Tem's version table still empty beside other tables. Reads only.
     /// </summary>
-    private static async ValueTask<int?> ReadVersionAsync(PgTransaction tx, PgDatabase db, CancellationToken cancellationToken)
+    private static async ValueTask<int?> ReadVersionAsync(PgSession tx, PgDatabase db, CancellationToken cancellationToken)
     {
         var shape = await tx.ScalarAsync(
             "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_schema = @schema AND table_name = 'schema_version';",
