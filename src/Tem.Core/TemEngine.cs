@@ -11,6 +11,7 @@ public sealed class TemEngine : IAsyncDisposable
     private readonly EngineSignals _signals;
     private readonly object _disposeLock = new();
     private Task? _disposed;
+    private BatchEndWatcher? _endWatcher;
 
     private TemEngine(ITemStore store, TemOptions options, TimeProvider time)
     {
@@ -59,6 +60,12 @@ public sealed class TemEngine : IAsyncDisposable
             if (registry is not null)
             {
                 engine.Worker.Register(registry);
+            }
+
+            if (options.OnBatchEnded is { } onBatchEnded)
+            {
+                engine._endWatcher = await BatchEndWatcher.StartAsync(store, engine._signals, onBatchEnded, options.PollInterval, engine.Logger, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             return engine;
@@ -181,7 +188,7 @@ public sealed class TemEngine : IAsyncDisposable
     {
         lock (_disposeLock)
         {
-            _disposed ??= DisposeCoreAsync(() => Worker.StopAsync());
+            _disposed ??= DisposeCoreAsync(() => Worker.StopAsync(), watcher => watcher.DisposeAsync().AsTask());
             return new ValueTask(_disposed);
         }
     }
@@ -191,12 +198,12 @@ public sealed class TemEngine : IAsyncDisposable
     {
         lock (_disposeLock)
         {
-            return _disposed ??= DisposeCoreAsync(Worker.AbandonAsync);
+            return _disposed ??= DisposeCoreAsync(Worker.AbandonAsync, watcher => watcher.AbandonAsync());
         }
     }
 
     /// <summary>Never throws: at disposal nothing the caller could fix is left, so problems are logged.</summary>
-    private async Task DisposeCoreAsync(Func<Task> stopWorker)
+    private async Task DisposeCoreAsync(Func<Task> stopWorker, Func<BatchEndWatcher, Task> stopWatcher)
     {
         var logger = _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         try
@@ -206,6 +213,19 @@ public sealed class TemEngine : IAsyncDisposable
         catch (Exception ex)
         {
             Log.DisposeFailed(logger, ex);
+        }
+
+        // After the worker: the ends its last outcomes decided are reported before the store closes.
+        if (_endWatcher is { } watcher)
+        {
+            try
+            {
+                await stopWatcher(watcher).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.DisposeFailed(logger, ex);
+            }
         }
 
         try
