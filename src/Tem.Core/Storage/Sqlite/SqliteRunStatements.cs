@@ -31,7 +31,7 @@ internal static class SqliteRunStatements
               AND ($batchTypes IS NULL OR b.type IN (SELECT value FROM json_each($batchTypes)))
             ORDER BY t.priority DESC, t.id
             LIMIT $limit)
-        RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
+        RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals, trace_parent;
         """;
 
     /// <summary>running → completed, only for the claim it belongs to (same version, still running).</summary>
@@ -82,7 +82,8 @@ internal static class SqliteRunStatements
             {
                 claimed.Add(new ClaimedTask(
                     reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                    reader.GetInt32(5), reader.GetInt64(6), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetInt32(9)));
+                    reader.GetInt32(5), reader.GetInt64(6), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetInt32(9),
+                    reader.IsDBNull(10) ? null : reader.GetString(10)));
             }
         }
 
