@@ -145,6 +145,9 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>The store, for the reads in other files (<see cref="WorkerReads"/>).</summary>
+    internal ITemStore Store => _store;
+
     /// <summary>The logger the options name, or none.</summary>
     internal Microsoft.Extensions.Logging.ILogger Logger => _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 

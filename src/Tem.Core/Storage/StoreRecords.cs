@@ -13,6 +13,9 @@ internal readonly record struct NewTask(string Payload, int MaxAttempts, int Pri
 internal sealed record WorkerIdentity(string Owner, string Machine, int ProcessId)
 {
     public IReadOnlyList<string> TaskTypes { get; init; } = [];
+
+    /// <summary>Which batches it serves, in words (its <see cref="WorkerScope"/>), or null for every batch.</summary>
+    public string? Scope { get; init; }
 }
 
 /// <summary>How a run ended, as the worker reports it to the store.</summary>

@@ -159,9 +159,9 @@ internal static class PgRunStatements
     {
         var leaseMs = (long)lease.TotalMilliseconds;
         await tx.ExecuteAsync("""
-            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease, @types)
-            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types;
-            """, ct, ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs),
+            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types, scope) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease, @types, @scope::text)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types, scope = excluded.scope;
+            """, ct, ("scope", worker.Scope), ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs),
             ("types", System.Text.Json.JsonSerializer.Serialize(worker.TaskTypes.ToArray(), TemCoreJsonContext.Default.StringArray))).ConfigureAwait(false);
         if (taskIds.Count == 0)
         {

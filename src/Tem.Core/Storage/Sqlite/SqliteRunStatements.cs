@@ -125,9 +125,9 @@ internal static class SqliteRunStatements
     {
         var leaseMs = (long)lease.TotalMilliseconds;
         write.Hot("""
-            INSERT INTO worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types) VALUES ($owner, $machine, $pid, $now, $now, $now + $lease, $types)
-            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types;
-            """, ("$owner", worker.Owner), ("$machine", worker.Machine), ("$pid", worker.ProcessId), ("$now", write.NowMs), ("$lease", leaseMs),
+            INSERT INTO worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types, scope) VALUES ($owner, $machine, $pid, $now, $now, $now + $lease, $types, $scope)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types, scope = excluded.scope;
+            """, ("$scope", worker.Scope), ("$owner", worker.Owner), ("$machine", worker.Machine), ("$pid", worker.ProcessId), ("$now", write.NowMs), ("$lease", leaseMs),
             ("$types", System.Text.Json.JsonSerializer.Serialize(worker.TaskTypes.ToArray(), TemCoreJsonContext.Default.StringArray))).ExecuteNonQuery();
         if (taskIds.Count == 0)
         {
