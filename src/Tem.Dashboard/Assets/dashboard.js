@@ -87,8 +87,11 @@
   function renderPacing(pacing, worker, shared) {
     const box = $('pacing');
     if (!box) return;
-    shared = shared || [];
-    if (!pacing && !worker && !shared.length) return; // keeps the server's "not known" text
+    if (!shared) return; // an old snapshot: keeps the server's text
+    if (!pacing && !worker && !shared.length) {
+      box.replaceChildren(el('p', { class: 'muted' }, 'The store holds no shared limits. Per-process limits are not known here: this dashboard does not run inside the worker\'s host.'));
+      return;
+    }
     const list = el('dl', { class: 'facts compact' });
     const add = (name, value) => list.append(el('div', {}, el('dt', {}, name), el('dd', {}, value)));
     const windowText = (w) => `${num(w.permits)} per ${w.seconds === 1 ? 'second' : w.seconds === 60 ? 'minute' : w.seconds === 3600 ? 'hour' : `${w.seconds} s`}`;
