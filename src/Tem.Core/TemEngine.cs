@@ -11,6 +11,7 @@ public sealed class TemEngine : IAsyncDisposable
     private readonly EngineSignals _signals;
     private readonly object _disposeLock = new();
     private Task? _disposed;
+    private BatchEndWatcher? _endWatcher;
 
     private TemEngine(ITemStore store, TemOptions options, TimeProvider time)
     {
@@ -78,6 +79,12 @@ public sealed class TemEngine : IAsyncDisposable
             if (registry is not null)
             {
                 engine.Worker.Register(registry);
+            }
+
+            if (options.OnBatchEnded is { } onBatchEnded)
+            {
+                engine._endWatcher = await BatchEndWatcher.StartAsync(store, engine._signals, onBatchEnded, options.PollInterval, engine.Logger, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             return engine;
@@ -157,6 +164,9 @@ public sealed class TemEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>The store, for the reads in other files (<see cref="WorkerReads"/>).</summary>
+    internal ITemStore Store => _store;
+
     /// <summary>The logger the options name, or none.</summary>
     internal Microsoft.Extensions.Logging.ILogger Logger => _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
@@ -200,7 +210,7 @@ public sealed class TemEngine : IAsyncDisposable
     {
         lock (_disposeLock)
         {
-            _disposed ??= DisposeCoreAsync(() => Worker.StopAsync());
+            _disposed ??= DisposeCoreAsync(() => Worker.StopAsync(), watcher => watcher.DisposeAsync().AsTask());
             return new ValueTask(_disposed);
         }
     }
@@ -213,12 +223,12 @@ public sealed class TemEngine : IAsyncDisposable
     {
         lock (_disposeLock)
         {
-            return _disposed ??= DisposeCoreAsync(Worker.AbandonAsync);
+            return _disposed ??= DisposeCoreAsync(Worker.AbandonAsync, watcher => watcher.AbandonAsync());
         }
     }
 
     /// <summary>Never throws: at disposal nothing the caller could fix is left, so problems are logged.</summary>
-    private async Task DisposeCoreAsync(Func<Task> stopWorker)
+    private async Task DisposeCoreAsync(Func<Task> stopWorker, Func<BatchEndWatcher, Task> stopWatcher)
     {
         var logger = _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         try
@@ -228,6 +238,19 @@ public sealed class TemEngine : IAsyncDisposable
         catch (Exception ex)
         {
             Log.DisposeFailed(logger, ex);
+        }
+
+        // After the worker: the ends its last outcomes decided are reported before the store closes.
+        if (_endWatcher is { } watcher)
+        {
+            try
+            {
+                await stopWatcher(watcher).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.DisposeFailed(logger, ex);
+            }
         }
 
         try

@@ -69,6 +69,19 @@ public sealed class TemOptions
     /// <summary>Where the engine logs; null logs nothing.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>
+    /// Called once in this engine for each end of a batch — completed, completed with failures, interrupted or
+    /// cancelled — that happens while the engine is open, whichever process or machine decided it: an app can notify
+    /// someone or create the next batch. Calls come one at a time, off the worker's path, soon after the end (at once
+    /// for ends in this process and, on PostgreSQL, from other machines; within <see cref="PollInterval"/> otherwise),
+    /// and ends seen before the engine is disposed are still delivered by <see cref="TemEngine.DisposeAsync"/>. Every
+    /// engine with a callback is called, so an action that must happen once across machines should be idempotent
+    /// (create the next batch with <see cref="BatchService.GetOrCreateAsync"/> and a code derived from this one). An
+    /// exception is logged and does not stop later calls. Do not dispose the engine from the callback. Null (the
+    /// default) watches nothing.
+    /// </summary>
+    public Func<BatchEnded, CancellationToken, ValueTask>? OnBatchEnded { get; set; }
+
     /// <summary>The most handlers one worker may run at once.</summary>
     internal const int MaxConcurrency = 10_000;
 

@@ -17,6 +17,12 @@ internal sealed record SampleState(long NowMs, IReadOnlyList<BatchSample> Batche
 {
     public static readonly SampleState Empty = new(0, [], null);
 
+    /// <summary>The store's worker rows, live or expired.</summary>
+    public IReadOnlyList<WorkerInfo> Workers { get; init; } = [];
+
+    /// <summary>The store's shared limits.</summary>
+    public IReadOnlyList<SharedLimitState> SharedLimits { get; init; } = [];
+
     public BatchSample? Find(long batchId)
     {
         foreach (var sample in Batches)

@@ -135,7 +135,9 @@ internal sealed class DashboardSampler(Func<TemEngine> engine, TimeSpan interval
         }
 
         _lastTickMs = nowMs;
-        return new SampleState(nowMs, samples, null);
+        var workers = await tem.ListWorkersAsync(stopping).ConfigureAwait(false);
+        var sharedLimits = await tem.ListSharedLimitsAsync(stopping).ConfigureAwait(false);
+        return new SampleState(nowMs, samples, null) { Workers = workers, SharedLimits = sharedLimits };
     }
 
     private async Task<BatchSample?> ReadAsync(TemEngine tem, Batch batch, BatchSample? before, long nowMs)

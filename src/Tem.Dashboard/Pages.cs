@@ -9,7 +9,8 @@ internal static class Pages
 {
     public static Task OverviewAsync(HttpContext http, DashboardContext dashboard)
     {
-        const string main = """
+        const string frame = """
+            <section class="warning" id="unhandled" hidden></section>
             <section class="cards" id="cards"></section>
             <div class="grid">
               <section class="panel wide"><h2>Throughput <small>tasks per second since this dashboard started</small></h2><div id="chart" class="chart"></div></section>
@@ -18,7 +19,13 @@ internal static class Pages
             <section class="panel"><h2>Batches</h2><div class="scroll"><table id="batches" class="table">
               <thead><tr><th>Batch</th><th>Type</th><th>Status</th><th class="progress-col">Progress</th><th class="num">Pending</th><th class="num">Running</th><th class="num">Completed</th><th class="num">Failed</th><th class="num">Cancelled</th><th class="num">Refusals</th><th>Created</th><th class="num">Elapsed</th></tr></thead>
               <tbody><tr><td colspan="12" class="muted">Loading…</td></tr></tbody></table></div></section>
+            <section class="panel" id="workers-panel"><h2>Workers <small>every worker the store knows of, on any machine</small></h2><div class="scroll"><table id="workers" class="table">
+              <thead><tr><th>Machine</th><th class="num">PID</th><th>State</th><th class="num">Heartbeat</th><th class="num">In flight</th><th>Handles</th><th>Serves</th><th class="num">Up</th></tr></thead>
+              <tbody><tr><td colspan="8" class="muted">No worker has written a heartbeat.</td></tr></tbody></table></div></section>
             """;
+        // The sampler has read once before any page is served: the page script renders this before its first frame,
+        // so the first paint shows the data, not "Loading…"; the stream takes over from there.
+        var main = frame + InitialSnapshot(System.Text.Json.JsonSerializer.Serialize(new SnapshotBuilder(dashboard).Overview(), DashboardJson.Default.OverviewSnapshot));
         return WriteAsync(http, dashboard, 200, "overview", "Batches", main, dashboard.Url("/events"));
     }
 
@@ -60,6 +67,9 @@ internal static class Pages
             """);
         return WriteAsync(http, dashboard, 200, "batch", batch.Code, main.ToString(), dashboard.Url($"/events/batches/{batch.Id}"), batch.Id);
     }
+
+    /// <summary>A data block the page script reads; System.Text.Json escapes &lt; and &gt;, so no value can close the element.</summary>
+    public static string InitialSnapshot(string json) => "<script type=\"application/json\" id=\"initial-snapshot\">" + json + "</script>";
 
     public static Task NotFoundAsync(HttpContext http, DashboardContext dashboard, string what)
     {

@@ -21,7 +21,8 @@ internal sealed class SnapshotBuilder(DashboardContext dashboard)
     {
         var state = dashboard.Sampler.Latest;
         var rows = state.Batches.Reverse().Take(OverviewBatches).Select(b => b.ToRow()).ToArray();
-        return new OverviewSnapshot(state.NowMs, rows, dashboard.Sampler.OverallSeries, dashboard.Pacing, dashboard.Worker, state.Problem);
+        return new OverviewSnapshot(state.NowMs, rows, dashboard.Sampler.OverallSeries, dashboard.Pacing, dashboard.Worker, state.Problem,
+            WorkersPanel.Rows(state), WorkersPanel.Unhandled(state), WorkersPanel.SharedLimits(state));
     }
 
     /// <summary>The batch page's snapshot, or null when the batch does not exist.</summary>
@@ -52,7 +53,7 @@ internal sealed class SnapshotBuilder(DashboardContext dashboard)
         return new BatchSnapshot(state.NowMs, sample.ToRow(), types, dashboard.Sampler.SeriesOf(batchId),
             [.. running.Select(t => new RunningRow(t.Id, t.Type, t.Attempt, t.MaxAttempts, t.ClaimedAt?.ToUnixTimeMilliseconds(), t.LeaseOwner))],
             Math.Min(sample.Stats.Running, RunningShown), _errors, Math.Min(sample.Stats.Failed, FailedScanned), _interruptions,
-            dashboard.Pacing, dashboard.Worker, state.Problem);
+            dashboard.Pacing, dashboard.Worker, state.Problem, WorkersPanel.SharedLimits(state));
     }
 
     private static async Task<ErrorGroup[]> GroupFailuresAsync(TemEngine tem, long batchId, long failed, CancellationToken cancellationToken)

@@ -21,7 +21,18 @@ internal sealed record PacingRow(int? Concurrency, bool? Adaptive, WindowRow[] R
 
 internal sealed record WorkerRow(bool Running, int InFlight, int EffectiveConcurrency, string Owner, string[] TaskTypes);
 
-internal sealed record OverviewSnapshot(long Now, BatchRow[] Batches, RateSeries Throughput, PacingRow? Pacing, WorkerRow? Worker, string? Problem);
+/// <summary>A worker row of the store (any process, any machine); HeartbeatAgeMs by the store's clock.</summary>
+internal sealed record WorkerPanelRow(string Owner, string Machine, int Pid, long HeartbeatAgeMs, long StartedAt, long InFlight, bool Live, bool Paused,
+    string[] TaskTypes, string? Scope);
+
+/// <summary>Pending tasks of active batches whose type no live worker handles.</summary>
+internal sealed record UnhandledRow(string Type, long Pending, long[] BatchIds);
+
+/// <summary>A limit shared under a name in the store: its pause and the last minute's starts. Per-limit-group state joins it here.</summary>
+internal sealed record SharedLimitRow(string Name, long? PausedUntil, long StartsLastMinute);
+
+internal sealed record OverviewSnapshot(long Now, BatchRow[] Batches, RateSeries Throughput, PacingRow? Pacing, WorkerRow? Worker, string? Problem,
+    WorkerPanelRow[] Workers, UnhandledRow[] Unhandled, SharedLimitRow[] SharedLimits);
 
 internal sealed record TypeRow(string Type, Counts Counts, long Refusals);
 
@@ -32,7 +43,8 @@ internal sealed record ErrorGroup(string Error, long Tasks, long[] ExampleIds);
 internal sealed record InterruptionRow(string Reason, long At, Counts Counts);
 
 internal sealed record BatchSnapshot(long Now, BatchRow Batch, TypeRow[] Types, RateSeries Throughput, RunningRow[] Running,
-    long RunningShown, ErrorGroup[] Errors, long FailedScanned, InterruptionRow[] Interruptions, PacingRow? Pacing, WorkerRow? Worker, string? Problem);
+    long RunningShown, ErrorGroup[] Errors, long FailedScanned, InterruptionRow[] Interruptions, PacingRow? Pacing, WorkerRow? Worker, string? Problem,
+    SharedLimitRow[] SharedLimits);
 
 internal sealed record ActionResult(string Message);
 

@@ -32,10 +32,30 @@ public static class TemServiceCollectionExtensions
             var options = new TemOptions();
             configure(options);
             options.Logger ??= provider.GetService<ILoggerFactory>()?.CreateLogger("Tem");
+            if (provider.GetService<IServiceProviderIsService>()?.IsService(typeof(IBatchEndedHandler)) == true)
+            {
+                options.OnBatchEnded = BatchEndedDispatch.Chain(options.OnBatchEnded, provider);
+            }
+
             return options;
         });
         services.AddSingleton(provider => TemEngine.Open(provider.GetRequiredService<TemOptions>(), registry?.Invoke(provider)));
         services.AddHostedService<TemHostedService>();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="THandler"/> as an <see cref="IBatchEndedHandler"/> singleton: the host's engine
+    /// calls it at every end of a batch it sees.
+    /// </summary>
+    /// <typeparam name="THandler">The handler.</typeparam>
+    /// <param name="services">The service collection.</param>
+    public static IServiceCollection AddBatchEndedHandler<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(
+        System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IServiceCollection services)
+        where THandler : class, IBatchEndedHandler
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddSingleton<IBatchEndedHandler, THandler>();
         return services;
     }
 }

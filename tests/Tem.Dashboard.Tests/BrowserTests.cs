@@ -32,6 +32,9 @@ public sealed class BrowserTests(ITestOutputHelper output)
         await using var host = await DashboardHost.StartAsync(handlerDelay: TimeSpan.FromMilliseconds(100), concurrency: 2, holdAfter: 30);
         var failing = new HashSet<int> { 5, 10, 15, 20, 25 };
         var batch = await host.SeedAsync("browser-run", 300, failing, n => n == 25 ? DashboardHost.HostileText : $"document {n}");
+        // Tasks of a type no worker handles: the overview must warn about them.
+        var orphans = await host.Engine.Batches.CreateAsync("browser-orphans", "t");
+        await host.Engine.Tasks.EnqueueManyAsync(orphans.Id, new TaskType<Doc>("orphan", TestJson.Default.Doc), [new Doc(1, "a"), new Doc(2, "b"), new Doc(3, "c")]);
         await host.Engine.Worker.StartAsync(TestContext.Current.CancellationToken);
 
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(script)! };
@@ -42,6 +45,8 @@ public sealed class BrowserTests(ITestOutputHelper output)
         start.Environment["TEM_HOSTILE_TASK"] = "25";
         start.Environment["TEM_SCREENSHOTS"] = screenshots;
         start.Environment["TEM_CHROMIUM"] = Chromium;
+        start.Environment["TEM_WORKER_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["TEM_UNHANDLED_TYPE"] = "orphan";
         using var node = Process.Start(start)!;
         var stdout = node.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = node.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -59,7 +64,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
         output.WriteLine(text);
         Console.WriteLine(text);
         Assert.True(node.HasExited && node.ExitCode == 0, $"The browser script failed (screenshots in {screenshots}):\n{text}");
-        Assert.Contains("# all 10 steps passed", text);
+        Assert.Contains("# all 13 steps passed", text);
     }
 
     private static string FindScript()

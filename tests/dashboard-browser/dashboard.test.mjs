@@ -8,6 +8,8 @@
 //   TEM_HOSTILE_TASK    id of the task whose error is full of markup
 //   TEM_SCREENSHOTS     folder for the screenshots (created)
 //   TEM_CHROMIUM        the browser (default /usr/bin/chromium); never downloaded
+//   TEM_WORKER_PID      the process id of the worker running the batch
+//   TEM_UNHANDLED_TYPE  a task type with pending tasks that no worker handles
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -17,6 +19,8 @@ const code = required('TEM_BATCH_CODE');
 const expectFailed = Number(required('TEM_EXPECT_FAILED'));
 const hostileTask = required('TEM_HOSTILE_TASK');
 const shots = process.env.TEM_SCREENSHOTS || 'screenshots';
+const workerPid = required('TEM_WORKER_PID');
+const unhandledType = required('TEM_UNHANDLED_TYPE');
 const HOSTILE = '<script>window.__pwned=1</script>';
 mkdirSync(shots, { recursive: true });
 
@@ -67,6 +71,15 @@ async function shoot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
+await step('the first paint already shows the batches, before the live stream has said anything', async () => {
+  const response = await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+  if (response.status() !== 200) throw new Error(`status ${response.status()}`);
+  const text = await page.locator('#batches tbody').textContent();
+  if (text.includes('Loading')) throw new Error(`the first paint says: ${text}`);
+  if (!text.includes(code)) throw new Error(`the first paint does not list ${code}: ${text}`);
+  if ((await page.locator('#workers tr[data-worker]').count()) < 1) throw new Error('the first paint shows no worker');
+});
+
 await step('the overview loads, goes live and lists the batch', async () => {
   const response = await page.goto(`${base}/`);
   if (response.status() !== 200) throw new Error(`status ${response.status()}`);
@@ -74,6 +87,26 @@ await step('the overview loads, goes live and lists the batch', async () => {
   await page.locator('#batches a', { hasText: code }).waitFor({ timeout: 30000 });
   await page.waitForTimeout(1500); // let the chart collect a few samples
   await shoot('1-overview');
+});
+
+await step('the workers panel shows the live worker: machine, pid, heartbeat, in flight, types, scope', async () => {
+  const row = page.locator('#workers tr.worker.live', { hasText: workerPid });
+  await until('the worker row', async () => (await row.count()) === 1);
+  const cells = await row.locator('td').allTextContents();
+  if (cells[1] !== workerPid) throw new Error(`pid cell: ${cells[1]}`);
+  if (cells[2] !== 'live') throw new Error(`state cell: ${cells[2]}`);
+  if (!/ago$/.test(cells[3])) throw new Error(`heartbeat cell: ${cells[3]}`);
+  if (!/^\d+$/.test(cells[4])) throw new Error(`in-flight cell: ${cells[4]}`);
+  if (cells[5] !== 'doc') throw new Error(`handles cell: ${cells[5]}`);
+  if (cells[6] !== 'every batch') throw new Error(`serves cell: ${cells[6]}`);
+});
+
+await step('a warning names the task type no live worker handles', async () => {
+  const item = page.locator(`#unhandled li[data-type="${unhandledType}"]`);
+  await until('the unhandled-type warning', async () => (await item.count()) === 1 && (await page.locator('#unhandled').isVisible()));
+  const text = await item.textContent();
+  if (!text.includes('3 pending')) throw new Error(`warning text: ${text}`);
+  if ((await page.locator('#unhandled li[data-type="doc"]').count()) !== 0) throw new Error('the handled type is listed as unhandled');
 });
 
 await step('the batch page opens from its link', async () => {

@@ -3,15 +3,19 @@ namespace Tem.Storage;
 /// <summary>A task the worker has just claimed.</summary>
 internal sealed record ClaimedTask(
     long Id, long BatchId, string Type, string Payload, int Attempt, int MaxAttempts, long Version,
-    int Priority, string? IdempotencyKey, int RateLimitDeferrals);
+    int Priority, string? IdempotencyKey, int RateLimitDeferrals, string? TraceParent = null);
 
-/// <summary>A task row to insert. <paramref name="Delay"/> is counted from the store's clock at the insert.</summary>
-internal readonly record struct NewTask(string Payload, int MaxAttempts, int Priority, TimeSpan Delay, string? IdempotencyKey);
+/// <summary>A task row to insert. <paramref name="Delay"/> is counted from the store's clock at the insert;
+/// <paramref name="TraceParent"/> is the W3C traceparent of the span that enqueued it, or null when none was recorded.</summary>
+internal readonly record struct NewTask(string Payload, int MaxAttempts, int Priority, TimeSpan Delay, string? IdempotencyKey, string? TraceParent = null);
 
 /// <summary>A worker process as its heartbeat row records it: who, on which machine, which process, and the task types it handles.</summary>
 internal sealed record WorkerIdentity(string Owner, string Machine, int ProcessId)
 {
     public IReadOnlyList<string> TaskTypes { get; init; } = [];
+
+    /// <summary>Which batches it serves, in words (its <see cref="WorkerScope"/>), or null for every batch.</summary>
+    public string? Scope { get; init; }
 }
 
 /// <summary>How a run ended, as the worker reports it to the store.</summary>

@@ -33,9 +33,12 @@ public sealed class TaskService
     public async Task<long> EnqueueAsync<TPayload>(long batchId, TaskType<TPayload> taskType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(taskType);
+        using var activity = TemTracing.StartCreate(batchId, taskType.Name, null);
         var row = ToRow(taskType, payload, options);
         cancellationToken.ThrowIfCancellationRequested();
-        return await _store.EnqueueOneAsync(batchId, taskType.Name, row, cancellationToken).ConfigureAwait(false); // the store signals the new work
+        var id = await _store.EnqueueOneAsync(batchId, taskType.Name, row, cancellationToken).ConfigureAwait(false); // the store signals the new work
+        activity?.SetTag("messaging.message.id", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return id;
     }
 
     /// <summary>
@@ -56,6 +59,7 @@ public sealed class TaskService
     {
         ArgumentNullException.ThrowIfNull(taskType);
         ArgumentNullException.ThrowIfNull(payloads);
+        using var activity = TemTracing.StartCreate(batchId, taskType.Name, payloads.TryGetNonEnumeratedCount(out var count) ? count : null);
         var delays = new SortedSet<TimeSpan>();
         using var source = payloads.GetEnumerator();
         var chunk = NextChunk(source, taskType, options, delays, cancellationToken);
@@ -76,6 +80,7 @@ public sealed class TaskService
             _signals.WorkAvailable(delay);
         }
 
+        activity?.SetTag("tem.tasks.inserted", result.Inserted);
         return result;
     }
 
@@ -245,6 +250,7 @@ public sealed class TaskService
         }
 
         Utf16Text.Require(choice?.IdempotencyKey, "EnqueueOptions.IdempotencyKey", nameof(choice));
-        return new NewTask(Serialize(taskType, payload), maxAttempts, choice?.Priority ?? taskType.Priority, choice?.Delay ?? TimeSpan.Zero, choice?.IdempotencyKey);
+        return new NewTask(Serialize(taskType, payload), maxAttempts, choice?.Priority ?? taskType.Priority, choice?.Delay ?? TimeSpan.Zero, choice?.IdempotencyKey,
+            TemTracing.CurrentTraceParent());
     }
 }

@@ -84,10 +84,14 @@
     return el('div', { class: `card ${tone || ''}` }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value), el('div', { class: 'note' }, note || ''));
   }
 
-  function renderPacing(pacing, worker) {
+  function renderPacing(pacing, worker, shared) {
     const box = $('pacing');
     if (!box) return;
-    if (!pacing && !worker) return; // keeps the server's "not known" text
+    if (!shared) return; // an old snapshot: keeps the server's text
+    if (!pacing && !worker && !shared.length) {
+      box.replaceChildren(el('p', { class: 'muted' }, 'The store holds no shared limits. Per-process limits are not known here: this dashboard does not run inside the worker\'s host.'));
+      return;
+    }
     const list = el('dl', { class: 'facts compact' });
     const add = (name, value) => list.append(el('div', {}, el('dt', {}, name), el('dd', {}, value)));
     const windowText = (w) => `${num(w.permits)} per ${w.seconds === 1 ? 'second' : w.seconds === 60 ? 'minute' : w.seconds === 3600 ? 'hour' : `${w.seconds} s`}`;
@@ -100,6 +104,11 @@
       add('Worker', worker.running ? 'running in this process' : 'stopped');
       add('In flight', `${worker.inFlight} of ${worker.effectiveConcurrency} allowed now`);
       add('Handles', worker.taskTypes.join(', ') || '—');
+    }
+    // What the store holds for every process: limits shared under a name (per-limit-group state joins these rows).
+    for (const l of shared) {
+      const paused = l.pausedUntil && l.pausedUntil > serverNow() ? `paused ${duration(l.pausedUntil - serverNow())} more` : 'not paused';
+      add(`Shared “${l.name}”`, `${num(l.startsLastMinute)} starts last minute, ${paused}`);
     }
     box.replaceChildren(list);
   }
@@ -191,7 +200,9 @@
       card('Failed', num(failed), 'across the batches shown', failed ? 'failed' : ''),
       card('Refusals', refused.toFixed(0), 'provider 429s, recent samples', refused ? 'refused' : ''));
     renderChart(s.throughput);
-    renderPacing(s.pacing, s.worker);
+    renderPacing(s.pacing, s.worker, s.sharedLimits);
+    renderWorkers(s.workers || []);
+    renderUnhandled(s.unhandled || []);
     const rows = s.batches.map((b) => el('tr', { 'data-batch': b.id },
       el('td', { class: 'code-cell' }, link(batchUrl(b.id), b.code)), el('td', { class: 'nowrap' }, b.type), el('td', {}, badge(b.status)),
       el('td', { class: 'progress-col' }, el('div', { class: 'with-pct' }, progressBar(b.counts), el('span', { class: 'pct' }, `${percent(b.counts)}%`))),
@@ -199,6 +210,31 @@
       el('td', { class: 'nowrap' }, dateTime(b.createdAt)),
       el('td', { class: 'num nowrap', 'data-since': b.createdAt, 'data-until': b.completedAt ?? '' }, duration((b.completedAt ?? serverNow()) - b.createdAt))));
     replaceRows($('batches').tBodies[0], rows, 'No batches yet.', 12);
+  }
+
+  function renderWorkers(workers) {
+    const table = $('workers');
+    if (!table) return;
+    const state = (w) => !w.live ? ['expired', 'dead or cut off: its heartbeat expired'] : w.paused ? ['paused', 'heartbeat late: likely paused by a database outage'] : ['live', ''];
+    replaceRows(table.tBodies[0], workers.map((w) => {
+      const [name, why] = state(w);
+      return el('tr', { 'data-worker': w.owner, class: `worker ${name}` },
+        el('td', { class: 'nowrap', title: w.owner }, w.machine), el('td', { class: 'num' }, w.pid),
+        el('td', {}, el('span', { class: `badge ${name === 'live' ? 'active' : name === 'paused' ? 'interrupted' : 'cancelled'}`, title: why }, name)),
+        el('td', { class: 'num nowrap' }, `${duration(w.heartbeatAgeMs)} ago`), el('td', { class: 'num' }, num(w.inFlight)),
+        el('td', {}, w.taskTypes.join(', ') || '—'), el('td', {}, w.scope || 'every batch'),
+        el('td', { class: 'num nowrap' }, duration(serverNow() - w.startedAt)));
+    }), 'No worker has written a heartbeat.', 8);
+  }
+
+  function renderUnhandled(unhandled) {
+    const box = $('unhandled');
+    if (!box) return;
+    box.hidden = unhandled.length === 0;
+    box.replaceChildren(...(unhandled.length ? [el('strong', {}, 'No live worker handles: '),
+      el('ul', {}, unhandled.map((u) => el('li', { 'data-type': u.type },
+        `${u.type} — ${num(u.pending)} pending in `, ...u.batchIds.map((id, i) => [i ? ', ' : '', link(batchUrl(id), `batch ${id}`)]),
+        '. Start a worker with a handler for it, or these tasks wait forever.')))] : []));
   }
 
   // ---- batch page ----
@@ -221,7 +257,7 @@
     $('progress').replaceWith(Object.assign(progressBar(c, true), { id: 'progress' }));
     $('legend').replaceChildren(...SEGMENTS.map((k) => el('span', { class: `key ${k}`, 'data-count': k }, `${k} ${num(c[k])}`)));
     renderChart(s.throughput);
-    renderPacing(s.pacing, s.worker);
+    renderPacing(s.pacing, s.worker, s.sharedLimits);
     replaceRows($('types').tBodies[0], s.types.map((t) => el('tr', {},
       el('td', {}, t.type), el('td', { class: 'progress-col' }, el('div', { class: 'with-pct' }, progressBar(t.counts), el('span', { class: 'pct' }, `${percent(t.counts)}%`))),
       ...countCells(t.counts), el('td', { class: 'num' }, num(t.refusals)))), 'No tasks yet.', 8);
@@ -317,6 +353,17 @@
       cell.textContent = duration(serverNow() - since);
     }
   }, 1000);
+
+  // ---- the first paint: the snapshot the server embedded, so the page shows data before the stream opens ----
+  const initial = document.getElementById('initial-snapshot');
+  if (initial) {
+    try {
+      const snapshot = JSON.parse(initial.textContent);
+      latest = snapshot;
+      clockOffset = snapshot.now - Date.now();
+      if (body.dataset.page === 'batch') renderBatch(snapshot); else renderOverview(snapshot);
+    } catch (e) { /* the stream renders it instead */ }
+  }
 
   // ---- the stream ----
   const stream = body.dataset.stream;

@@ -34,12 +34,12 @@ internal static class PgRunStatements
             SET status = 'running', attempt = t.attempt + 1, lease_owner = @owner, lease_expires_at = {now} + @lease,
                 claimed_at = {now}, version = t.version + 1
             FROM picked WHERE t.id = picked.id
-            RETURNING t.id, t.batch_id, t.type, t.payload, t.attempt, t.max_attempts, t.version, t.priority, t.idempotency_key, t.rate_limit_deferrals),
+            RETURNING t.id, t.batch_id, t.type, t.payload, t.attempt, t.max_attempts, t.version, t.priority, t.idempotency_key, t.rate_limit_deferrals, t.trace_parent),
         -- The batches' runtime criterion counts from their first claim; in the same statement, so a claim is one round trip.
         started AS (
             UPDATE {s}.batch b SET started_at = {now}
             WHERE b.started_at IS NULL AND b.id IN (SELECT DISTINCT batch_id FROM claimed))
-        SELECT id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals FROM claimed;
+        SELECT id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals, trace_parent FROM claimed;
         """;
 
     /// <summary>running → completed for every row of the group still at the version its claim gave it.</summary>
@@ -109,7 +109,8 @@ internal static class PgRunStatements
     /// <summary>One row of <see cref="Claim"/>.</summary>
     public static ClaimedTask ReadClaimed(Npgsql.NpgsqlDataReader r) => new(
         r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt32(4),
-        r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9));
+        r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9),
+        r.IsDBNull(10) ? null : r.GetString(10));
 
     /// <summary>RETURNING gives no order; tasks are handed out in claim order (priority, then id).</summary>
     public static void SortClaimed(List<ClaimedTask> claimed)
@@ -159,9 +160,9 @@ internal static class PgRunStatements
     {
         var leaseMs = (long)lease.TotalMilliseconds;
         await tx.ExecuteAsync("""
-            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease, @types)
-            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types;
-            """, ct, ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs),
+            INSERT INTO {s}.worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types, scope) VALUES (@owner, @machine, @pid, {now}, {now}, {now} + @lease, @types, @scope::text)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types, scope = excluded.scope;
+            """, ct, ("scope", worker.Scope), ("owner", worker.Owner), ("machine", worker.Machine), ("pid", worker.ProcessId), ("lease", leaseMs),
             ("types", System.Text.Json.JsonSerializer.Serialize(worker.TaskTypes.ToArray(), TemCoreJsonContext.Default.StringArray))).ConfigureAwait(false);
         if (taskIds.Count == 0)
         {

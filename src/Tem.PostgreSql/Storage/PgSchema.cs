@@ -8,7 +8,7 @@ namespace Tem.Storage.Postgres;
 internal static class PgSchema
 {
     /// <summary>The version this build writes. A schema with a higher version is refused.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     /// <summary>The first key of Tem's advisory locks (the second is the schema name's hash).</summary>
     private const int LockSpace = 0x54656d; // "Tem"
@@ -140,6 +140,13 @@ internal static class PgSchema
         DROP INDEX {s}.task_claimable;
         CREATE INDEX task_claimable ON {s}.task (batch_id, type, priority DESC, id) INCLUDE (run_after) WHERE status = 'pending';
         CREATE INDEX batch_active ON {s}.batch (id) WHERE status = 'active';
+        """,
+
+        // v5 (telemetry): the SQLite store's v6 — the W3C traceparent of the span that enqueued each task, so its run
+        // links to it; and which batches each worker serves (its WorkerScope), for the dashboard's workers panel.
+        """
+        ALTER TABLE {s}.task ADD COLUMN trace_parent text;
+        ALTER TABLE {s}.worker ADD COLUMN scope text;
         """,
     ];
 

@@ -13,10 +13,10 @@ internal static class PgTaskStatements
     /// whose idempotency key the batch already holds — or an earlier row of the same group holds — is skipped.
     /// </summary>
     public const string InsertMany = """
-        INSERT INTO {s}.task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, enqueue_token)
-        SELECT @batch, @type, @status, r.payload, r.max_attempts, r.priority, {now} + r.delay, {now}, r.idempotency_key, @token::bigint
-        FROM unnest(@payloads::text[], @maxes::integer[], @priorities::integer[], @delays::bigint[], @keys::text[])
-            WITH ORDINALITY AS r (payload, max_attempts, priority, delay, idempotency_key, n)
+        INSERT INTO {s}.task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, enqueue_token, trace_parent)
+        SELECT @batch, @type, @status, r.payload, r.max_attempts, r.priority, {now} + r.delay, {now}, r.idempotency_key, @token::bigint, r.trace_parent
+        FROM unnest(@payloads::text[], @maxes::integer[], @priorities::integer[], @delays::bigint[], @keys::text[], @traces::text[])
+            WITH ORDINALITY AS r (payload, max_attempts, priority, delay, idempotency_key, trace_parent, n)
         ORDER BY r.n
         ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
         """;
@@ -29,26 +29,28 @@ internal static class PgTaskStatements
         var priorities = new int[tasks.Count];
         var delays = new long[tasks.Count];
         var keys = new string?[tasks.Count];
+        var traces = new string?[tasks.Count];
         for (var i = 0; i < tasks.Count; i++)
         {
             (payloads[i], maxes[i], priorities[i], delays[i], keys[i]) =
                 (tasks[i].Payload, tasks[i].MaxAttempts, tasks[i].Priority, (long)tasks[i].Delay.TotalMilliseconds, tasks[i].IdempotencyKey);
+            traces[i] = tasks[i].TraceParent;
         }
 
         return await tx.ExecuteAsync(InsertMany, ct, ("batch", batchId), ("type", type), ("status", status), ("token", token),
-            ("payloads", payloads), ("maxes", maxes), ("priorities", priorities), ("delays", delays), ("keys", keys)).ConfigureAwait(false);
+            ("payloads", payloads), ("maxes", maxes), ("priorities", priorities), ("delays", delays), ("keys", keys), ("traces", traces)).ConfigureAwait(false);
     }
 
     /// <summary>Inserts one pending task; returns its id and true, or the id of the task that already holds its idempotency key and false.</summary>
     public static async ValueTask<(long Id, bool Inserted)> InsertOneAsync(PgSession tx, long batchId, string type, NewTask task, CancellationToken ct)
     {
         var id = await tx.ScalarAsync("""
-            INSERT INTO {s}.task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
-            VALUES (@batch, @type, 'pending', @payload, @max, @priority, {now} + @delay, {now}, @key::text)
+            INSERT INTO {s}.task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, trace_parent)
+            VALUES (@batch, @type, 'pending', @payload, @max, @priority, {now} + @delay, {now}, @key::text, @trace::text)
             ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id;
             """, ct, ("batch", batchId), ("type", type), ("payload", task.Payload), ("max", task.MaxAttempts), ("priority", task.Priority),
-            ("delay", (long)task.Delay.TotalMilliseconds), ("key", task.IdempotencyKey)).ConfigureAwait(false);
+            ("delay", (long)task.Delay.TotalMilliseconds), ("key", task.IdempotencyKey), ("trace", task.TraceParent)).ConfigureAwait(false);
         if (id is long inserted)
         {
             return (inserted, true);

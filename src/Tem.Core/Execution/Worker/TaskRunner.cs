@@ -19,6 +19,11 @@ internal static class TaskRunner
         try
         {
             activity = await StartActivityAsync(context, task).ConfigureAwait(false);
+            if (activity is not null)
+            {
+                Activity.Current = activity; // started inside an async method, it is current only there: the handler's spans (an LLM call's) are its children
+            }
+
             TemTelemetry.Started.Add(1, new KeyValuePair<string, object?>("tem.task.type", task.Type));
             verdict = await RunHandlerAsync(run, active, task, ticket).ConfigureAwait(false);
         }
@@ -101,7 +106,7 @@ internal static class TaskRunner
 
     private static async ValueTask<Activity?> StartActivityAsync(WorkerContext context, ClaimedTask task)
     {
-        var activity = TemTelemetry.Source.StartActivity("tem.task " + task.Type);
+        var activity = TemTracing.StartProcess(task);
         if (activity is not null)
         {
             activity.SetTag("tem.task.type", task.Type);

@@ -149,7 +149,7 @@ public sealed class TemWorker
             }
 
             // The heartbeat is written before the first claim, so another process's ResumeAsync sees this worker alive.
-            var identity = _context.Identity with { TaskTypes = [.. _handlers.Keys.Order(StringComparer.Ordinal)] };
+            var identity = _context.Identity with { TaskTypes = [.. _handlers.Keys.Order(StringComparer.Ordinal)], Scope = WorkerInfo.DescribeScope(_context.Options.Scope) };
             await _context.Store.HeartbeatAsync(identity, [], _context.Options.LeaseDuration, cancellationToken).ConfigureAwait(false);
             lock (_lifecycle)
             {

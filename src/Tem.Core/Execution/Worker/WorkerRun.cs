@@ -32,7 +32,7 @@ internal sealed class WorkerRun
         Handlers = handlers;
         TaskTypes = [.. handlers.Keys.Order(StringComparer.Ordinal)];
         Scope = ClaimScope.Of(context.Options.Scope);
-        Identity = context.Identity with { TaskTypes = TaskTypes };
+        Identity = context.Identity with { TaskTypes = TaskTypes, Scope = WorkerInfo.DescribeScope(context.Options.Scope) };
         Outcomes = Channel.CreateUnbounded<TaskOutcome>(new UnboundedChannelOptions { SingleReader = true });
         Leases = new LeaseGuard(context);
     }

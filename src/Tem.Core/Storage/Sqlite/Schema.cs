@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     private static readonly string[] Migrations =
     [
@@ -181,6 +181,13 @@ internal static class Schema
         CREATE INDEX task_claimable ON task (batch_id, type, priority DESC, id, run_after) WHERE status = 'pending';
         -- The claim starts from the active batches: found without reading every batch a busy file has ever held.
         CREATE INDEX batch_active ON batch (id) WHERE status = 'active';
+        """,
+
+        // v6 (telemetry): the W3C traceparent of the span that enqueued each task, so its run links to it; and which
+        // batches each worker serves (its WorkerScope), for the dashboard's workers panel.
+        """
+        ALTER TABLE task ADD COLUMN trace_parent TEXT;
+        ALTER TABLE worker ADD COLUMN scope TEXT;
         """,
     ];
 

@@ -34,7 +34,7 @@ internal static class SqliteRunStatements
               AND ($batchTypes IS NULL OR b.type IN (SELECT value FROM json_each($batchTypes)))
             ORDER BY t.priority DESC, t.id
             LIMIT $limit)
-        RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals;
+        RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals, trace_parent;
         """;
 
     /// <summary>running → completed, only for the claim it belongs to (same version, still running).</summary>
@@ -85,7 +85,8 @@ internal static class SqliteRunStatements
             {
                 claimed.Add(new ClaimedTask(
                     reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                    reader.GetInt32(5), reader.GetInt64(6), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetInt32(9)));
+                    reader.GetInt32(5), reader.GetInt64(6), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetInt32(9),
+                    reader.IsDBNull(10) ? null : reader.GetString(10)));
             }
         }
 
@@ -127,9 +128,9 @@ internal static class SqliteRunStatements
     {
         var leaseMs = (long)lease.TotalMilliseconds;
         write.Hot("""
-            INSERT INTO worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types) VALUES ($owner, $machine, $pid, $now, $now, $now + $lease, $types)
-            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types;
-            """, ("$owner", worker.Owner), ("$machine", worker.Machine), ("$pid", worker.ProcessId), ("$now", write.NowMs), ("$lease", leaseMs),
+            INSERT INTO worker (owner, machine, pid, started_at, heartbeat_at, expires_at, task_types, scope) VALUES ($owner, $machine, $pid, $now, $now, $now + $lease, $types, $scope)
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, task_types = excluded.task_types, scope = excluded.scope;
+            """, ("$scope", worker.Scope), ("$owner", worker.Owner), ("$machine", worker.Machine), ("$pid", worker.ProcessId), ("$now", write.NowMs), ("$lease", leaseMs),
             ("$types", System.Text.Json.JsonSerializer.Serialize(worker.TaskTypes.ToArray(), TemCoreJsonContext.Default.StringArray))).ExecuteNonQuery();
         if (taskIds.Count == 0)
         {

@@ -17,20 +17,22 @@ internal static class SqliteStagedEnqueue
             max_attempts    INTEGER NOT NULL,
             priority        INTEGER NOT NULL,
             delay_ms        INTEGER NOT NULL,
-            idempotency_key TEXT
+            idempotency_key TEXT,
+            trace_parent    TEXT
         );
         """;
 
     private const string InsertStaged = """
-        INSERT INTO temp.staged_task (token, payload, max_attempts, priority, delay_ms, idempotency_key)
-        VALUES ($token, $payload, $max, $priority, $delay, $key);
+        INSERT INTO temp.staged_task (token, payload, max_attempts, priority, delay_ms, idempotency_key, trace_parent)
+        VALUES ($token, $payload, $max, $priority, $delay, $key, $trace);
         """;
 
     /// <summary>Adds one chunk under <paramref name="token"/>. Returns how many rows were staged.</summary>
     public static long Stage(SqliteWrite write, long token, IReadOnlyList<NewTask> tasks)
     {
         write.Execute(CreateTable);
-        var insert = write.Hot(InsertStaged, ("$token", token), ("$payload", null), ("$max", null), ("$priority", null), ("$delay", null), ("$key", null));
+        var insert = write.Hot(InsertStaged, ("$token", token), ("$payload", null), ("$max", null), ("$priority", null), ("$delay", null), ("$key", null), ("$trace", null));
+        var trace = insert.Parameters["$trace"];
         var payload = insert.Parameters["$payload"];
         var max = insert.Parameters["$max"];
         var priority = insert.Parameters["$priority"];
@@ -43,6 +45,7 @@ internal static class SqliteStagedEnqueue
             priority.Value = task.Priority;
             delay.Value = (long)task.Delay.TotalMilliseconds;
             key.Value = (object?)task.IdempotencyKey ?? DBNull.Value;
+            trace.Value = (object?)task.TraceParent ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
 
@@ -58,8 +61,8 @@ internal static class SqliteStagedEnqueue
         write.Execute(CreateTable);
         // The WHERE clause also keeps SQLite from reading ON CONFLICT as a join constraint.
         var inserted = write.Execute("""
-            INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
-            SELECT $batch, $type, 'pending', payload, max_attempts, priority, $now + delay_ms, $now, idempotency_key
+            INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, trace_parent)
+            SELECT $batch, $type, 'pending', payload, max_attempts, priority, $now + delay_ms, $now, idempotency_key, trace_parent
             FROM temp.staged_task WHERE token = $token ORDER BY rowid
             ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
             """, ("$batch", batchId), ("$type", type), ("$now", write.NowMs), ("$token", token));

@@ -10,8 +10,8 @@ internal static class SqliteTaskStatements
 
     /// <summary>The insert every enqueue uses; a row whose idempotency key the batch already holds is skipped.</summary>
     public const string Insert = """
-        INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, enqueue_token)
-        VALUES ($batch, $type, $status, $payload, $max, $priority, $now + $delay, $now, $key, $token)
+        INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, enqueue_token, trace_parent)
+        VALUES ($batch, $type, $status, $payload, $max, $priority, $now + $delay, $now, $key, $token, $trace)
         ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
         """;
 
@@ -19,7 +19,8 @@ internal static class SqliteTaskStatements
     public static long InsertMany(SqliteWrite write, long batchId, string type, IReadOnlyList<NewTask> tasks, string status, long? token)
     {
         var insert = write.Hot(Insert, ("$batch", batchId), ("$type", type), ("$status", status), ("$now", write.NowMs), ("$token", token),
-            ("$payload", null), ("$max", null), ("$priority", null), ("$delay", null), ("$key", null));
+            ("$payload", null), ("$max", null), ("$priority", null), ("$delay", null), ("$key", null), ("$trace", null));
+        var trace = insert.Parameters["$trace"];
         var payload = insert.Parameters["$payload"];
         var max = insert.Parameters["$max"];
         var priority = insert.Parameters["$priority"];
@@ -33,6 +34,7 @@ internal static class SqliteTaskStatements
             priority.Value = task.Priority;
             delay.Value = (long)task.Delay.TotalMilliseconds;
             key.Value = (object?)task.IdempotencyKey ?? DBNull.Value;
+            trace.Value = (object?)task.TraceParent ?? DBNull.Value;
             inserted += insert.ExecuteNonQuery();
         }
 
@@ -43,12 +45,12 @@ internal static class SqliteTaskStatements
     public static (long Id, bool Inserted) InsertOne(SqliteWrite write, long batchId, string type, NewTask task)
     {
         using var insert = write.Command("""
-            INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key)
-            VALUES ($batch, $type, 'pending', $payload, $max, $priority, $now + $delay, $now, $key)
+            INSERT INTO task (batch_id, type, status, payload, max_attempts, priority, run_after, created_at, idempotency_key, trace_parent)
+            VALUES ($batch, $type, 'pending', $payload, $max, $priority, $now + $delay, $now, $key, $trace)
             ON CONFLICT (batch_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id;
             """, ("$batch", batchId), ("$type", type), ("$payload", task.Payload), ("$max", task.MaxAttempts), ("$priority", task.Priority),
-            ("$delay", (long)task.Delay.TotalMilliseconds), ("$now", write.NowMs), ("$key", task.IdempotencyKey));
+            ("$delay", (long)task.Delay.TotalMilliseconds), ("$now", write.NowMs), ("$key", task.IdempotencyKey), ("$trace", task.TraceParent));
         if (insert.ExecuteScalar() is long id)
         {
             return (id, true);
