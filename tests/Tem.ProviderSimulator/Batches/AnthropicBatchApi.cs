@@ -17,13 +17,13 @@ namespace Tem.ProviderSimulator.Batches;
 internal sealed partial class AnthropicBatchApi
 {
     private readonly BatchSimulatorOptions _options;
-    private readonly BatchCounters _counters;
+    private readonly BatchApiCounters _counters;
     private readonly Random _random;
     private readonly object _lock = new();
     private readonly List<AnthropicBatch> _batches = [];
     private int _nextId;
 
-    public AnthropicBatchApi(WebApplication app, BatchSimulatorOptions options, BatchCounters counters)
+    public AnthropicBatchApi(WebApplication app, BatchSimulatorOptions options, BatchApiCounters counters)
     {
         _options = options;
         _counters = counters;

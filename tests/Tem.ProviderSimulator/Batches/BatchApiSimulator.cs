@@ -15,5 +15,5 @@ public sealed class BatchApiSimulator
     }
 
     /// <summary>What the batch endpoints received: uploads, batches, and submissions per custom_id.</summary>
-    public BatchCounters Counters { get; } = new();
+    public BatchApiCounters Counters { get; } = new();
 }

@@ -19,14 +19,14 @@ internal sealed class OpenAiBatchApi
 {
     private static readonly string[] Endpoints = ["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/v1/completions"];
     private readonly BatchSimulatorOptions _options;
-    private readonly BatchCounters _counters;
+    private readonly BatchApiCounters _counters;
     private readonly Random _random;
     private readonly object _lock = new();
     private readonly Dictionary<string, SimulatedFile> _files = new(StringComparer.Ordinal);
     private readonly List<OpenAiBatch> _batches = [];
     private int _nextId;
 
-    public OpenAiBatchApi(WebApplication app, BatchSimulatorOptions options, BatchCounters counters)
+    public OpenAiBatchApi(WebApplication app, BatchSimulatorOptions options, BatchApiCounters counters)
     {
         _options = options;
         _counters = counters;

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Tem.ProviderSimulator.Batches;
 
 /// <summary>What the batch APIs received, so that a test can prove nothing was submitted twice.</summary>
-public sealed class BatchCounters
+public sealed class BatchApiCounters
 {
     private readonly ConcurrentDictionary<string, int> _submissions = new(StringComparer.Ordinal);
     private long _files, _batches, _cancels, _refused;
