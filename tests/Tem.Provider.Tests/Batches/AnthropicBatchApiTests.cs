@@ -21,7 +21,9 @@ public sealed class AnthropicBatchApiTests
         var created = await kit.Anthropic.CreateAsync(requests);
         Assert.Equal("in_progress", created.ProcessingStatus);
         Assert.Null(created.ResultsUrl);
-        Assert.Equal(300, created.RequestCounts.Processing);
+        var counts = created.RequestCounts; // a loaded machine may answer after the first lines finished
+        Assert.Equal(300, counts.Processing + counts.Succeeded + counts.Errored);
+        Assert.True(counts.Processing > 0);
 
         var early = await Assert.ThrowsAsync<ProviderBatchException>(() => kit.Anthropic.ReadResultsAsync(created).ToListAsync().AsTask());
         Assert.Contains("has no results_url yet", early.Message);
