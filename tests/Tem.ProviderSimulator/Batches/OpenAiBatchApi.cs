@@ -280,7 +280,7 @@ internal sealed class OpenAiBatchApi
                 ["output_file_id"] = batch.OutputFileId,
                 ["error_file_id"] = batch.ErrorFileId,
                 ["created_at"] = t.CreatedAt.ToUnixTimeSeconds(),
-                ["in_progress_at"] = At(phase is not (BatchPhase.Validating or BatchPhase.FailedValidation) && now >= t.StartsAt, t.StartsAt),
+                ["in_progress_at"] = At(phase is not (BatchPhase.Validating or BatchPhase.FailedValidation) && now >= t.StartsAt && !(t.CancelAskedAt < t.StartsAt), t.StartsAt),
                 ["expires_at"] = t.ExpiresAt.ToUnixTimeSeconds(),
                 ["finalizing_at"] = At(phase is BatchPhase.Finalizing or BatchPhase.Completed, phase == BatchPhase.Finalizing ? since : since - _options.FinalizingFor),
                 ["completed_at"] = At(phase == BatchPhase.Completed, since),
