@@ -40,7 +40,11 @@ public sealed class ProviderSimulator : IAsyncDisposable
         _hidden = options.HiddenRequestsPerSecond is { } rps ? new SlidingLimit(rps, TimeSpan.FromSeconds(1), TimeProvider.System) : null;
         app.MapPost("/v1/completions", HandleAsync);
         app.MapGet("/health", () => "ok"); // not counted: lets a client open its connections first
+        Batches = new Batches.BatchApiSimulator(app, options.Batches);
     }
+
+    /// <summary>The provider batch APIs (OpenAI files + batches, Anthropic message batches) and their counters.</summary>
+    public Batches.BatchApiSimulator Batches { get; }
 
     /// <summary>What was served and refused so far.</summary>
     public SimulatorCounters Counters { get; } = new();

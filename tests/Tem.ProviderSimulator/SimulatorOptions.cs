@@ -83,6 +83,9 @@ public sealed class SimulatorOptions
     /// <summary>Share of accepted requests answered 200 with a body that is not JSON.</summary>
     public double MalformedBodyRate { get; set; }
 
+    /// <summary>How the provider batch APIs behave (statuses' durations, per-line errors, expiry, limits).</summary>
+    public Batches.BatchSimulatorOptions Batches { get; set; } = new();
+
     /// <summary>Seed of the random draws.</summary>
     public int Seed { get; set; } = 12345;
 }
