@@ -41,7 +41,19 @@ internal static class LogEvents
 
     public const int ClaimsResumed = 41;
 
+    public const int StaleClaimReleased = 42;
+
+    public const int StaleStartReleased = 43;
+
+    public const int DatabaseUnreachable = 44;
+
+    public const int DatabaseAnswersAgain = 45;
+
     public const int GrantRenewed = 60;
 
     public const int PauseNotShared = 61;
+
+    public const int BatchEndedHandlerFailed = 70;
+
+    public const int BatchEndWatchFailed = 71;
 }
