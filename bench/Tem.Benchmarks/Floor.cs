@@ -71,6 +71,7 @@ internal static class Floor
         insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         insert.Parameters.AddWithValue("$key", DBNull.Value);
         insert.Parameters.AddWithValue("$token", DBNull.Value);
+        insert.Parameters.AddWithValue("$trace", DBNull.Value);
         insert.Prepare();
         foreach (var p in BenchTypes.Payloads(count))
         {

@@ -12,7 +12,11 @@ namespace Tem.Core.Tests;
 /// </summary>
 public sealed class TraceLinkTests
 {
-    private static readonly ActivitySource App = new("Tem.Tests.App");
+    // The listener below matches on this constant, not on App.Name: adding it can be what first touches App, and
+    // App's constructor then asks that same listener about App while App is still null (a NullReferenceException
+    // inside the type initializer, seen in CI when this test ran first).
+    private const string AppName = "Tem.Tests.App";
+    private static readonly ActivitySource App = new(AppName);
 
     [Fact]
     public async Task A_run_span_links_to_the_span_that_enqueued_its_task_and_carries_the_messaging_attributes()
@@ -81,7 +85,7 @@ public sealed class TraceLinkTests
         var batch = await tem.Batches.CreateAsync("staged", "t");
         var count = TaskService.ChunkSize + 10;
         string traceParent;
-        using (var listener = new ActivityListener { ShouldListenTo = s => s.Name == App.Name, Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData })
+        using (var listener = new ActivityListener { ShouldListenTo = s => s.Name == AppName, Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData })
         {
             ActivitySource.AddActivityListener(listener);
             using var parent = App.StartActivity("nightly import")!;

@@ -4,13 +4,16 @@ namespace Tem.Execution;
 /// One claimed task while it holds a concurrency slot: from the claim until its outcome is written (or known to need
 /// no write). Its id is what the lease keeper renews, so only runs really in flight keep their leases.
 /// </summary>
-internal sealed class ActiveRun(long taskId, long batchId, long claimSentAt, CancellationToken hardStop)
+internal sealed class ActiveRun(long taskId, long batchId, long version, long claimSentAt, CancellationToken hardStop)
 {
     private int _batchCancelled;
 
     public long TaskId { get; } = taskId;
 
     public long BatchId { get; } = batchId;
+
+    /// <summary>The row version this claim set: with the id, it names this run and no other claim of the same task.</summary>
+    public long Version { get; } = version;
 
     /// <summary>When the claim's statement was sent (the worker's clock): its lease was stamped no earlier.</summary>
     public long ClaimSentAt { get; } = claimSentAt;

@@ -27,7 +27,7 @@ internal static class OutcomeWriter
                     run.Context.Signals.WorkAvailable(outcome.Delay);
                 }
 
-                run.FreeSlot(outcome.TaskId);
+                run.FreeSlot(outcome.TaskId, outcome.Version);
             }
 
             if (written)

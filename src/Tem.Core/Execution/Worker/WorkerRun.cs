@@ -11,7 +11,9 @@ namespace Tem.Execution;
 /// </summary>
 internal sealed class WorkerRun
 {
-    private readonly ConcurrentDictionary<long, ActiveRun> _active = new();
+    // Keyed by claim (task id and the version the claim set), not by task: a task released or reclaimed here while its
+    // earlier run's outcome is still being written holds two slots, and freeing the earlier one must not free the later.
+    private readonly ConcurrentDictionary<(long TaskId, long Version), ActiveRun> _active = new();
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopUpkeep = new();
     private readonly CancellationTokenSource _hardStop = new();
@@ -73,7 +75,7 @@ internal sealed class WorkerRun
     public CancellationToken GiveUpWrites => _giveUpWrites.Token;
 
     /// <summary>The ids of the runs holding a slot: the leases worth renewing.</summary>
-    public ICollection<long> ActiveIds => _active.Keys;
+    public IEnumerable<long> ActiveIds => _active.Keys.Select(key => key.TaskId).Distinct();
 
     public void Start()
     {
@@ -115,8 +117,8 @@ internal sealed class WorkerRun
     /// <summary>Takes a slot for a task claimed by a statement sent at <paramref name="claimSentAt"/>; the runner must end in <see cref="HandlerEnded"/>.</summary>
     public ActiveRun Admit(ClaimedTask task, long claimSentAt)
     {
-        var active = new ActiveRun(task.Id, task.BatchId, claimSentAt, _hardStop.Token);
-        _active[task.Id] = active;
+        var active = new ActiveRun(task.Id, task.BatchId, task.Version, claimSentAt, _hardStop.Token);
+        _active[(task.Id, task.Version)] = active;
         active.AdmittedAt = Context.Time.GetTimestamp(); // after the id is listed: a heartbeat sent from now on renews it
         Interlocked.Increment(ref _inFlight);
         Interlocked.Increment(ref _handlersRunning);
@@ -132,17 +134,17 @@ internal sealed class WorkerRun
     {
         if (outcome is null || Abandoned || !Outcomes.Writer.TryWrite(outcome.Value))
         {
-            FreeSlot(active.TaskId);
+            FreeSlot(active.TaskId, active.Version);
         }
 
         Interlocked.Decrement(ref _handlersRunning);
         Interlocked.Exchange(ref _handlerEnded, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    /// <summary>Frees the slot of a run whose outcome is written (or needs no write) and wakes the dispatcher.</summary>
-    public void FreeSlot(long taskId)
+    /// <summary>Frees the slot of the claim (<paramref name="taskId"/>, <paramref name="version"/>) whose outcome is written (or needs no write) and wakes the dispatcher.</summary>
+    public void FreeSlot(long taskId, long version)
     {
-        if (_active.TryRemove(taskId, out var active))
+        if (_active.TryRemove((taskId, version), out var active))
         {
             active.Cancel.Dispose();
             Interlocked.Decrement(ref _inFlight);
