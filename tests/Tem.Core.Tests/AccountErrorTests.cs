@@ -27,7 +27,7 @@ public class AccountErrorTests
             Assert.Equal(300, stats.Pending + stats.Completed);
             Assert.InRange(refusals.Value, 1, 16 + 5); // concurrency + 5
             // Refused runs used no attempt: every pending task is back at attempt 0.
-            var pending = await tem.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id, Status = TaskStatus.Pending, Limit = 1000 });
+            var pending = await tem.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id, Status = TemTaskStatus.Pending, Limit = 1000 });
             Assert.All(pending, t => Assert.Equal(0, t.Attempt));
 
             AccountOk = true;

@@ -23,7 +23,8 @@ public class DeterministicErrorTests
     [Fact]
     public async Task Other_errors_and_a_cleared_list_retry_every_attempt()
     {
-        Assert.Equal(12, (await RunAsync(new System.Text.Json.JsonException("the model's reply did not parse"), null)).Calls);
+        var (calls, error) = await RunAsync(new System.Text.Json.JsonException("the model's reply did not parse"), null);
+        Assert.True(calls == 12, $"{calls} calls: {error}");
         Assert.Equal(12, (await RunAsync(new NotSupportedException("x"), o => o.NonRetryableExceptionTypes.Clear())).Calls);
     }
 
@@ -43,7 +44,6 @@ public class DeterministicErrorTests
         {
             o.Concurrency = 3;
             o.DefaultMaxAttempts = 4;
-            o.Retry = new RetryOptions { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero };
             o.PollInterval = TimeSpan.FromMilliseconds(20);
             configure?.Invoke(o);
         }, Types.EchoRegistry((_, _, _) =>
