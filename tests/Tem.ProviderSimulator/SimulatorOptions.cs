@@ -83,6 +83,9 @@ public sealed class SimulatorOptions
     /// <summary>Share of accepted requests answered 200 with a body that is not JSON.</summary>
     public double MalformedBodyRate { get; set; }
 
+    /// <summary>The account: a quota spent after N requests, a key check (issue 22). Its settings may change while running.</summary>
+    public SimulatedAccount Account { get; set; } = new();
+
     /// <summary>Seed of the random draws.</summary>
     public int Seed { get; set; } = 12345;
 }
