@@ -43,6 +43,34 @@ public sealed class TemOptions
     public int MaxRateLimitDeferrals { get; set; } = 20;
 
     /// <summary>
+    /// Whether a <see cref="ProviderAccountException"/> (quota spent, billing off, key refused) interrupts its batch at once
+    /// with <see cref="InterruptionKind.Quota"/>, <see cref="InterruptionKind.Billing"/> or <see cref="InterruptionKind.Credentials"/>,
+    /// the refused task going back to pending without using an attempt, so that <c>Batches.ResumeAsync</c> carries on once
+    /// the account is fixed. Default true. When false, the task fails at once instead (no retry).
+    /// </summary>
+    public bool InterruptOnAccountErrors { get; set; } = true;
+
+    /// <summary>
+    /// Exception types that fail a task at once instead of being retried, because another attempt would throw the same:
+    /// an exception of one of these types or a type derived from one fails its task on the first attempt. Defaults:
+    /// <see cref="NotSupportedException"/> (among others what System.Text.Json and SDKs throw when reflection is not
+    /// available under NativeAOT), <see cref="NotImplementedException"/>, <see cref="ArgumentException"/> (and its
+    /// null and out-of-range kinds: a request built wrongly from its payload), <see cref="InvalidCastException"/>,
+    /// <see cref="MissingMemberException"/>, <see cref="TypeLoadException"/> and <see cref="TypeInitializationException"/>
+    /// (code or metadata missing from the build). Not among them: <see cref="System.Text.Json.JsonException"/> and
+    /// <see cref="FormatException"/>, since a model's reply that does not parse may parse on the next attempt. Clear the
+    /// list to retry everything.
+    /// </summary>
+    public IList<Type> NonRetryableExceptionTypes { get; set; } = DefaultNonRetryableExceptionTypes();
+
+    /// <summary>A new list of the default <see cref="NonRetryableExceptionTypes"/>.</summary>
+    public static IList<Type> DefaultNonRetryableExceptionTypes() =>
+    [
+        typeof(NotSupportedException), typeof(NotImplementedException), typeof(ArgumentException), typeof(InvalidCastException),
+        typeof(MissingMemberException), typeof(TypeLoadException), typeof(TypeInitializationException),
+    ];
+
+    /// <summary>
     /// Adapt to the provider: start with a few handlers and double up to <see cref="Concurrency"/> (slow start), lower
     /// the number at once on overload and concurrency refusals and win it back one per round, restart slowly after a
     /// pause, and learn a start rate from 429s that come without limit headers. Null (default): on when
@@ -126,6 +154,11 @@ public sealed class TemOptions
 
         (Retry ?? throw new TemConfigurationException("TemOptions.Retry is null; leave it at its default or set a RetryOptions.")).Validate();
         Scope?.Validate();
+        if (NonRetryableExceptionTypes is null || NonRetryableExceptionTypes.Any(t => t is null || !typeof(Exception).IsAssignableFrom(t)))
+        {
+            throw new TemConfigurationException("TemOptions.NonRetryableExceptionTypes must be a list of exception types (types derived from System.Exception); use an empty list to retry every exception.");
+        }
+
         DefaultInterruptionCriteria?.Validate();
         RateLimit?.Validate();
     }

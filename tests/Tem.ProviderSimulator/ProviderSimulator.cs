@@ -98,6 +98,11 @@ public sealed class ProviderSimulator : IAsyncDisposable
                 return;
             }
 
+            if (await _options.Account.RefuseAsync(http))
+            {
+                return; // quota, billing or key: the account's answer comes before any limit is charged
+            }
+
             if (inFlight > (_options.MaxConcurrentRequests ?? int.MaxValue))
             {
                 Counters.RefuseConcurrency();

@@ -86,6 +86,9 @@ public sealed class SimulatorOptions
     /// <summary>How the provider batch APIs behave (statuses' durations, per-line errors, expiry, limits).</summary>
     public Batches.BatchSimulatorOptions Batches { get; set; } = new();
 
+    /// <summary>The account: a quota spent after N requests, a key check (issue 22). Its settings may change while running.</summary>
+    public SimulatedAccount Account { get; set; } = new();
+
     /// <summary>Seed of the random draws.</summary>
     public int Seed { get; set; } = 12345;
 }

@@ -26,4 +26,13 @@ public enum InterruptionKind
 
     /// <summary><c>Batches.InterruptAsync</c> was called.</summary>
     Manual,
+
+    /// <summary>The provider said the account's quota or spend limit is used up (<see cref="ProviderAccountException"/>).</summary>
+    Quota,
+
+    /// <summary>The provider refused for billing: no payment method, or a credit balance too low.</summary>
+    Billing,
+
+    /// <summary>The provider refused the API key (HTTP 401 or 403).</summary>
+    Credentials,
 }

@@ -51,6 +51,12 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             var now = _time.GetUtcNow();
             limits = ProviderHeaders.Read(response.Headers, now);
+            if (await ProviderAccountCheck.ReadAsync(response, cancellationToken).ConfigureAwait(false) is { } account)
+            {
+                response.Dispose();
+                throw account; // quota, billing or key: not a rate limit, so no pacing and no retry
+            }
+
             if ((int)response.StatusCode is 429 or 503 or ProviderRefusal.OverloadedStatus)
             {
                 var body = await ReadStartAsync(response, cancellationToken).ConfigureAwait(false);

@@ -12,6 +12,9 @@ internal static class InterruptionNames
         InterruptionKind.RateLimitHits => "rate-limit-hits",
         InterruptionKind.Overload => "overload",
         InterruptionKind.Manual => "manual",
+        InterruptionKind.Quota => "quota",
+        InterruptionKind.Billing => "billing",
+        InterruptionKind.Credentials => "credentials",
         _ => "other",
     };
 
@@ -24,6 +27,9 @@ internal static class InterruptionNames
         "rate-limit-hits" => InterruptionKind.RateLimitHits,
         "overload" => InterruptionKind.Overload,
         "manual" => InterruptionKind.Manual,
+        "quota" => InterruptionKind.Quota,
+        "billing" => InterruptionKind.Billing,
+        "credentials" => InterruptionKind.Credentials,
         _ => InterruptionKind.Other,
     };
 }

@@ -19,7 +19,8 @@ internal enum RunCancellation
 }
 
 /// <summary>What a run's end means: the outcome to write (none when nothing needs writing), and whether to pause new starts.</summary>
-internal readonly record struct RunVerdict(TaskOutcome? Outcome, TimeSpan? PauseStarts = null, bool Refused = false);
+/// <remarks><paramref name="Account"/>: the provider refused the account; the task is released and its batch is to be interrupted.</remarks>
+internal readonly record struct RunVerdict(TaskOutcome? Outcome, TimeSpan? PauseStarts = null, bool Refused = false, ProviderAccountException? Account = null);
 
 /// <summary>
 /// The pure rule that turns a run's end (a result, or an exception and why it was cancelled) into an outcome: no
@@ -71,7 +72,11 @@ internal static class OutcomePolicy
         return error switch
         {
             RetryAfterException refused => Refused(task, refused, options, random),
+            ProviderAccountException account when options.InterruptOnAccountErrors => new(Outcome(task, OutcomeKind.Released), Account: account),
+            ProviderAccountException => new(Outcome(task, OutcomeKind.Failed, error: $"{Describe(error)} (TemOptions.InterruptOnAccountErrors is off, so the task failed at once.)")),
             NonRetryableException or PayloadFormatException or ResultFormatException => new(Outcome(task, OutcomeKind.Failed, error: Describe(error))),
+            _ when IsDeterministic(error, options) => new(Outcome(task, OutcomeKind.Failed,
+                error: $"{Describe(error)} (Failed at once: {error.GetType().FullName} is in TemOptions.NonRetryableExceptionTypes, errors another attempt would repeat; remove its type there to retry it.)")),
             _ => RetryOrFail(task, Describe(error), options, random),
         };
     }
@@ -84,6 +89,19 @@ internal static class OutcomePolicy
             ? new RunVerdict(Outcome(task, OutcomeKind.Deferred, error: Describe(refused), delay: delay))
             : RetryOrFail(task, $"Rate-limited {task.RateLimitDeferrals + 1} times (more than MaxRateLimitDeferrals = {options.MaxRateLimitDeferrals}); counted as a failed attempt. {Describe(refused)}", options, random);
         return verdict with { PauseStarts = delay, Refused = true };
+    }
+
+    private static bool IsDeterministic(Exception error, TemOptions options)
+    {
+        foreach (var type in options.NonRetryableExceptionTypes)
+        {
+            if (type.IsInstanceOfType(error))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static RunVerdict RetryOrFail(ClaimedTask task, string error, TemOptions options, double random)

@@ -100,7 +100,33 @@ internal static class TaskRunner
                 }
             }
 
+            if (verdict.Account is { } account)
+            {
+                await InterruptForAccountAsync(context, task, account).ConfigureAwait(false);
+            }
+
             return verdict;
+        }
+    }
+
+    /// <summary>
+    /// Interrupts the task's batch before its release is written, so that the released task and its siblings are not
+    /// claimed again against the same empty account; a batch already interrupted is left as it is.
+    /// </summary>
+    private static async ValueTask InterruptForAccountAsync(WorkerContext context, ClaimedTask task, ProviderAccountException account)
+    {
+        try
+        {
+            if (await context.Store.InterruptBatchAsync(task.BatchId, account.InterruptionKind, account.Message, CancellationToken.None).ConfigureAwait(false))
+            {
+                Log.BatchInterruptedForAccount(context.Logger, task.BatchId, task.Id, account.Kind.ToString(), account.Message);
+                context.Signals.BatchChanged();
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The release still goes out: the next refusal of the batch tries again.
+            Log.AccountInterruptFailed(context.Logger, task.BatchId, ex);
         }
     }
 
