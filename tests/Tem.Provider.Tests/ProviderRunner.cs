@@ -49,6 +49,6 @@ public static class ProviderRunner
         await tem.Worker.StartAsync();
         var stats = await tem.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
         var elapsed = clock.Elapsed;
-        return new ProviderRun(stats, completedBy.Where(p => p.Value > 1).Select(p => (long)p.Key).ToArray(), elapsed, tem.Worker.Pacing.ToString(), tem.Worker.EffectiveConcurrency);
+        return new ProviderRun(stats, completedBy.Where(p => p.Value > 1).Select(p => (long)p.Key).ToArray(), elapsed, $"{tem.Worker.Pacing}; {tem.ProviderLimits}", tem.Worker.EffectiveConcurrency);
     }
 }
