@@ -19,7 +19,12 @@ public sealed class TemEngine : IAsyncDisposable
         _options = options;
         _signals = new EngineSignals(time);
         (store as IStoreSignalSource)?.Attach(_signals); // the store's change sets, and other processes' changes where it hears of them
-        Worker = new TemWorker(store, options, _signals, time);
+        ProviderLimits = options.ProviderLimits ?? new ProviderLimits(new ProviderLimitsOptions
+        {
+            MaxRetryAfter = options.MaxRetryAfter,
+            LearnFromBareRefusals = options.AdaptiveConcurrency ?? options.RateLimit is null,
+        }, time);
+        Worker = new TemWorker(store, options, _signals, time, ProviderLimits);
         Tasks = new TaskService(store, options, _signals);
         Batches = new BatchService(store, options);
     }
@@ -32,6 +37,9 @@ public sealed class TemEngine : IAsyncDisposable
 
     /// <summary>Runs tasks; start it with <see cref="TemWorker.StartAsync"/>.</summary>
     public TemWorker Worker { get; }
+
+    /// <summary>The pacing of provider calls per limit group: <see cref="TemOptions.ProviderLimits"/>, or the engine's own. Its <see cref="ProviderLimits.Snapshot"/> shows each group.</summary>
+    public ProviderLimits ProviderLimits { get; }
 
     /// <summary>
     /// The store this engine runs on, as a person reads it: the SQLite file's path, or for PostgreSQL the server,

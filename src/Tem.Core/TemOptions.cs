@@ -20,6 +20,12 @@ public sealed class TemOptions
     /// <summary>Start-rate limits that every task start must satisfy; null for none.</summary>
     public RateLimitOptions? RateLimit { get; set; }
 
+    /// <summary>
+    /// The pacing of provider calls per limit group (<see cref="Tem.ProviderLimits"/>), made before the engine so that
+    /// clients built first can use it; null: the engine makes its own. Either way <see cref="TemEngine.ProviderLimits"/> is it.
+    /// </summary>
+    public ProviderLimits? ProviderLimits { get; set; }
+
     /// <summary>Attempts before a task fails when its type sets none. Default 3.</summary>
     public int DefaultMaxAttempts { get; set; } = 3;
 

@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace Tem.Provider.Tests;
 
 /// <summary>What one run of a batch against the simulator gave.</summary>
-public sealed record ProviderRun(BatchStats Stats, long[] TaskIdsServedTwice, TimeSpan Elapsed, string Pacing, int EffectiveConcurrency);
+public sealed record ProviderRun(BatchStats Stats, long[] TaskIdsServedTwice, TimeSpan Elapsed, string Pacing, int EffectiveConcurrency,
+    IReadOnlyList<LimitGroupSnapshot>? Groups = null);
 
 /// <summary>Runs a batch of prompts through Tem, each task one completion request through <see cref="ProviderRateLimitHandler"/>.</summary>
 public static class ProviderRunner
@@ -49,6 +50,7 @@ public static class ProviderRunner
         await tem.Worker.StartAsync();
         var stats = await tem.WaitForBatchAsync(batch.Id, new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
         var elapsed = clock.Elapsed;
-        return new ProviderRun(stats, completedBy.Where(p => p.Value > 1).Select(p => (long)p.Key).ToArray(), elapsed, tem.Worker.Pacing.ToString(), tem.Worker.EffectiveConcurrency);
+        return new ProviderRun(stats, completedBy.Where(p => p.Value > 1).Select(p => (long)p.Key).ToArray(), elapsed, $"{tem.Worker.Pacing}; {tem.ProviderLimits}", tem.Worker.EffectiveConcurrency,
+            tem.ProviderLimits.Snapshot());
     }
 }

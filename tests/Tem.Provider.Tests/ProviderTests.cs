@@ -119,14 +119,17 @@ public sealed class ProviderTests : IDisposable
         anthropic.Headers.Add("anthropic-ratelimit-output-tokens-remaining", "100");
         anthropic.Headers.Add("anthropic-ratelimit-output-tokens-reset", "2026-12-01T12:00:59Z");
         var limits = Execution.ProviderHeaders.Read(anthropic.Headers, now);
-        Assert.Equal(new Execution.AdvertisedLimit(50, 20, TimeSpan.FromSeconds(36)), limits.Requests);
-        Assert.Equal(new Execution.AdvertisedLimit(8000, 100, TimeSpan.FromSeconds(59)), limits.Tokens); // the tightest token limit
+        Assert.Equal(new Execution.AdvertisedLimit(50, 20, TimeSpan.FromSeconds(36), TimeSpan.FromSeconds(1)), limits.Requests);
+        Assert.Null(limits.Tokens); // each token limit is kept apart, so a refusal is charged to the one that caused it
+        Assert.Equal(new Execution.AdvertisedLimit(40000, 39000, null), limits.InputTokens);
+        Assert.Equal(new Execution.AdvertisedLimit(8000, 100, TimeSpan.FromSeconds(59), TimeSpan.FromSeconds(1)), limits.OutputTokens);
+        Assert.Equal(limits.OutputTokens, limits.TightestTokens);
 
         using var openAi = new HttpResponseMessage();
         openAi.Headers.Add("x-ratelimit-limit-requests", "500");
         openAi.Headers.Add("x-ratelimit-remaining-requests", "499");
         openAi.Headers.Add("x-ratelimit-reset-requests", "120ms");
-        Assert.Equal(new Execution.AdvertisedLimit(500, 499, TimeSpan.FromMilliseconds(120)), Execution.ProviderHeaders.Read(openAi.Headers, now).Requests);
+        Assert.Equal(new Execution.AdvertisedLimit(500, 499, TimeSpan.FromMilliseconds(120), TimeSpan.FromMilliseconds(1)), Execution.ProviderHeaders.Read(openAi.Headers, now).Requests);
         Assert.True(Execution.ProviderHeaders.Read(new HttpResponseMessage().Headers, now).IsEmpty);
 
         Assert.Equal(ProviderRefusalKind.RateLimit, ProviderRefusal.Classify(System.Net.HttpStatusCode.TooManyRequests, "{\"error\":{\"type\":\"rate_limit_error\"}}"));

@@ -86,7 +86,7 @@ internal static class RateProbe
         }
 
         var requests = Refill(answers.Select(a => a.Limits.Requests));
-        var tokens = Refill(answers.Select(a => a.Limits.Tokens));
+        var tokens = Refill(answers.Select(a => a.Limits.TightestTokens));
         var last = answers[^1];
         if (requests is { } r)
         {
@@ -108,15 +108,15 @@ internal static class RateProbe
         long limit = 0;
         foreach (var l in limits)
         {
-            if (l is not { } a)
+            if (l is not { Limit: { } size } a)
             {
                 continue;
             }
 
-            limit = a.Limit;
-            if (a.UntilFull is { } full && full > TimeSpan.Zero && a.Limit > a.Remaining)
+            limit = size;
+            if (a.UntilFull is { } full && full > TimeSpan.Zero && size > a.Remaining)
             {
-                missing += a.Limit - a.Remaining;
+                missing += size - a.Remaining;
                 seconds += full.TotalSeconds;
             }
         }

@@ -7,13 +7,15 @@ namespace Tem.Execution;
 /// replenished), narrowed over many responses, so an exhausted limit is paced at its refill rate instead of pausing until it is full. A lowered
 /// limit is adopted at once. After a refusal the model said should not happen (the provider enforces a shorter window
 /// than it advertises), starts are spread evenly at a share of the refill rate that shrinks on each further refusal
-/// and slowly grows back. Not thread-safe: <see cref="ProviderPacing"/> holds its lock.
+/// and slowly grows back. A remaining count without a limit is followed until its reset, and then nothing is known.
+/// Not thread-safe: <see cref="LimitGroup"/> holds its lock.
 /// </summary>
 internal sealed class LearnedLimit(string name)
 {
     private const double MaxShare = 0.97;
     private readonly StartSpacing _spacing = new();
     private long _limit;
+    private bool _limitStated;     // false when the provider sent a remaining count without a limit
     private double _refill;        // units per second; 0 while unknown
     private double _refillLow;
     private double _refillHigh;
@@ -29,7 +31,11 @@ internal sealed class LearnedLimit(string name)
 
     public bool IsKnown { get; private set; }
 
-    public long Limit => _limit;
+    /// <summary>The advertised size; null when only a remaining count was sent.</summary>
+    public long? Limit => _limitStated ? _limit : null;
+
+    /// <summary>Refusals charged to this limit.</summary>
+    public long Refusals { get; private set; }
 
     public double RefillPerSecond => _refill;
 
@@ -38,22 +44,40 @@ internal sealed class LearnedLimit(string name)
 
     public void Observe(AdvertisedLimit advertised, double now, double issuedBeforeSend)
     {
-        if (IsKnown && advertised.Limit < _limit)
+        if (advertised.Limit is not { } stated)
+        {
+            // No limit stated: follow the remaining count until its reset; its size stays unknown.
+            _limitStated = false;
+            _refill = 0;
+            _limit = Math.Max(_limit, advertised.Remaining);
+            IsKnown = true;
+            _reported = advertised.Remaining;
+            _reportedAt = now;
+            _issuedBefore = issuedBeforeSend;
+            _fullAt = now + (advertised.UntilFull?.TotalSeconds ?? 1);
+            return;
+        }
+
+        if (IsKnown && stated < _limit)
         {
             _refill = 0; // a lowered limit: the old refill rate is wrong too
         }
 
-        _limit = advertised.Limit;
+        _limit = stated;
+        _limitStated = true;
         IsKnown = true;
-        var missing = advertised.Limit - advertised.Remaining;
-        if (missing > 0 && advertised.UntilFull is { } full && full > TimeSpan.Zero)
+        var missing = stated - advertised.Remaining;
+        var resolution = advertised.Resolution.TotalSeconds;
+        if (missing > 0 && advertised.UntilFull is { } full && full.TotalSeconds > resolution)
         {
-            // Remaining is a whole number rounded down, so the true deficit lies in (missing - 1, missing] and the
-            // refill rate in [(missing - 1) / untilFull, missing / untilFull]. Small deficits make wide intervals;
-            // intersecting them over the responses narrows the rate down. An empty intersection means the limit
-            // changed (or it is no continuous bucket): start again from this response.
-            var low = (missing - 1) / full.TotalSeconds;
-            var high = missing / full.TotalSeconds;
+            // Remaining is a whole number rounded down, so the true deficit lies in (missing - 1, missing], and the
+            // time until full within the reset's resolution (a whole-second reset may be a second off either way): the
+            // refill rate lies in [(missing - 1) / (untilFull + resolution), missing / (untilFull - resolution)].
+            // Small deficits make wide intervals; intersecting them over the responses narrows the rate down. An empty
+            // intersection means the limit changed (or it is no continuous bucket): start again from this response.
+            // A reset within its resolution of now bounds nothing from above, so it teaches nothing.
+            var low = (missing - 1) / (full.TotalSeconds + resolution);
+            var high = missing / (full.TotalSeconds - resolution);
             if (_refill == 0 || low > _refillHigh || high < _refillLow)
             {
                 (_refillLow, _refillHigh) = (low, high);
@@ -75,6 +99,11 @@ internal sealed class LearnedLimit(string name)
     /// <summary>What the provider probably has left now for this client.</summary>
     public double Level(double now, double issued)
     {
+        if (!_limitStated && now >= _fullAt)
+        {
+            return double.PositiveInfinity; // past the reset of a limit of unknown size: nothing is known
+        }
+
         var refilled = _refill > 0
             ? Math.Min(_limit, _reported + (_refill * (now - _reportedAt)))
             : now >= _fullAt ? _limit : _reported;
@@ -126,32 +155,41 @@ internal sealed class LearnedLimit(string name)
     }
 
     /// <summary>
-    /// The provider refused a request this model let go. If the limit still has room (the refusal's own headers say
-    /// so), the provider counts over a shorter window than it advertises, or others share the account: spread evenly,
-    /// at a smaller share of the refill rate. If it is exhausted, the model ran ahead of it: keep more in hand.
+    /// The provider refused a request because this limit was exhausted (the refusal's headers say so): the model ran
+    /// ahead of it, so keep more in hand. A burst of refusals from requests already in flight is one signal.
     /// </summary>
-    public void OnRefused(double now, double issued, double cost)
+    public void OnExhausted(double now, double cost)
     {
+        Refusals++;
         if (!IsKnown || now - _lastCut < 1)
         {
-            return; // a burst of refusals from requests already in flight is one signal
+            return;
         }
 
         _lastCut = now;
-        if (Level(now, issued) >= 2 * cost)
-        {
-            // The first such refusal only switches to even spreading; later ones say the share is too large.
-            if (Even)
-            {
-                _share = Math.Max(0.5, _share * 0.9);
-            }
+        _reserve = Math.Min(Math.Max(1, _limit / (4 * Math.Max(cost, 1))), _reserve * 2);
+    }
 
-            Even = true;
-        }
-        else
+    /// <summary>
+    /// The provider refused a request while this limit still had room, and the refusal is charged to it: the provider
+    /// counts over a shorter window than it advertises, or others share the account. The first such refusal switches to
+    /// even spreading; later ones make the share of the refill rate smaller.
+    /// </summary>
+    public void OnShorterWindow(double now)
+    {
+        Refusals++;
+        if (!IsKnown || now - _lastCut < 1)
         {
-            _reserve = Math.Min(Math.Max(1, _limit / (4 * Math.Max(cost, 1))), _reserve * 2);
+            return;
         }
+
+        _lastCut = now;
+        if (Even)
+        {
+            _share = Math.Max(0.5, _share * 0.9);
+        }
+
+        Even = true;
     }
 
     public void OnSucceeded()

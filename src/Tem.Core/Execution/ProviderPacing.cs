@@ -1,17 +1,13 @@
 namespace Tem.Execution;
 
-/// <summary>What the HTTP layer noted when a request left, handed back with its response.</summary>
-internal readonly record struct RequestMark(double IssuedRequests, double IssuedTokens, int InFlight);
-
 /// <summary>
-/// Everything that decides how fast a worker starts tasks, in one place: the configured windows
-/// (<see cref="StartRateGate"/>, <see cref="TokenBudget"/>, even spreading), the limits the provider advertises
-/// (<see cref="LearnedLimit"/> for requests and tokens), the rate learned from bare refusals (<see cref="AdaptiveRate"/>),
-/// the concurrency window (<see cref="AdaptiveConcurrency"/>), and pauses. The worker asks how many may start
+/// What decides how fast a worker starts tasks: the configured windows of <see cref="TemOptions.RateLimit"/>
+/// (<see cref="StartRateGate"/>, <see cref="TokenBudget"/>, even spreading), the concurrency window
+/// (<see cref="AdaptiveConcurrency"/>), and pauses. What a provider advertises and refuses is learned per limit group
+/// by <see cref="ProviderLimits"/>, at each call; only a refusal no group saw (a handler's own <see cref="RetryAfterException"/>)
+/// pauses the worker and teaches its own <see cref="AdaptiveRate"/>. The worker asks how many may start
 /// (<see cref="Concurrency"/>, <see cref="TryAcquire"/>, <see cref="Refund"/>) and reports how runs ended
-/// (<see cref="OnSucceeded"/>, <see cref="OnRefused"/>); <see cref="TaskContext"/> logs starts in <see cref="Gate"/>;
-/// <see cref="ProviderRateLimitHandler"/> reports each request and response (<see cref="OnRequestSent"/>,
-/// <see cref="OnResponse"/>). Nothing here touches storage: the lead can wire it into any worker shape.
+/// (<see cref="OnSucceeded"/>, <see cref="OnRefused"/>); <see cref="TaskContext"/> logs starts in <see cref="Gate"/>.
 /// </summary>
 internal sealed class ProviderPacing
 {
@@ -22,15 +18,8 @@ internal sealed class ProviderPacing
     private readonly bool _adaptive;
     private readonly AdaptiveConcurrency _concurrency;
     private readonly AdaptiveRate _rate = new();
-    private readonly LearnedLimit _requests = new("requests");
-    private readonly LearnedLimit _tokens = new("tokens");
     private readonly StartSpacing _evenSpacing = new();
     private readonly double _evenRate;
-    private double _issuedRequests;
-    private double _issuedTokens;
-    private double _tokenCost;
-    private readonly Queue<double> _unsent = new(); // when each granted start not yet sent was granted
-    private int _inFlightRequests;
     private int _unadvisedStreak;
     private double _backoffUntil;
 
@@ -49,7 +38,6 @@ internal sealed class ProviderPacing
         _concurrency = new AdaptiveConcurrency(options.Concurrency, _adaptive, time);
         if (limits?.Pacing == RatePacing.Even)
         {
-            _requests.Even = _tokens.Even = true;
             var windows = limits.AllWindows();
             _evenRate = windows.Count == 0 ? 0 : windows.Min(w => w.Permits / w.Window.TotalSeconds);
         }
@@ -75,8 +63,6 @@ internal sealed class ProviderPacing
             var now = Now();
             var allowed = wanted;
             var wait = 0.0;
-            Narrow(ref allowed, ref wait, _requests.Allow(now, _issuedRequests, 1, out var w1), w1);
-            Narrow(ref allowed, ref wait, _tokens.Allow(now, _issuedTokens, _tokenCost, out var w2), w2);
             Narrow(ref allowed, ref wait, _rate.Allow(now, out var w3), w3);
             Narrow(ref allowed, ref wait, _evenSpacing.Allow(now, _evenRate, 1, out var w4), w4);
             if (allowed <= 0)
@@ -88,15 +74,6 @@ internal sealed class ProviderPacing
             var granted = Gate.TryAcquire(allowed, tickets, out retryIn);
             if (granted > 0)
             {
-                _issuedRequests += granted;
-                _issuedTokens += granted * _tokenCost;
-                for (var i = 0; i < granted; i++)
-                {
-                    _unsent.Enqueue(now);
-                }
-
-                _requests.Take(now, 1, granted);
-                _tokens.Take(now, _tokenCost, granted);
                 _rate.Take(now, granted);
                 _evenSpacing.Take(now, _evenRate, granted);
             }
@@ -114,15 +91,6 @@ internal sealed class ProviderPacing
         }
 
         Gate.Refund(unused);
-        lock (_lock)
-        {
-            _issuedRequests -= unused.Count;
-            _issuedTokens -= unused.Count * _tokenCost;
-            for (var i = 0; i < unused.Count && _unsent.Count > 0; i++)
-            {
-                _unsent.Dequeue();
-            }
-        }
     }
 
     /// <summary>A run completed.</summary>
@@ -136,9 +104,6 @@ internal sealed class ProviderPacing
             {
                 _rate.OnSucceeded(Now());
             }
-
-            _requests.OnSucceeded();
-            _tokens.OnSucceeded();
         }
     }
 
@@ -173,15 +138,17 @@ internal sealed class ProviderPacing
                 wait = refusal.IsAdvised ? refusal.RetryAfter : Backoff(TimeSpan.FromMilliseconds(100), deferrals);
                 break;
             default:
+                if (refusal.GroupWait is { } groupWait)
+                {
+                    // Charged to its limit group, which paused itself: the other groups go on, and so do the starts.
+                    wait = groupWait;
+                    break;
+                }
+
                 lock (_lock)
                 {
                     var now = Now();
-                    if (_requests.IsKnown || _tokens.IsKnown)
-                    {
-                        _requests.OnRefused(now, _issuedRequests, 1);
-                        _tokens.OnRefused(now, _issuedTokens, _tokenCost);
-                    }
-                    else if (_adaptive)
+                    if (_adaptive)
                     {
                         _rate.OnRateLimited(now);
                     }
@@ -209,66 +176,12 @@ internal sealed class ProviderPacing
         return wait < _maxPause ? wait : _maxPause;
     }
 
-    /// <summary>A request leaves; <paramref name="firstOfTask"/> is false for a task's second and later requests, which no permit counted.</summary>
-    public RequestMark OnRequestSent(bool firstOfTask)
-    {
-        var inFlight = Interlocked.Increment(ref _inFlightRequests);
-        lock (_lock)
-        {
-            if (!firstOfTask)
-            {
-                _issuedRequests++;
-                _issuedTokens += _tokenCost;
-            }
-            else if (_unsent.Count > 0)
-            {
-                _unsent.Dequeue();
-            }
-
-            // Starts granted before this one but not sent yet arrive after it: the provider's count in its response
-            // leaves them out, so they must not count as issued before it. A start that sent nothing within two
-            // seconds never will (its handler failed first, or calls no provider): it is forgotten.
-            var now = Now();
-            while (_unsent.Count > 0 && _unsent.Peek() < now - 2)
-            {
-                _unsent.Dequeue();
-            }
-
-            var unsent = _unsent.Count;
-            return new RequestMark(_issuedRequests - unsent, _issuedTokens - (unsent * _tokenCost), inFlight);
-        }
-    }
-
-    /// <summary>A response arrived (or the request failed): what the provider advertised and the tokens it reported used.</summary>
-    public void OnResponse(RequestMark mark, AdvertisedLimits limits, long? tokensUsed)
-    {
-        Interlocked.Decrement(ref _inFlightRequests);
-        lock (_lock)
-        {
-            var now = Now();
-            if (tokensUsed is > 0 and var used)
-            {
-                _tokenCost = _tokenCost == 0 ? used : (0.8 * _tokenCost) + (0.2 * used);
-            }
-
-            if (limits.Requests is { } requests)
-            {
-                _requests.Observe(requests, now, mark.IssuedRequests);
-            }
-
-            if (limits.Tokens is { } tokens)
-            {
-                _tokens.Observe(tokens, now, mark.IssuedTokens);
-            }
-        }
-    }
-
     /// <summary>For tests and diagnostics: what the pacing believes.</summary>
     public override string ToString()
     {
         lock (_lock)
         {
-            return $"concurrency {Concurrency}; {_requests}; {_tokens}; token cost {_tokenCost:0.#}; learned rate {_rate.Rate:0.##}/s";
+            return $"concurrency {Concurrency}; learned rate {_rate.Rate:0.##}/s";
         }
     }
 

@@ -10,25 +10,45 @@ namespace Tem;
 /// Refusals (see <see cref="ProviderRefusal"/>) become exceptions the worker understands, so the task waits without
 /// using an attempt: a 429 is a <see cref="RetryAfterException"/> (Retry-After in seconds or as an HTTP date, or
 /// <c>retry-after-ms</c>; without one, a growing backoff), a 529 or 503 a <see cref="ProviderOverloadedException"/>,
-/// and a refusal that names concurrent requests one of kind <see cref="ProviderRefusalKind.Concurrency"/>. With a
-/// worker, every response's limit headers (OpenAI's <c>x-ratelimit-*</c>, Anthropic's <c>anthropic-ratelimit-*</c>)
-/// and the token usage in JSON bodies teach the worker the account's limits and refill rates, and it paces its
-/// starts to them.
+/// and a refusal that names concurrent requests one of kind <see cref="ProviderRefusalKind.Concurrency"/>. With
+/// <see cref="ProviderLimits"/>, each request takes a permit of its limit group right before it leaves — the group is
+/// the request's host, API key (Authorization, x-api-key or api-key header, fingerprinted) and model (<see cref="ModelOption"/>,
+/// or the JSON body's top-level <c>"model"</c>), or the group <see cref="LimitGroupOption"/> names — and every response's
+/// limit headers (OpenAI's <c>x-ratelimit-*</c>, Anthropic's <c>anthropic-ratelimit-*</c>) and token usage teach that
+/// group its limits. Under an open <see cref="ProviderCallPermit.Current"/> (an adapter took one for the whole call),
+/// the response is reported to that permit and no second one is taken.
 /// </summary>
 /// <example><code>
-/// var http = new HttpClient(new ProviderRateLimitHandler(tem.Worker) { InnerHandler = new SocketsHttpHandler() });
+/// var limits = new ProviderLimits();
+/// var http = new HttpClient(new ProviderRateLimitHandler(limits) { InnerHandler = new SocketsHttpHandler() });
+/// await using var tem = TemEngine.Open(new TemOptions { DatabasePath = "tem.db", ProviderLimits = limits }, registry);
 /// </code></example>
 public sealed class ProviderRateLimitHandler : DelegatingHandler
 {
+    /// <summary>The request option an adapter sets to name the request's model when its body does not (or is a stream).</summary>
+    public static readonly HttpRequestOptionsKey<string> ModelOption = new("Tem.Model");
+
+    /// <summary>The request option that names the request's limit group outright (<see cref="LimitGroupKey.Named"/>).</summary>
+    public static readonly HttpRequestOptionsKey<string> LimitGroupOption = new("Tem.LimitGroup");
+
     private const int UsageBodyLimit = 1 << 20;
     private readonly TemWorker? _worker;
+    private readonly ProviderLimits? _limits;
     private readonly TimeProvider _time;
 
-    /// <summary>Creates the handler; with <paramref name="worker"/>, what the provider advertises paces its starts.</summary>
+    /// <summary>Creates the handler; with <paramref name="worker"/>, the worker's engine's <see cref="TemEngine.ProviderLimits"/> pace its requests.</summary>
     public ProviderRateLimitHandler(TemWorker? worker = null, TimeProvider? time = null)
     {
         _worker = worker;
         _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Creates the handler over <paramref name="limits"/>, which may exist before any engine (see <see cref="TemOptions.ProviderLimits"/>).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="limits"/> is null.</exception>
+    public ProviderRateLimitHandler(ProviderLimits limits)
+    {
+        _limits = limits ?? throw new ArgumentNullException(nameof(limits));
+        _time = TimeProvider.System;
     }
 
     /// <summary>What a refusal without Retry-After reports as its wait; the worker backs off by itself, longer each time.</summary>
@@ -40,17 +60,27 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
     /// <inheritdoc/>
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        // The provider counts the request from now, not from when the task got its permit.
-        var first = TaskContext.Current.Value?.MarkRequest() ?? false;
-        var pacing = _worker?.Pacing;
-        var mark = pacing?.OnRequestSent(first) ?? default;
-        var limits = default(AdvertisedLimits);
-        long? used = null;
+        // The worker's start permit counts from now, not from when the task got it.
+        TaskContext.Current.Value?.MarkRequest();
+        var limits = _limits ?? _worker?.Limits;
+        var permit = ProviderCallPermit.Current;
+        var own = false;
+        if (permit is not null)
+        {
+            permit.OnRequest(); // an adapter's permit covers this call already
+        }
+        else if (limits is not null)
+        {
+            var (group, input, output) = await RequestDescription.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+            permit = await limits.AcquireAsync(group, input, output, cancellationToken).ConfigureAwait(false);
+            own = true;
+        }
+
         try
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             var now = _time.GetUtcNow();
-            limits = ProviderHeaders.Read(response.Headers, now);
+            permit?.ReportHeaders(response.Headers);
             if (await ProviderAccountCheck.ReadAsync(response, cancellationToken).ConfigureAwait(false) is { } account)
             {
                 response.Dispose();
@@ -65,20 +95,26 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
                     var advice = ProviderHeaders.RetryAfter(response.Headers, now);
                     var status = (int)response.StatusCode;
                     response.Dispose();
-                    throw Refusal(kind, status, advice, mark.InFlight);
+                    var refusal = Refusal(kind, status, advice, permit?.InFlightAtSend ?? 0);
+                    permit?.RefusedWithBody(refusal, body);
+                    throw refusal;
                 }
             }
 
-            if (pacing is not null && ReadTokenUsage && response.IsSuccessStatusCode)
+            if (own && response.IsSuccessStatusCode)
             {
-                used = await ReadUsageAsync(response, cancellationToken).ConfigureAwait(false);
+                var (input, output) = ReadTokenUsage ? await ReadUsageAsync(response, cancellationToken).ConfigureAwait(false) : (null, null);
+                permit!.Complete(input, output);
             }
 
             return response;
         }
         finally
         {
-            pacing?.OnResponse(mark, limits, used);
+            if (own)
+            {
+                permit!.Dispose(); // released if nothing above settled it
+            }
         }
     }
 
@@ -130,14 +166,14 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
     }
 
     /// <summary>
-    /// The tokens a JSON completion says it used: <c>usage.total_tokens</c> (OpenAI), or the sum of
-    /// <c>usage.input_tokens</c> and <c>usage.output_tokens</c> (Anthropic). Streams and large bodies are left alone.
+    /// The tokens a JSON completion says it used: OpenAI's <c>usage.prompt_tokens</c> and <c>completion_tokens</c> (or
+    /// <c>total_tokens</c> alone), Anthropic's <c>usage.input_tokens</c> and <c>output_tokens</c>. Streams and large bodies are left alone.
     /// </summary>
-    private static async Task<long?> ReadUsageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<(long? Input, long? Output)> ReadUsageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.Content.Headers.ContentType?.MediaType is not "application/json" || response.Content.Headers.ContentLength > UsageBodyLimit)
         {
-            return null;
+            return (null, null);
         }
 
         try
@@ -146,30 +182,26 @@ public sealed class ProviderRateLimitHandler : DelegatingHandler
             using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
             if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
             {
-                return null;
+                return (null, null);
             }
 
-            if (usage.TryGetProperty("total_tokens", out var total) && total.TryGetInt64(out var t))
+            var input = Number(usage, "prompt_tokens") ?? Number(usage, "input_tokens");
+            var output = Number(usage, "completion_tokens") ?? Number(usage, "output_tokens");
+            if (input is null && output is null && Number(usage, "total_tokens") is { } total)
             {
-                return t;
+                return (total, 0);
             }
 
-            var sum = 0L;
-            foreach (var name in (ReadOnlySpan<string>)["input_tokens", "output_tokens"])
-            {
-                if (usage.TryGetProperty(name, out var part) && part.TryGetInt64(out var n))
-                {
-                    sum += n;
-                }
-            }
-
-            return sum > 0 ? sum : null;
+            return (input, output);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException)
         {
-            return null; // not JSON after all, or larger than announced: the user's code will see it
+            return (null, null); // not JSON after all, or larger than announced: the user's code will see it
         }
     }
+
+    private static long? Number(JsonElement usage, string name)
+        => usage.TryGetProperty(name, out var value) && value.TryGetInt64(out var n) ? n : null;
 
     /// <summary>Parses the providers' reset forms: "20ms", "1.5s", "6m0s", "1h2m3s", or plain seconds.</summary>
     internal static TimeSpan? ParseDuration(string? text) => ProviderHeaders.ParseDuration(text);

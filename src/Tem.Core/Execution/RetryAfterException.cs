@@ -28,4 +28,10 @@ public class RetryAfterException : Exception
 
     /// <summary>How many of this client's requests were in flight when the refused one left (itself included); 0 when unknown.</summary>
     internal int InFlightAtSend { get; init; }
+
+    /// <summary>The limit group the refusal was charged to (its pause set there); null when no group saw it.</summary>
+    internal LimitGroupKey? ChargedTo { get; set; }
+
+    /// <summary>How long the group that was charged pauses, which is how long the refused task waits.</summary>
+    internal TimeSpan? GroupWait { get; set; }
 }

@@ -18,10 +18,14 @@ public sealed class TemWorker
     private readonly object _lifecycle = new();
     private WorkerRun? _run;
 
-    internal TemWorker(ITemStore store, TemOptions options, EngineSignals signals, TimeProvider time)
+    internal TemWorker(ITemStore store, TemOptions options, EngineSignals signals, TimeProvider time, ProviderLimits limits)
     {
         _context = new WorkerContext(store, options, signals, time, WorkerLiveness.NewIdentity());
+        Limits = limits;
     }
+
+    /// <summary>The engine's pacing of provider calls per limit group, which <see cref="ProviderRateLimitHandler"/> uses.</summary>
+    internal ProviderLimits Limits { get; }
 
     /// <summary>The lease owner this worker writes into the tasks it claims.</summary>
     public string Owner => _context.Identity.Owner;
