@@ -31,7 +31,8 @@ if (args.Length > 0 && args[0] == "worker")
 
 if (args.Length > 0 && args[0] == "io-worker")
 {
-    return await IoScenario.WorkerAsync(connection, args[1], long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return await IoScenario.WorkerAsync(connection, args[1], long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        TimeSpan.FromMilliseconds(int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)));
 }
 
 if (args.Length > 0 && args[0] == "floor")
@@ -73,23 +74,28 @@ if (Runs("noop"))
 
 if (Runs("io"))
 {
-    // Issue 26: one worker x 25 and four x 25 on ONE batch, 20 ms handlers; the load average is printed per run.
-    var io = new IoScenario(connection, quick ? 5_000 : 20_000);
-    var byProcesses = new Dictionary<int, List<double>>();
-    foreach (var processes in new[] { 1, 4 })
+    // Issue 26: one worker x 25 and four x 25 on ONE batch, 20 ms handlers (the issue's) and 100 ms ones (four workers'
+    // ideal then stays well below what two cores can complete, so the ratio judges the store, not the CPU); the load
+    // average is printed per run.
+    foreach (var (handlerMs, count) in new[] { (20, quick ? 5_000 : 20_000), (100, quick ? 1_500 : 10_000) })
     {
-        byProcesses[processes] = [];
-        for (var run = 0; run < runs; run++)
+        var io = new IoScenario(connection, count, TimeSpan.FromMilliseconds(handlerMs));
+        var byProcesses = new Dictionary<int, List<double>>();
+        foreach (var processes in new[] { 1, 4 })
         {
-            var load = LoadAverage();
-            var (rate, ideal, lockShare, top) = await io.RunAsync(processes);
-            byProcesses[processes].Add(rate);
-            Console.WriteLine($"io x{processes} c{IoScenario.Concurrency}  {rate,7:N0} tasks/s  ideal {ideal:N0}  {rate / ideal:0.00} x ideal  " +
-                $"lock waits {100 * lockShare:0.0}% of sampled backend time (top: {top})  load {load} -> {LoadAverage()}");
+            byProcesses[processes] = [];
+            for (var run = 0; run < runs; run++)
+            {
+                var load = LoadAverage();
+                var (rate, ideal, lockShare, top) = await io.RunAsync(processes);
+                byProcesses[processes].Add(rate);
+                Console.WriteLine($"io{handlerMs}ms x{processes} c{IoScenario.Concurrency}  {rate,7:N0} tasks/s  ideal {ideal:N0}  {rate / ideal:0.00} x ideal  " +
+                    $"lock waits {100 * lockShare:0.0}% of sampled backend time (top: {top})  load {load} -> {LoadAverage()}");
+            }
         }
-    }
 
-    Console.WriteLine($"io x4 / x1: {Median(byProcesses[4]) / Median(byProcesses[1]):0.00} (target >= 3.6)");
+        Console.WriteLine($"io{handlerMs}ms x4 / x1: {Median(byProcesses[4]) / Median(byProcesses[1]):0.00} (target >= 3.6)");
+    }
 }
 
 if (Runs("wake"))
