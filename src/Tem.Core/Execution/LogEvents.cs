@@ -56,4 +56,8 @@ internal static class LogEvents
     public const int BatchEndedHandlerFailed = 70;
 
     public const int BatchEndWatchFailed = 71;
+
+    public const int BatchInterruptedForAccount = 80;
+
+    public const int AccountInterruptFailed = 81;
 }
