@@ -27,12 +27,13 @@ await using var tem = TemEngine.Open(new TemOptions
 }, TemHandlers.CreateRegistry(() => new DocumentHandlers(models)));
 
 var batch = await tem.Batches.GetOrCreateAsync("openai-sample", "documents");
+// First: an interrupted batch (quota or credit spent, key refused) takes no tasks until it is resumed.
+await tem.Batches.ResumeAsync(batch.Id); // carries on once the account is fixed
 var numbers = Enumerable.Range(1, arguments.Count);
 await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Classify, numbers.Where(n => n % 2 == 1).Select(n => new DocumentPayload(n)),
     payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
 await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Rewrite, numbers.Where(n => n % 2 == 0).Select(n => new DocumentPayload(n)),
     payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
-await tem.Batches.ResumeAsync(batch.Id); // an interrupted batch (quota spent, key refused) carries on once fixed
 
 await tem.Worker.StartAsync();
 var stats = await tem.WaitForBatchAsync(batch.Id);
