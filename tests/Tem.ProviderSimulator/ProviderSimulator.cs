@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Tem.ProviderSimulator;
 
 /// <summary>
-/// A loopback stand-in for an LLM completion endpoint (POST /v1/completions with {"prompt", "max_tokens"}) that
+/// A loopback stand-in for an LLM endpoint (POST /v1/completions with {"prompt", "max_tokens"}, OpenAI's /v1/chat/completions,
+/// Anthropic's /v1/messages; limits per model optionally) that
 /// follows OpenAI's and Anthropic's published rate-limit semantics: requests and tokens per window, refilled by a
 /// sliding window or continuously, advertised in either header style (reset = time until fully replenished) or not
 /// at all, optionally enforced over hidden one-second windows; a concurrency cap (503 or 429 naming concurrent
@@ -23,8 +23,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly SimulatorOptions _options;
     private readonly object _lock = new();
-    private readonly ProviderLimit? _requests;
-    private readonly ProviderLimit? _tokens;
+    private readonly Dictionary<string, (ProviderLimit? Requests, ProviderLimit? Tokens)> _limits = new(StringComparer.Ordinal);
     private readonly ProviderLimit? _hidden;
     private readonly Random _random;
     private long _firstRequest;
@@ -35,10 +34,10 @@ public sealed class ProviderSimulator : IAsyncDisposable
         _app = app;
         _options = options;
         _random = new Random(options.Seed);
-        _requests = options.RequestsPerMinute is { } rpm ? NewLimit(rpm) : null;
-        _tokens = options.TokensPerMinute is { } tpm ? NewLimit(tpm) : null;
         _hidden = options.HiddenRequestsPerSecond is { } rps ? new SlidingLimit(rps, TimeSpan.FromSeconds(1), TimeProvider.System) : null;
-        app.MapPost("/v1/completions", HandleAsync);
+        app.MapPost("/v1/completions", http => HandleAsync(http, ChatFormat.Completion));
+        app.MapPost("/v1/chat/completions", http => HandleAsync(http, ChatFormat.OpenAiChat));
+        app.MapPost("/v1/messages", http => HandleAsync(http, ChatFormat.AnthropicMessages));
         app.MapGet("/health", () => "ok"); // not counted: lets a client open its connections first
         Batches = new Batches.BatchApiSimulator(app, options.Batches);
     }
@@ -79,24 +78,36 @@ public sealed class ProviderSimulator : IAsyncDisposable
         ? new ContinuousLimit(limit, _options.Window, TimeProvider.System)
         : new SlidingLimit(limit, _options.Window, TimeProvider.System);
 
-    private async Task HandleAsync(HttpContext http)
+    /// <summary>The limits that count a request of <paramref name="model"/>: its own with <see cref="SimulatorOptions.LimitsPerModel"/>, else the one shared set.</summary>
+    private (ProviderLimit? Requests, ProviderLimit? Tokens) LimitsFor(string model)
+    {
+        var key = _options.LimitsPerModel ? model : "";
+        if (!_limits.TryGetValue(key, out var limits))
+        {
+            var rpm = _options.RequestsPerMinuteByModel?.GetValueOrDefault(key) ?? _options.RequestsPerMinute;
+            limits = (rpm is { } r ? NewLimit(r) : null, _options.TokensPerMinute is { } tpm ? NewLimit(tpm) : null);
+            _limits[key] = limits;
+        }
+
+        return limits;
+    }
+
+    private async Task HandleAsync(HttpContext http, ChatFormat format)
     {
         var inFlight = Counters.Enter();
         Interlocked.CompareExchange(ref _firstRequest, TimeProvider.System.GetTimestamp(), 0);
         var at = TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _firstRequest));
         try
         {
-            int maxTokens;
-            try
-            {
-                using var body = await JsonDocument.ParseAsync(http.Request.Body);
-                maxTokens = body.RootElement.TryGetProperty("max_tokens", out var t) ? t.GetInt32() : 16;
-            }
-            catch (JsonException)
+            using var reader = new StreamReader(http.Request.Body);
+            var request = ChatRequest.Read(format, await reader.ReadToEndAsync());
+            if (request is null)
             {
                 http.Response.StatusCode = 400;
                 return;
             }
+
+            Counters.Receive(request.Model);
 
             if (await _options.Account.RefuseAsync(http))
             {
@@ -114,11 +125,16 @@ public sealed class ProviderSimulator : IAsyncDisposable
             double draw;
             lock (_lock)
             {
+                var limits = LimitsFor(request.Model);
                 if (_options.ScaleLimitsAfter is { } after && at >= after && !_scaled)
                 {
                     _scaled = true;
-                    _requests?.Scale(_options.LimitScale);
-                    _tokens?.Scale(_options.LimitScale);
+                    foreach (var (requests, tokens) in _limits.Values)
+                    {
+                        requests?.Scale(_options.LimitScale);
+                        tokens?.Scale(_options.LimitScale);
+                    }
+
                     _hidden?.Scale(_options.LimitScale);
                 }
 
@@ -128,7 +144,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
                     Counters.Overload();
                     http.Response.StatusCode = 529;
                 }
-                else if (!Admit(http, maxTokens))
+                else if (!Admit(http, limits, request.Charge))
                 {
                     Counters.RateLimit();
                     http.Response.StatusCode = 429;
@@ -164,10 +180,8 @@ public sealed class ProviderSimulator : IAsyncDisposable
                 return;
             }
 
-            Counters.Serve(maxTokens);
-            http.Response.ContentType = "application/json";
-            await http.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture,
-                $$$"""{"choices":[{"text":"ok"}],"usage":{"total_tokens":{{{maxTokens}}}}}"""));
+            var id = Counters.Serve(request.Charge, request.Model, request.Document);
+            await request.WriteSuccessAsync(http, format, id);
         }
         finally
         {
@@ -177,33 +191,34 @@ public sealed class ProviderSimulator : IAsyncDisposable
     }
 
     /// <summary>Checks every limit; writes the advertised ones' headers, and on refusal the retry advice.</summary>
-    private bool Admit(HttpContext http, int tokens)
+    private bool Admit(HttpContext http, (ProviderLimit? Requests, ProviderLimit? Tokens) limits, int tokens)
     {
+        var (requestLimit, tokenLimit) = limits;
         TimeSpan requestWait = TimeSpan.Zero, tokenWait = TimeSpan.Zero, hiddenWait = TimeSpan.Zero;
         long requestsLeft = 0, tokensLeft = 0;
         TimeSpan requestsFull = TimeSpan.Zero, tokensFull = TimeSpan.Zero;
-        var requestOk = _requests?.TryTake(1, out requestWait, out requestsLeft, out requestsFull) ?? true;
-        var tokenOk = _tokens?.TryTake(tokens, out tokenWait, out tokensLeft, out tokensFull) ?? true;
+        var requestOk = requestLimit?.TryTake(1, out requestWait, out requestsLeft, out requestsFull) ?? true;
+        var tokenOk = tokenLimit?.TryTake(tokens, out tokenWait, out tokensLeft, out tokensFull) ?? true;
         var hiddenOk = !(requestOk && tokenOk) || (_hidden?.TryTake(1, out hiddenWait, out _, out _) ?? true);
         var admitted = requestOk && tokenOk && hiddenOk;
         if (!admitted)
         {
             // A refused request takes nothing from any limit.
-            if (requestOk && _requests is not null)
+            if (requestOk && requestLimit is not null)
             {
-                _requests.GiveBack(1);
+                requestLimit.GiveBack(1);
                 requestsLeft++;
             }
 
-            if (tokenOk && _tokens is not null)
+            if (tokenOk && tokenLimit is not null)
             {
-                _tokens.GiveBack(tokens);
+                tokenLimit.GiveBack(tokens);
                 tokensLeft += tokens;
             }
         }
 
-        WriteLimitHeaders(http.Response.Headers, "requests", _requests, requestsLeft, requestsFull);
-        WriteLimitHeaders(http.Response.Headers, "tokens", _tokens, tokensLeft, tokensFull);
+        WriteLimitHeaders(http.Response.Headers, "requests", requestLimit, requestsLeft, requestsFull);
+        WriteLimitHeaders(http.Response.Headers, "tokens", tokenLimit, tokensLeft, tokensFull);
         if (admitted)
         {
             return true;

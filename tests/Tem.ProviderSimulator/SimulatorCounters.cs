@@ -70,10 +70,32 @@ public sealed class SimulatorCounters
         }
     }
 
-    internal void Serve(int tokens)
+    private readonly ConcurrentDictionary<string, int> _servedDocuments = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _servedByModel = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _requestsByModel = new(StringComparer.Ordinal);
+
+    /// <summary>How many times each document ("doc-N" in a chat request) was served: 1 each when everything ran exactly once.</summary>
+    public IReadOnlyDictionary<string, int> ServedDocuments => new Dictionary<string, int>(_servedDocuments);
+
+    /// <summary>Served requests per model (the body's "model").</summary>
+    public IReadOnlyDictionary<string, int> ServedByModel => new Dictionary<string, int>(_servedByModel);
+
+    /// <summary>Received requests per model, refused ones included.</summary>
+    public IReadOnlyDictionary<string, int> RequestsByModel => new Dictionary<string, int>(_requestsByModel);
+
+    internal void Receive(string model) => _requestsByModel.AddOrUpdate(model, 1, static (_, n) => n + 1);
+
+    /// <summary>Counts a served request; returns its serial number (the response's id).</summary>
+    internal long Serve(int tokens, string model = "", string? document = null)
     {
-        Interlocked.Increment(ref _served);
         Interlocked.Add(ref _tokensServed, tokens);
+        _servedByModel.AddOrUpdate(model, 1, static (_, n) => n + 1);
+        if (document is not null)
+        {
+            _servedDocuments.AddOrUpdate(document, 1, static (_, n) => n + 1);
+        }
+
+        return Interlocked.Increment(ref _served);
     }
 
     internal void RateLimit() => Interlocked.Increment(ref _rateLimited);

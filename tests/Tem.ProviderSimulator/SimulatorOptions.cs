@@ -41,7 +41,16 @@ public sealed class SimulatorOptions
     /// <summary>Requests per window ("minute"); past it 429. Null for no limit.</summary>
     public int? RequestsPerMinute { get; set; }
 
-    /// <summary>Tokens (the request's max_tokens) per window; past it 429. Null for no limit.</summary>
+    /// <summary>
+    /// Whether every model (the body's "model") has limits of its own, as OpenAI keeps them per model: each gets
+    /// <see cref="RequestsPerMinute"/> (or its entry in <see cref="RequestsPerMinuteByModel"/>) and <see cref="TokensPerMinute"/>.
+    /// </summary>
+    public bool LimitsPerModel { get; set; }
+
+    /// <summary>With <see cref="LimitsPerModel"/>, the requests per window of named models; the others get <see cref="RequestsPerMinute"/>.</summary>
+    public IReadOnlyDictionary<string, int>? RequestsPerMinuteByModel { get; set; }
+
+    /// <summary>Tokens per window (a completion's max_tokens; a chat request's prompt ÷ 4 + max_tokens); past it 429. Null for no limit.</summary>
     public int? TokensPerMinute { get; set; }
 
     /// <summary>The length of the "minute" the limits count over; shorten it to keep tests fast.</summary>

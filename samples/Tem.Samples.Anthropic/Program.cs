@@ -1,0 +1,57 @@
+// Tem with the Anthropic SDK: its HttpClient carries Tem's ProviderRateLimitHandler (a permit per request, the
+// anthropic-ratelimit-* headers learned per model and key) and its own retries are off, so Tem is the only retry loop.
+// Re-run with the same --db to resume.
+//   dotnet run --project samples/Tem.Samples.Anthropic -c Release -- --base-url http://127.0.0.1:8080 --api-key KEY --count 500 --db anthropic.db [--models claude-haiku-4-5,claude-sonnet-4-5] [--concurrency 16]
+using Anthropic;
+using Anthropic.Core;
+using Tem;
+using Tem.Samples;
+using Tem.Samples.Anthropic;
+
+SampleArguments arguments;
+try
+{
+    arguments = SampleArguments.Parse(args, "claude-haiku-4-5");
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"Tem.Samples.Anthropic: {ex.Message}");
+    return 2;
+}
+
+var limits = new ProviderLimits(); // learned per limit group from the provider's headers and refusals
+var client = new AnthropicClient(new ClientOptions
+{
+    ApiKey = arguments.ApiKey,
+    BaseUrl = arguments.BaseUrl.ToString().TrimEnd('/'),
+    HttpClient = new HttpClient(new ProviderRateLimitHandler(limits) { InnerHandler = new SocketsHttpHandler() }),
+    MaxRetries = 0,
+});
+await using var tem = TemEngine.Open(new TemOptions
+{
+    DatabasePath = arguments.Database,
+    Concurrency = arguments.Concurrency,
+    ProviderLimits = limits,
+    Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(200), MaxDelay = TimeSpan.FromSeconds(5) },
+}, TemHandlers.CreateRegistry(() => new DocumentHandlers(client, arguments.SmallModel, arguments.LargeModel)));
+
+var batch = await tem.Batches.GetOrCreateAsync("anthropic-sample", "documents");
+// First: an interrupted batch (quota or credit spent, key refused) takes no tasks until it is resumed.
+await tem.Batches.ResumeAsync(batch.Id); // carries on once the account is fixed
+var numbers = Enumerable.Range(1, arguments.Count);
+await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Classify, numbers.Where(n => n % 2 == 1).Select(n => new DocumentPayload(n)),
+    payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
+await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Rewrite, numbers.Where(n => n % 2 == 0).Select(n => new DocumentPayload(n)),
+    payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
+
+await tem.Worker.StartAsync();
+var stats = await tem.WaitForBatchAsync(batch.Id);
+await tem.Worker.StopAsync();
+batch = await tem.Batches.GetAsync(batch.Id);
+foreach (var interruption in (await tem.Batches.GetInterruptionsAsync(batch.Id)).TakeLast(1))
+{
+    Console.WriteLine($"interrupted: {interruption.Reason}");
+}
+
+Console.WriteLine($"batch {batch.Code}: {batch.Status.ToString().ToLowerInvariant()}, completed {stats.Completed}, failed {stats.Failed}, pending {stats.Pending}");
+return 0;

@@ -1,0 +1,23 @@
+using Tem;
+
+namespace Tem.Samples.OpenAI;
+
+/// <summary>One document of the batch; the prompt names it as doc-N.</summary>
+public sealed record DocumentPayload(int Number);
+
+/// <summary>What a handler stores: the document and the model's answer.</summary>
+public sealed record DocumentAnswer(int Number, string Text);
+
+/// <summary>Two task types on two models: "classify" on the small one, "rewrite" on the large one.</summary>
+public sealed class DocumentHandlers(IModelClients models)
+{
+    /// <summary>Labels a document with the small model.</summary>
+    [TemHandler("classify", MaxAttempts = 4)]
+    public async Task<DocumentAnswer> Classify(DocumentPayload payload, CancellationToken cancellationToken)
+        => new(payload.Number, await models.Small.CompleteAsync($"Classify doc-{payload.Number} as news, opinion or other.", 16, cancellationToken));
+
+    /// <summary>Rewrites a document with the large model.</summary>
+    [TemHandler("rewrite", MaxAttempts = 4)]
+    public async Task<DocumentAnswer> Rewrite(DocumentPayload payload, CancellationToken cancellationToken)
+        => new(payload.Number, await models.Large.CompleteAsync($"Rewrite doc-{payload.Number} in plain English.", 64, cancellationToken));
+}

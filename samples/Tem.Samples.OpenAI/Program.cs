@@ -1,0 +1,48 @@
+// Tem with the OpenAI SDK (--client openai) or Microsoft.Extensions.AI over it (--client meai): two task types on two
+// models, paced per model and key by one ProviderLimits made before the engine. Re-run with the same --db to resume.
+//   dotnet run --project samples/Tem.Samples.OpenAI -c Release -- --base-url http://127.0.0.1:8080/v1 --api-key KEY --count 500 --db openai.db [--models gpt-4o-mini,gpt-4o] [--concurrency 16] [--client openai|meai]
+using Tem;
+using Tem.Samples;
+using Tem.Samples.OpenAI;
+
+SampleArguments arguments;
+try
+{
+    arguments = SampleArguments.Parse(args, "gpt-4o-mini", ["openai", "meai"]);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"Tem.Samples.OpenAI: {ex.Message}");
+    return 2;
+}
+
+var limits = new ProviderLimits(); // learned per limit group from the provider's headers and refusals
+var models = new ModelClients(arguments.Client!, arguments.BaseUrl, arguments.ApiKey, arguments.SmallModel, arguments.LargeModel, limits);
+await using var tem = TemEngine.Open(new TemOptions
+{
+    DatabasePath = arguments.Database,
+    Concurrency = arguments.Concurrency,
+    ProviderLimits = limits,
+    Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(200), MaxDelay = TimeSpan.FromSeconds(5) },
+}, TemHandlers.CreateRegistry(() => new DocumentHandlers(models)));
+
+var batch = await tem.Batches.GetOrCreateAsync("openai-sample", "documents");
+// First: an interrupted batch (quota or credit spent, key refused) takes no tasks until it is resumed.
+await tem.Batches.ResumeAsync(batch.Id); // carries on once the account is fixed
+var numbers = Enumerable.Range(1, arguments.Count);
+await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Classify, numbers.Where(n => n % 2 == 1).Select(n => new DocumentPayload(n)),
+    payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
+await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Rewrite, numbers.Where(n => n % 2 == 0).Select(n => new DocumentPayload(n)),
+    payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
+
+await tem.Worker.StartAsync();
+var stats = await tem.WaitForBatchAsync(batch.Id);
+await tem.Worker.StopAsync();
+batch = await tem.Batches.GetAsync(batch.Id);
+foreach (var interruption in (await tem.Batches.GetInterruptionsAsync(batch.Id)).TakeLast(1))
+{
+    Console.WriteLine($"interrupted: {interruption.Reason}");
+}
+
+Console.WriteLine($"batch {batch.Code}: {batch.Status.ToString().ToLowerInvariant()}, completed {stats.Completed}, failed {stats.Failed}, pending {stats.Pending}");
+return 0;

@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace Tem.Samples;
+
+/// <summary>
+/// The LLM samples' command line: <c>--base-url URL --api-key KEY --count N --db PATH [--models small,large]
+/// [--concurrency N]</c> (and <c>--client openai|meai</c> where the sample has a choice). Shared by the OpenAI and
+/// Anthropic samples (linked, not copied).
+/// </summary>
+public sealed record SampleArguments(Uri BaseUrl, string ApiKey, int Count, string Database, string SmallModel, string LargeModel, int Concurrency, string? Client)
+{
+    /// <summary>Reads the arguments; throws <see cref="ArgumentException"/> with what is wrong and the usage line.</summary>
+    public static SampleArguments Parse(string[] args, string defaultModels, string[]? clients = null)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var known = new List<string> { "--base-url", "--api-key", "--count", "--db", "--models", "--concurrency" };
+        if (clients is not null)
+        {
+            known.Add("--client");
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!known.Contains(args[i]))
+            {
+                throw Bad($"unknown argument '{args[i]}'", clients);
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                throw Bad($"{args[i]} needs a value", clients);
+            }
+
+            values[args[i]] = args[++i];
+        }
+
+        foreach (var required in (string[])["--base-url", "--api-key", "--count", "--db"])
+        {
+            if (!values.ContainsKey(required))
+            {
+                throw Bad($"{required} is missing", clients);
+            }
+        }
+
+        if (!Uri.TryCreate(values["--base-url"], UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        {
+            throw Bad($"--base-url '{values["--base-url"]}' is not an http(s) URL such as http://127.0.0.1:8080/v1", clients);
+        }
+
+        var count = Number(values, "--count", "1", clients, min: 1);
+        var concurrency = Number(values, "--concurrency", "16", clients, min: 1);
+        var models = (values.GetValueOrDefault("--models") ?? defaultModels).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (models.Length is < 1 or > 2)
+        {
+            throw Bad($"--models '{values["--models"]}' must name one model or two (small,large)", clients);
+        }
+
+        string? client = null;
+        if (clients is not null)
+        {
+            client = values.GetValueOrDefault("--client") ?? clients[0];
+            if (!clients.Contains(client))
+            {
+                throw Bad($"--client '{client}' must be one of {string.Join(", ", clients)}", clients);
+            }
+        }
+
+        return new SampleArguments(baseUrl, values["--api-key"], count, values["--db"], models[0], models[^1], concurrency, client);
+    }
+
+    private static int Number(Dictionary<string, string> values, string name, string fallback, string[]? clients, int min)
+    {
+        var text = values.GetValueOrDefault(name) ?? fallback;
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= 10_000_000
+            ? n
+            : throw Bad($"{name} '{text}' must be a whole number from {min}", clients);
+    }
+
+    private static ArgumentException Bad(string what, string[]? clients)
+        => new($"{what}. Usage: --base-url URL --api-key KEY --count N --db PATH [--models small,large] [--concurrency N]"
+            + (clients is null ? "" : $" [--client {string.Join('|', clients)}]"));
+}
