@@ -49,6 +49,9 @@ public sealed class LimitIndependenceTests(ITestOutputHelper output) : IDisposab
         Assert.True(c.RateLimited > 0, "the hidden limit refused nothing: the test did not exercise a requests refusal");
         Assert.True(Assert.Single(group.Limits, l => l.Name == "requests").Refusals > 0, "no refusal was charged to the requests limit");
         Assert.Equal(0, tokens.Refusals);
-        Assert.True(ratio <= 1.5, $"provider busy {c.Span.TotalSeconds:0.00} s for an ideal {ideal:0.00} s: the token limit slowed the starts");
+        // The defect this guards against spread starts 5x too slowly (128 s for an ideal 25 s). Unloaded runs measure
+        // 1.03-1.22x; on two cores at load 9-11 the OpenAI variant measured 1.8-2.4x (the requests limit's learned
+        // refill drops after refusals that arrival jitter causes), so the bound here is 3x: it still fails the defect.
+        Assert.True(ratio <= 3.0, $"provider busy {c.Span.TotalSeconds:0.00} s for an ideal {ideal:0.00} s: the token limit slowed the starts");
     }
 }
