@@ -188,17 +188,18 @@ public sealed class ProviderSimulator : IAsyncDisposable
         var admitted = requestOk && tokenOk && hiddenOk;
         if (!admitted)
         {
-            // A refused request takes nothing from any limit.
+            // A refused request takes nothing from any limit; its headers say what is left after the give-back, both
+            // the remaining count and the time until full (read apart, they would contradict each other).
             if (requestOk && _requests is not null)
             {
                 _requests.GiveBack(1);
-                requestsLeft++;
+                _requests.Peek(out requestsLeft, out requestsFull);
             }
 
             if (tokenOk && _tokens is not null)
             {
                 _tokens.GiveBack(tokens);
-                tokensLeft += tokens;
+                _tokens.Peek(out tokensLeft, out tokensFull);
             }
         }
 
