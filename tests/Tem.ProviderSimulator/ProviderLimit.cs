@@ -12,6 +12,9 @@ internal abstract class ProviderLimit(long limit)
     /// <summary>Returns what the last successful <see cref="TryTake"/> took (a later limit refused the request).</summary>
     public abstract void GiveBack(long amount);
 
+    /// <summary>What is left now and how long until full, read after a <see cref="GiveBack"/> so a refusal's headers agree with each other.</summary>
+    public abstract void Peek(out long remaining, out TimeSpan untilFull);
+
     /// <summary>Changes the limit mid-run (the provider lowered the account's tier, say).</summary>
     public virtual void Scale(double factor) => Limit = Math.Max(1, (long)(Limit * factor));
 }
@@ -76,6 +79,13 @@ internal sealed class SlidingLimit(long limit, TimeSpan window, TimeProvider tim
         }
 
         _sum -= amount;
+        _last = _entries.Count == 0 ? 0 : kept[^2].At;
+    }
+
+    public override void Peek(out long remaining, out TimeSpan untilFull)
+    {
+        remaining = Math.Max(0, Limit - _sum);
+        untilFull = _entries.Count == 0 ? TimeSpan.Zero : window - time.GetElapsedTime(_last, time.GetTimestamp());
     }
 }
 
@@ -105,6 +115,12 @@ internal sealed class ContinuousLimit(long limit, TimeSpan window, TimeProvider 
     }
 
     public override void GiveBack(long amount) => _level += amount;
+
+    public override void Peek(out long remaining, out TimeSpan untilFull)
+    {
+        remaining = (long)Math.Floor(_level);
+        untilFull = TimeSpan.FromSeconds((Limit - _level) / RefillPerSecond);
+    }
 
     public override void Scale(double factor)
     {

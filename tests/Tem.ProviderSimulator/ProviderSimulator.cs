@@ -203,17 +203,18 @@ public sealed class ProviderSimulator : IAsyncDisposable
         var admitted = requestOk && tokenOk && hiddenOk;
         if (!admitted)
         {
-            // A refused request takes nothing from any limit.
+            // A refused request takes nothing from any limit; its headers say what is left after the give-back, both
+            // the remaining count and the time until full (read apart, they would contradict each other).
             if (requestOk && requestLimit is not null)
             {
                 requestLimit.GiveBack(1);
-                requestsLeft++;
+                requestLimit.Peek(out requestsLeft, out requestsFull);
             }
 
             if (tokenOk && tokenLimit is not null)
             {
                 tokenLimit.GiveBack(tokens);
-                tokensLeft += tokens;
+                tokenLimit.Peek(out tokensLeft, out tokensFull);
             }
         }
 

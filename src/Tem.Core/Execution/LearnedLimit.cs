@@ -13,12 +13,15 @@ namespace Tem.Execution;
 internal sealed class LearnedLimit(string name)
 {
     private const double MaxShare = 0.97;
+    private const int ConflictsToRestart = 3;
+    private const double ShareRegainPerSecond = 0.05;
     private readonly StartSpacing _spacing = new();
     private long _limit;
     private bool _limitStated;     // false when the provider sent a remaining count without a limit
     private double _refill;        // units per second; 0 while unknown
     private double _refillLow;
     private double _refillHigh;
+    private int _conflicts;        // responses in a row whose interval missed the narrowed one
     private double _reported;      // remaining as last reported
     private double _reportedAt;    // seconds
     private double _issuedBefore;  // this client's issued count when the reporting request left
@@ -78,13 +81,24 @@ internal sealed class LearnedLimit(string name)
             // A reset within its resolution of now bounds nothing from above, so it teaches nothing.
             var low = (missing - 1) / (full.TotalSeconds + resolution);
             var high = missing / (full.TotalSeconds - resolution);
-            if (_refill == 0 || low > _refillHigh || high < _refillLow)
+            if (_refill == 0)
             {
-                (_refillLow, _refillHigh) = (low, high);
+                (_refillLow, _refillHigh, _conflicts) = (low, high, 0);
+            }
+            else if (low > _refillHigh || high < _refillLow)
+            {
+                // One response that contradicts the narrowed interval is more likely noise (its remaining and reset
+                // read at different moments) than a new rate; a changed rate contradicts every response that follows.
+                // Restarting at once from one small deficit's wide interval would put the rate far too low, and a
+                // bucket paced below its refill stays nearly full, whose responses can never correct it.
+                if (++_conflicts >= ConflictsToRestart)
+                {
+                    (_refillLow, _refillHigh, _conflicts) = (low, high, 0);
+                }
             }
             else
             {
-                (_refillLow, _refillHigh) = (Math.Max(_refillLow, low), Math.Min(_refillHigh, high));
+                (_refillLow, _refillHigh, _conflicts) = (Math.Max(_refillLow, low), Math.Min(_refillHigh, high), 0);
             }
 
             _refill = (_refillLow + _refillHigh) / 2;
@@ -120,7 +134,16 @@ internal sealed class LearnedLimit(string name)
         }
 
         // Keep some requests' cost in hand: requests granted but not yet arrived are invisible to both sides.
-        var room = Level(now, issued) - (cost * _reserve);
+        // A cost the limit cannot hold (a learned charge gone wrong, a request larger than the limit) waits for a full
+        // limit at most, never for ever: the provider's answer then says more.
+        var held = cost * _reserve;
+        if (_limitStated && _limit > 0)
+        {
+            cost = Math.Min(cost, _limit);
+            held = Math.Min(held, _limit - cost);
+        }
+
+        var room = Level(now, issued) - held;
         var allowed = room >= cost ? (int)Math.Min(int.MaxValue, Math.Floor(room / cost)) : 0;
         if (allowed == 0)
         {
@@ -194,7 +217,10 @@ internal sealed class LearnedLimit(string name)
 
     public void OnSucceeded()
     {
-        _share = Math.Min(MaxShare, _share + 0.0005);
+        // Regain the share at about ShareRegainPerSecond a second whatever the rate: a cut after a refusal that
+        // arrival jitter caused (not a lower limit) is undone within a few seconds instead of a minute.
+        var startsPerSecond = Math.Max(1, _refill * _share);
+        _share = Math.Min(MaxShare, _share + Math.Max(0.0005, ShareRegainPerSecond / startsPerSecond));
         _reserve = Math.Max(1, _reserve - 0.01);
     }
 

@@ -37,7 +37,8 @@ internal sealed class TokenCharge
             var fall = refilled - advertised.Remaining;
             if (fall > 0)
             {
-                var sample = fall / (requests - _previousRequests);
+                // No request is charged more than the whole limit: a larger fall is a wrong refill rate's doing.
+                var sample = Math.Min(fall / (requests - _previousRequests), advertised.Limit ?? double.MaxValue);
                 _fromFalls = _falls == 0 ? sample : (0.8 * _fromFalls) + (0.2 * sample);
                 _falls++;
             }
