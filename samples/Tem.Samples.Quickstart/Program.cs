@@ -23,9 +23,22 @@ var added = await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Rewrite,
 var resumed = await tem.Batches.ResumeAsync(batch.Id); // tasks a killed earlier run left running
 Console.WriteLine($"Enqueued {added.Inserted} new tasks, {added.Skipped} already there; {resumed} resumed.");
 
+// Ctrl-C stops gracefully: running tasks finish and are written, the rest stay pending for the next run.
+using var stopping = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = !stopping.IsCancellationRequested; stopping.Cancel(); }; // twice: exit now
+
 await tem.Worker.StartAsync();
-var stats = await tem.WaitForBatchAsync(batch.Id);
+try
+{
+    await tem.WaitForBatchAsync(batch.Id, stopping.Token);
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    Console.WriteLine("Stopping: letting running tasks finish; run again to carry on.");
+}
+
 await tem.Worker.StopAsync();
+var stats = await tem.Batches.GetStatsAsync(batch.Id);
 Console.WriteLine($"Batch '{batch.Code}': {stats.Completed} completed, {stats.Failed} failed, {stats.Pending} pending of {stats.Total}.");
 foreach (var failed in await tem.Tasks.ListAsync(new TaskQuery { BatchId = batch.Id, Status = TemTaskStatus.Failed, Limit = 3 }))
 {

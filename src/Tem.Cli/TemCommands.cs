@@ -62,7 +62,7 @@ internal static class TemCommands
             foreach (var (batch, stats) in rows)
             {
                 var elapsed = (batch.CompletedAt ?? DateTimeOffset.UtcNow) - batch.CreatedAt;
-                table.Add(batch.Code, batch.Type, Lower(batch.Status), stats.Pending, stats.Running, stats.Completed, stats.Failed, stats.Cancelled, stats.Total, batch.CreatedAt, elapsed);
+                table.Add(batch.Code, batch.Type, BatchStatusText.Of(batch, stats), stats.Pending, stats.Running, stats.Completed, stats.Failed, stats.Cancelled, stats.Total, batch.CreatedAt, elapsed);
             }
 
             table.WriteTo(Console.Out);
@@ -124,7 +124,7 @@ internal static class TemCommands
 
             var s = report.Stats;
             var o = Console.Out;
-            o.WriteLine($"Batch {batch.Code} ({batch.Type}), {Lower(batch.Status)}, created {batch.CreatedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}");
+            o.WriteLine($"Batch {batch.Code} ({batch.Type}), {BatchStatusText.Of(batch, s)}, created {batch.CreatedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}");
             o.WriteLine($"Tasks: {s.Total} total, {s.Completed} completed, {s.Failed} failed, {s.Pending} pending, {s.Running} running, {s.Cancelled} cancelled");
             if (report.Throughput is { } perSecond)
             {

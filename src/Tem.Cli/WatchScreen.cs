@@ -45,7 +45,7 @@ internal static class WatchScreen
     public static IRenderable Render(WatchSample s, IEnumerable<TaskErrorSighting> errors)
     {
         var stats = s.Stats;
-        var status = s.Batch.Status.ToString().ToLowerInvariant();
+        var status = BatchStatusText.Of(s.Batch, stats);
         var header = new Markup(string.Create(CultureInfo.InvariantCulture,
             $"[bold]{Markup.Escape(s.Batch.Code)}[/] ({Markup.Escape(s.Batch.Type)}) · {status} · elapsed {Durations.Format(s.Elapsed)}"));
         var progress = new Markup(string.Create(CultureInfo.InvariantCulture,

@@ -17,7 +17,7 @@ internal static class WatchView
             var last = live ? await WatchScreen.ShowAsync(samples) : await WatchLines.WriteAsync(samples, Console.Out);
             if (last is not null)
             {
-                Console.WriteLine($"{last.Batch.Code}: {last.Batch.Status.ToString().ToLowerInvariant()}.");
+                Console.WriteLine($"{last.Batch.Code}: {BatchStatusText.Of(last.Batch, last.Stats)}.");
             }
         }
         catch (OperationCanceledException)

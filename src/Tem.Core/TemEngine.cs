@@ -175,8 +175,8 @@ public sealed class TemEngine : IAsyncDisposable
     /// <summary>The store, for the reads in other files (<see cref="WorkerReads"/>).</summary>
     internal ITemStore Store => _store;
 
-    /// <summary>The logger the options name, or none.</summary>
-    internal Microsoft.Extensions.Logging.ILogger Logger => _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    /// <summary>The logger the options name, or the default one (warnings and errors to standard error).</summary>
+    internal Microsoft.Extensions.Logging.ILogger Logger => _options.EffectiveLogger;
 
     /// <summary>
     /// Samples the batch's progress every <paramref name="interval"/> (default 1 s) until nothing is left to run —
@@ -238,7 +238,7 @@ public sealed class TemEngine : IAsyncDisposable
     /// <summary>Never throws: at disposal nothing the caller could fix is left, so problems are logged.</summary>
     private async Task DisposeCoreAsync(Func<Task> stopWorker, Func<BatchEndWatcher, Task> stopWatcher)
     {
-        var logger = _options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        var logger = _options.EffectiveLogger;
         try
         {
             await stopWorker().ConfigureAwait(false);

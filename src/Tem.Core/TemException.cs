@@ -21,6 +21,21 @@ public sealed class DuplicateBatchCodeException(string code)
     public string Code { get; } = code;
 }
 
+/// <summary><see cref="BatchService.GetOrCreateAsync"/> found the code taken by a batch of another type.</summary>
+public sealed class BatchTypeMismatchException(string code, string existingType, string requestedType)
+    : TemException($"A batch with code '{code}' already exists with type '{existingType}', not '{requestedType}'. " +
+        $"Choose another code for the '{requestedType}' batch, or pass type '{existingType}' to reopen the existing one.")
+{
+    /// <summary>The code both batches would share.</summary>
+    public string Code { get; } = code;
+
+    /// <summary>The type of the batch that has the code.</summary>
+    public string ExistingType { get; } = existingType;
+
+    /// <summary>The type the caller asked for.</summary>
+    public string RequestedType { get; } = requestedType;
+}
+
 /// <summary>No batch has the given id or code.</summary>
 public sealed class BatchNotFoundException(string message) : TemException(message);
 

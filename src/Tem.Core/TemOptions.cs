@@ -100,7 +100,11 @@ public sealed class TemOptions
     /// </summary>
     public InterruptionCriteria? DefaultInterruptionCriteria { get; set; }
 
-    /// <summary>Where the engine logs; null logs nothing.</summary>
+    /// <summary>
+    /// Where the engine logs. Null (the default): warnings and errors go to standard error, one line each (a task that
+    /// failed for good, types no worker handles, a lost database...). Set <c>NullLogger.Instance</c> to log nothing;
+    /// Tem.Hosting sets the host's logger.
+    /// </summary>
     public ILogger? Logger { get; set; }
 
     /// <summary>
@@ -115,6 +119,14 @@ public sealed class TemOptions
     /// default) watches nothing.
     /// </summary>
     public Func<BatchEnded, CancellationToken, ValueTask>? OnBatchEnded { get; set; }
+
+    /// <summary>Where the default logger writes (tests only); standard error when null.</summary>
+    internal TextWriter? StandardError { get; set; }
+
+    private ILogger? _defaultLogger;
+
+    /// <summary><see cref="Logger"/>, or the warnings-to-stderr logger when it is not set.</summary>
+    internal ILogger EffectiveLogger => Logger ?? (_defaultLogger ??= new Execution.StandardErrorLogger(StandardError ?? Console.Error, TimeProvider.System));
 
     /// <summary>The most handlers one worker may run at once.</summary>
     internal const int MaxConcurrency = 10_000;

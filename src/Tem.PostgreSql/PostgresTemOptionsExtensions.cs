@@ -2,7 +2,10 @@ using Npgsql;
 
 namespace Tem;
 
-/// <summary>The one-line switch from a SQLite file to PostgreSQL.</summary>
+/// <summary>
+/// The one-line switch from a SQLite file to PostgreSQL: add <c>.UsePostgres(...)</c> after the options, and it replaces
+/// <see cref="TemOptions.DatabasePath"/> (the file is no longer used), so nothing else needs to change.
+/// </summary>
 public static class PostgresTemOptionsExtensions
 {
     /// <summary>Keeps batches and tasks in PostgreSQL at <paramref name="connectionString"/>, in the schema <c>tem</c>.</summary>
@@ -14,6 +17,7 @@ public static class PostgresTemOptionsExtensions
     public static TemOptions UsePostgres(this TemOptions options, string connectionString, string schema)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.DatabasePath = ""; // the one line replaces the file, rather than conflicting with it
         options.Store = new PostgresStoreOptions { ConnectionString = connectionString, Schema = schema };
         return options;
     }
@@ -28,6 +32,7 @@ public static class PostgresTemOptionsExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dataSource);
+        options.DatabasePath = "";
         options.Store = new PostgresStoreOptions { DataSource = dataSource, Schema = schema };
         return options;
     }

@@ -72,7 +72,8 @@ public sealed class CliTests : IDisposable
         Assert.Equal("", err);
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("CODE", lines[0]);
-        Assert.Matches(@"^nightly\s+rewrite\s+completed\s+0\s+0\s+8\s+2\s+0\s+10\s", lines[1]);
+        // A batch that ended with failures says so in its status, not only in the FAILED column.
+        Assert.Matches(@"^nightly\s+rewrite\s+completed with 2 failed\s+0\s+0\s+8\s+2\s+0\s+10\s", lines[1]);
         Assert.Matches(@"^later\s+rewrite\s+active\s+0\s+0\s+0\s+0\s+0\s+0\s", lines[2]);
 
         (exit, text, _) = await Tem("batches", DbPath, "--json");
@@ -90,6 +91,7 @@ public sealed class CliTests : IDisposable
         await SeedAsync();
         var (exit, text, _) = await Tem("report", DbPath, "nightly");
         Assert.Equal(0, exit);
+        Assert.Contains("Batch nightly (rewrite), completed with 2 failed, created ", text);
         Assert.Contains("Tasks: 10 total, 8 completed, 2 failed, 0 pending, 0 running, 0 cancelled", text);
         Assert.Contains("Attempts: 1 → 8, 2 → 2", text);
         Assert.Contains("System.InvalidOperationException: model refused doc 3", text);
@@ -162,7 +164,7 @@ public sealed class CliTests : IDisposable
         var (exit, text, _) = await Tem("watch", DbPath, "nightly", "--interval", "100");
         Assert.Equal(0, exit);
         Assert.Contains("10/10 (2 failed, 0 running, avg ", text);
-        Assert.EndsWith("nightly: completed.", text.Trim());
+        Assert.EndsWith("nightly: completed with 2 failed.", text.Trim());
     }
 
     [Fact]

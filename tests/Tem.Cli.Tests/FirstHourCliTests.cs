@@ -136,7 +136,7 @@ public sealed class FirstHourCliTests : IDisposable
         await reader;
 
         Assert.Equal(0, watch.ExitCode);
-        Assert.Equal("live: completed.", lines[^1]);
+        Assert.Equal("live: completed with 10 failed.", lines[^1]);
         // Elapsed, bar, counts, running now and on average, the rate over the window (not zero while fetches ended in it).
         Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+( m?s)? \[[#.]+\] \d+/104 \(\d+ failed, 4 running, avg [\d.]+\) [1-9][\d.]*/s over 10 s, ETA "));
         Assert.Contains(lines, l => l.Contains("provider refused fetch", StringComparison.Ordinal) && l.Contains("(fetch) attempt 1, failed", StringComparison.Ordinal));

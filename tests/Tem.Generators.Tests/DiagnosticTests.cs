@@ -290,6 +290,35 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void TEM011_ValueTuplesAndPublicFields_WouldBeStoredAsNothing()
+    {
+        Verify(
+            """
+            public sealed record Job(string Id, (int A, string B) Pair);
+
+            public sealed class Tally
+            {
+                public int Count;
+            }
+
+            public static class A
+            {
+                [TemHandler("tuple")]
+                public static Task Run([|(int A, string B)|] payload) => Task.CompletedTask;
+
+                [TemHandler("nested")]
+                public static Task Nested([|Job|] payload) => Task.CompletedTask;
+
+                [TemHandler("field")]
+                public static [|Task<Tally>|] Count(P payload) => Task.FromResult(new Tally());
+            }
+            """,
+            ("TEM011", "The payload type '(int A, string B)' of handler 'App.A.Run' would lose data: member '(int A, string B)': '(int A, string B)' is a value tuple; System.Text.Json writes a tuple's items only with IncludeFields, so it would be stored as {}; use a record with properties instead, for example 'public sealed record Pair(int A, string B)'"),
+            ("TEM011", "The payload type 'App.Job' of handler 'App.A.Nested' would lose data: member 'App.Job.Pair': '(int A, string B)' is a value tuple; System.Text.Json writes a tuple's items only with IncludeFields, so it would be stored as {}; use a record with properties instead, for example 'public sealed record Pair(int A, string B)'"),
+            ("TEM011", "The result type 'App.Tally' of handler 'App.A.Count' would lose data: member 'App.Tally.Count': 'Count' of 'App.Tally' is a public field, which System.Text.Json skips unless IncludeFields is set, so its value would not be stored; make it a property ('public int Count { get; set; }'), or mark it [JsonInclude] and name a JsonSerializerContext that covers the type"));
+    }
+
+    [Fact]
     public void MalformedCode_NeverThrows()
     {
         var sources = new[]

@@ -84,13 +84,27 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unreachable_server_is_a_typed_error_after_the_retries()
+    public async Task A_wrong_port_at_open_fails_at_once_without_riding_through_RetryFor()
     {
-        var options = new PostgresStoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2", Schema = _schema, RetryFor = TimeSpan.FromMilliseconds(300) };
+        // Issue 27 item 8: a wrong port took 29 s to fail (the mid-run RetryFor). The first connection fails fast.
+        var options = new PostgresStoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2", Schema = _schema, RetryFor = TimeSpan.FromSeconds(60) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(options));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"Opening took {clock.Elapsed}; the first connection should not be retried for RetryFor (60 s).");
         Assert.Contains("PostgreSQL 127.0.0.1:1", ex.Message);
         Assert.Contains("Check that the server is running", ex.Message);
+        Assert.Contains("first connection of this store, so Tem did not retry", ex.Message);
         Assert.DoesNotContain("Password", ex.Message);
+    }
+
+    [Fact]
+    public async Task UsePostgres_is_the_one_line_that_changes_even_with_DatabasePath_set()
+    {
+        // Issue 27 item 3: the README's "change one line" used to need DatabasePath removed as well.
+        var options = new TemOptions { DatabasePath = "tem.db", Concurrency = 4 }.UsePostgres(PostgresServer.ConnectionString, _schema);
+        await using var tem = await TemEngine.OpenAsync(options);
+        Assert.StartsWith("PostgreSQL", tem.DatabasePath, StringComparison.Ordinal);
+        Assert.False(File.Exists("tem.db"));
     }
 
     [Fact]

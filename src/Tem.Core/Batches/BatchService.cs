@@ -55,12 +55,13 @@ public sealed partial class BatchService
     }
 
     /// <summary>The batch with <paramref name="code"/>, or a new active one with that code and <paramref name="type"/>: the way a script resumes its own batch when run again.</summary>
+    /// <exception cref="BatchTypeMismatchException">A batch has <paramref name="code"/> but another type: the code is taken by different work.</exception>
     public async Task<Batch> GetOrCreateAsync(string code, string type, IReadOnlyDictionary<string, string>? metadata = null,
         InterruptionCriteria? interruptionCriteria = null, CancellationToken cancellationToken = default)
     {
         if (await GetByCodeAsync(code, cancellationToken).ConfigureAwait(false) is { } existing)
         {
-            return existing;
+            return SameType(existing, type);
         }
 
         try
@@ -70,9 +71,13 @@ public sealed partial class BatchService
         catch (DuplicateBatchCodeException)
         {
             // Another process created it between the two calls.
-            return (await GetByCodeAsync(code, cancellationToken).ConfigureAwait(false))!;
+            return SameType((await GetByCodeAsync(code, cancellationToken).ConfigureAwait(false))!, type);
         }
     }
+
+    /// <summary>Reopening someone else's batch by its code would add this script's tasks to that work: refuse it.</summary>
+    private static Batch SameType(Batch existing, string type)
+        => string.Equals(existing.Type, type, StringComparison.Ordinal) ? existing : throw new BatchTypeMismatchException(existing.Code, existing.Type, type);
 
     /// <summary>The batch with <paramref name="batchId"/>.</summary>
     /// <exception cref="BatchNotFoundException">No batch has that id.</exception>

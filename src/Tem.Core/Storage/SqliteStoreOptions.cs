@@ -28,6 +28,14 @@ public sealed class SqliteStoreOptions : TemStoreOptions
             throw new TemConfigurationException("TemOptions.DatabasePath is empty. Set it to the SQLite file Tem should use, for example \"tem.db\".");
         }
 
+        if (LooksLikePostgres(Path))
+        {
+            // Else SQLite would create a file named "Host=db;Username=…" and the app would run on it, alone.
+            throw new TemConfigurationException(
+                "TemOptions.DatabasePath holds what looks like a PostgreSQL connection string, but DatabasePath is a SQLite file path. " +
+                "For PostgreSQL, add the Tem.PostgreSql package and call options.UsePostgres(connectionString) instead; for SQLite, set DatabasePath to a file such as \"tem.db\".");
+        }
+
         if (!Enum.IsDefined(Durability))
         {
             throw new TemConfigurationException($"TemOptions.Durability is {(int)Durability}, which is not a TemDurability value; use Normal or Full.");
@@ -37,6 +45,30 @@ public sealed class SqliteStoreOptions : TemStoreOptions
         {
             throw new TemConfigurationException($"TemOptions.BusyTimeout is {BusyTimeout}; it must be a positive time span of at most one day.");
         }
+    }
+
+    /// <summary>A postgres:// URI, or Key=Value pairs naming a server (Host=, Server=, Port=, Username=...).</summary>
+    private static bool LooksLikePostgres(string path)
+    {
+        var text = path.Trim();
+        if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var pair in text.Split(';'))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = equals > 0 ? pair[..equals].Trim() : "";
+            if (key.Equals("Host", StringComparison.OrdinalIgnoreCase) || key.Equals("Server", StringComparison.OrdinalIgnoreCase)
+                || key.Equals("Username", StringComparison.OrdinalIgnoreCase) || key.Equals("User ID", StringComparison.OrdinalIgnoreCase)
+                || key.Equals("Port", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal override ValueTask<Storage.ITemStore> OpenAsync(TimeProvider clock, CancellationToken cancellationToken)

@@ -98,6 +98,15 @@ public static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
 
+    /// <summary>TEM011: a member of the payload or result would be stored as nothing (a public field, a value tuple).</summary>
+    public static readonly DiagnosticDescriptor DroppedMember = new(
+        id: "TEM011",
+        title: "Payload or result member would not be stored",
+        messageFormat: "The {0} type '{1}' of handler '{2}' would lose data: member '{3}': {4}; {5}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
     internal static DiagnosticDescriptor ById(string id) => id switch
     {
         "TEM001" => DuplicateTaskType,
@@ -110,6 +119,7 @@ public static class DiagnosticDescriptors
         "TEM008" => UndescribableType,
         "TEM009" => InvalidHandlerOption,
         "TEM010" => InvalidJsonContext,
+        "TEM011" => DroppedMember,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown Tem diagnostic."),
     };
 }

@@ -31,13 +31,24 @@ internal static class GenerationChecks
 
             var handler = members[0].Handler!;
             var sites = members[0].Sites;
-            if (!JsonCoverage.IsDescribed(handler.Payload, handler.PayloadJson, settings))
+            // A member that would be stored as nothing comes first: it is the one error whose fix is in the type itself.
+            if (JsonCoverage.Drops(handler.Payload, handler.PayloadLoss, settings))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DroppedMember, sites?.Payload, "payload", handler.Payload.DisplayName, handler.DisplayName,
+                    handler.PayloadLoss!.Member, handler.PayloadLoss.Reason, handler.PayloadLoss.Fix));
+            }
+            else if (!JsonCoverage.IsDescribed(handler.Payload, handler.PayloadJson, settings))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, sites?.Payload, "payload", handler.Payload.DisplayName, handler.DisplayName,
                     JsonCoverage.RefusalText(handler.PayloadRefusal, handler.Payload.DisplayName)));
             }
 
-            if (handler.Result is { } result && !JsonCoverage.IsDescribed(result, handler.ResultJson, settings))
+            if (handler.Result is { } dropping && JsonCoverage.Drops(dropping, handler.ResultLoss, settings))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DroppedMember, sites?.Return, "result", dropping.DisplayName, handler.DisplayName,
+                    handler.ResultLoss!.Member, handler.ResultLoss.Reason, handler.ResultLoss.Fix));
+            }
+            else if (handler.Result is { } result && !JsonCoverage.IsDescribed(result, handler.ResultJson, settings))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UndescribableType, sites?.Return, "result", result.DisplayName, handler.DisplayName,
                     JsonCoverage.RefusalText(handler.ResultRefusal, result.DisplayName)));

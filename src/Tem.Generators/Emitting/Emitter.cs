@@ -11,7 +11,7 @@ internal sealed record GeneratedFile(string HintName, string Source);
 /// <summary>Writes TemTasks.g.cs and TemHandlers.g.cs from a <see cref="GenerationModel"/>.</summary>
 internal static class Emitter
 {
-    private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Tem.Generators\", \"1.0.0\")]";
+    private static readonly string GeneratedCode = GeneratorVersion.GeneratedCodeAttribute;
     private const string ValueTask = "global::System.Threading.Tasks.ValueTask";
 
     /// <summary>[Obsolete] handlers and types are the user's choice; the code that registers and describes them must not warn about it.</summary>

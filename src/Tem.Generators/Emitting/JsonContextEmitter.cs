@@ -24,7 +24,7 @@ internal static class JsonContextEmitter
         w.Line();
         w.Open("namespace " + model.Namespace);
         w.Line("/// <summary>JSON metadata Tem generated for the payload and result types of this assembly's handlers (default System.Text.Json options).</summary>");
-        w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Tem.Generators\", \"1.0.0\")]");
+        w.Line(GeneratorVersion.GeneratedCodeAttribute);
         w.Open($"internal sealed partial class TemJsonContext : global::System.Text.Json.Serialization.JsonSerializerContext, {Metadata}.IJsonTypeInfoResolver");
         w.Line($"private static readonly {Options} s_defaultOptions = new();");
         w.Line();

@@ -1,3 +1,4 @@
+using System.Linq;
 using Tem.Generators.Model;
 
 namespace Tem.Generators.Emitting;
@@ -22,6 +23,28 @@ internal static class JsonCoverage
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="loss"/> is real: Tem's own metadata never writes fields, and a named context does only if
+    /// it sets IncludeFields.
+    /// </summary>
+    public static bool Drops(TypeRef type, JsonLoss? loss, AssemblySettings settings)
+    {
+        if (loss is null)
+        {
+            return false;
+        }
+
+        foreach (var context in settings.JsonContexts)
+        {
+            if (context.IncludesFields && context.CoveredTypes.Any(c => c.TypeName == type.FullyQualifiedName))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Whether a named context or Tem itself describes the type.</summary>

@@ -70,3 +70,6 @@ internal sealed record JsonRefusal(string Member, string Reason, bool ContextCan
 
 /// <summary>What describing a payload or result type gave: its closure, or why there is none.</summary>
 internal sealed record JsonDescription(JsonClosure? Closure, JsonRefusal? Refusal);
+
+/// <summary>A member System.Text.Json would silently drop (a public field, a value tuple's items): where, why, and the fix.</summary>
+internal sealed record JsonLoss(string Member, string Reason, string Fix);

@@ -45,6 +45,8 @@ internal sealed record HandlerModel(
     JsonClosure? ResultJson,
     JsonRefusal? PayloadRefusal,
     JsonRefusal? ResultRefusal,
+    JsonLoss? PayloadLoss,
+    JsonLoss? ResultLoss,
     ReturnKind ReturnKind,
     EquatableArray<ExtraParameter> ExtraParameters)
 {
@@ -63,7 +65,8 @@ internal sealed record HandlerParseResult(HandlerModel? Handler, HandlerSites? S
 internal sealed record CoveredType(string TypeName, string? PropertyName);
 
 /// <summary>A JsonSerializerContext named with [assembly: TemJsonContext].</summary>
-internal sealed record JsonContextModel(string TypeName, EquatableArray<CoveredType> CoveredTypes);
+/// <param name="IncludesFields">Whether its [JsonSourceGenerationOptions] sets IncludeFields, so public fields are written.</param>
+internal sealed record JsonContextModel(string TypeName, EquatableArray<CoveredType> CoveredTypes, bool IncludesFields);
 
 /// <summary>Assembly-wide inputs: where to emit and which JSON contexts to use.</summary>
 internal sealed record AssemblySettings(

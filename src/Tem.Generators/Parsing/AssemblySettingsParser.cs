@@ -39,7 +39,7 @@ internal static class AssemblySettingsParser
                 continue;
             }
 
-            contexts.Add(new JsonContextModel(SymbolHelpers.FullName(contextType), CoveredTypes(contextType)));
+            contexts.Add(new JsonContextModel(SymbolHelpers.FullName(contextType), CoveredTypes(contextType), IncludesFields(contextType)));
         }
 
         return new AssemblySettings(NamespaceFor(compilation.AssemblyName), contexts.ToEquatableArray(), diagnostics.ToEquatableArray());
@@ -108,6 +108,10 @@ internal static class AssemblySettingsParser
 
         return null;
     }
+
+    private static bool IncludesFields(INamedTypeSymbol contextType)
+        => contextType.GetAttributes().Any(a => SymbolHelpers.Is(a.AttributeClass, "System.Text.Json.Serialization", "JsonSourceGenerationOptionsAttribute")
+            && a.NamedArguments.Any(n => n.Key == "IncludeFields" && n.Value.Value is true));
 
     private static EquatableArray<CoveredType> CoveredTypes(INamedTypeSymbol contextType)
     {

@@ -231,6 +231,8 @@ internal static class HandlerParser
             resultJson?.Closure,
             payloadJson.Refusal,
             resultJson?.Refusal,
+            LossyMemberFinder.Find(parameters[0].Type),
+            result is null ? null : LossyMemberFinder.Find(((INamedTypeSymbol)returnType).TypeArguments[0]),
             returnKind.Value,
             extras.ToEquatableArray());
         return new HandlerParseResult(model, new HandlerSites(nameLocation, payloadLocation, returnLocation), EquatableArray<DiagnosticInfo>.Empty);

@@ -18,6 +18,12 @@ internal sealed class PgDatabase : IAsyncDisposable
     private readonly bool _ownsDataSource;
     private readonly TimeSpan _retryFor;
 
+    /// <summary>
+    /// Whether any connection ever opened. Until one has, a failure to connect is a wrong host, port or password far
+    /// more often than an outage, so it reaches the caller at once; outages later are ridden through for RetryFor.
+    /// </summary>
+    private volatile bool _connectedOnce;
+
     public PgDatabase(NpgsqlDataSource dataSource, bool ownsDataSource, string schema, TimeSpan retryFor)
     {
         DataSource = dataSource;
@@ -80,6 +86,7 @@ internal sealed class PgDatabase : IAsyncDisposable
             try
             {
                 await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                _connectedOnce = true;
                 if (!transactional)
                 {
                     return await work(new PgSession(this, connection, null)).ConfigureAwait(false);
@@ -93,7 +100,7 @@ internal sealed class PgDatabase : IAsyncDisposable
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
                 return result;
             }
-            catch (NpgsqlException ex) when (IsTransient(ex) && started.Elapsed + delay < _retryFor && !cancellationToken.IsCancellationRequested)
+            catch (NpgsqlException ex) when (_connectedOnce && IsTransient(ex) && started.Elapsed + delay < _retryFor && !cancellationToken.IsCancellationRequested)
             {
                 // A transaction that failed before its commit left nothing behind; one whose commit was lost in flight may
                 // have committed, and running it again is what at-least-once allows (claims and outcomes are conditional).
@@ -102,7 +109,9 @@ internal sealed class PgDatabase : IAsyncDisposable
             }
             catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
-                throw PgErrors.Translate(ex, Description, IsTransient(ex) ? _retryFor : null);
+                throw _connectedOnce
+                    ? PgErrors.Translate(ex, Description, IsTransient(ex) ? _retryFor : null)
+                    : PgErrors.TranslateFirstConnection(ex, Description);
             }
         }
     }

@@ -5,6 +5,15 @@ namespace Tem.Storage.Postgres;
 /// <summary>Turns Npgsql's errors into <see cref="TemDatabaseException"/>s that say what went wrong and what to do.</summary>
 internal static class PgErrors
 {
+    /// <summary>The engine's first connection failed: said at once, without the RetryFor retries an outage gets later.</summary>
+    public static TemDatabaseException TranslateFirstConnection(NpgsqlException ex, string description)
+    {
+        var error = Translate(ex, description, null);
+        return new TemDatabaseException(
+            error.Message + " (This was the first connection of this store, so Tem did not retry; once connected, outages are retried for PostgresStoreOptions.RetryFor.)",
+            ex);
+    }
+
     public static TemDatabaseException Translate(NpgsqlException ex, string description, TimeSpan? retriedFor)
     {
         var what = ex is PostgresException pg ? $"{pg.MessageText} (SQLSTATE {pg.SqlState})" : ex.Message;

@@ -83,10 +83,15 @@ internal static class TaskRunner
                 : active.BatchCancelled ? RunCancellation.BatchCancelled
                 : RunCancellation.TimedOut;
             var verdict = OutcomePolicy.Failed(task, ex, why, timeout, context.Options, Random.Shared.NextDouble());
+
+            // A timeout surfaces as the handler's TaskCanceledException ("A task was canceled"): say what happened.
+            var logged = why == RunCancellation.TimedOut && ex is OperationCanceledException
+                ? new TimeoutException($"Attempt {task.Attempt} of {task.MaxAttempts} timed out after {timeout.TotalSeconds:0.###} s (the handler's TimeoutSeconds, else TemOptions.DefaultTimeout).")
+                : ex;
             switch (verdict.Outcome?.Kind)
             {
-                case OutcomeKind.Failed: Log.TaskFailed(context.Logger, task.Id, task.Attempt, ex); break;
-                case OutcomeKind.Retry: Log.TaskRetrying(context.Logger, task.Id, task.Attempt, ex); break;
+                case OutcomeKind.Failed: Log.TaskFailed(context.Logger, task.Id, task.Attempt, logged); break;
+                case OutcomeKind.Retry: Log.TaskRetrying(context.Logger, task.Id, task.Attempt, logged); break;
             }
 
             if (verdict.Refused && ex is RetryAfterException refused)

@@ -13,7 +13,7 @@ internal sealed class WorkerContext
         Signals = signals;
         Time = time;
         Identity = identity;
-        Logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        Logger = options.EffectiveLogger;
         Pacing = new ProviderPacing(options, time);
         SharedLimit = SharedRateGate.For(store, options, time, Logger);
         if (SharedLimit is { } shared)
