@@ -26,23 +26,6 @@ await using var tem = TemEngine.Open(new TemOptions
     Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(200), MaxDelay = TimeSpan.FromSeconds(5) },
 }, TemHandlers.CreateRegistry(() => new DocumentHandlers(models)));
 
-var batch = await tem.Batches.GetOrCreateAsync("openai-sample", "documents");
-// First: an interrupted batch (quota or credit spent, key refused) takes no tasks until it is resumed.
-await tem.Batches.ResumeAsync(batch.Id); // carries on once the account is fixed
-var numbers = Enumerable.Range(1, arguments.Count);
-await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Classify, numbers.Where(n => n % 2 == 1).Select(n => new DocumentPayload(n)),
-    payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
-await tem.Tasks.EnqueueManyAsync(batch.Id, TemTasks.Rewrite, numbers.Where(n => n % 2 == 0).Select(n => new DocumentPayload(n)),
-    payload => new EnqueueOptions { IdempotencyKey = $"doc-{payload.Number}" });
-
-await tem.Worker.StartAsync();
-var stats = await tem.WaitForBatchAsync(batch.Id);
-await tem.Worker.StopAsync();
-batch = await tem.Batches.GetAsync(batch.Id);
-foreach (var interruption in (await tem.Batches.GetInterruptionsAsync(batch.Id)).TakeLast(1))
-{
-    Console.WriteLine($"interrupted: {interruption.Reason}");
-}
-
-Console.WriteLine($"batch {batch.Code}: {batch.Status.ToString().ToLowerInvariant()}, completed {stats.Completed}, failed {stats.Failed}, pending {stats.Pending}");
+await DocumentBatchRun.RunAsync(tem, "openai-sample", arguments.Count, TemTasks.Classify, TemTasks.Rewrite,
+    number => new DocumentPayload(number), payload => payload.Number);
 return 0;
