@@ -52,6 +52,35 @@ public sealed class ProbeTests(ITestOutputHelper output)
         Assert.True(found.Confidence >= 0.7, $"confidence {found.Confidence}");
     }
 
+    [Theory]
+    [InlineData(HeaderStyle.OpenAi)]
+    [InlineData(HeaderStyle.Anthropic)]
+    public async Task Full_headers_of_a_sliding_window_give_its_limit_per_second_not_the_deficit_over_the_reset(HeaderStyle headers)
+    {
+        // Issue 22: 20 requests/s over a sliding window, full limit/remaining/reset headers. The reset of a sliding
+        // window is about the window whatever is missing, so "missing ÷ time until full" said 2/s and (20, 10 s).
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions
+        {
+            RequestsPerMinute = 20,
+            TokensPerMinute = 100_000,
+            Window = TimeSpan.FromSeconds(1),
+            Replenishment = Replenishment.SlidingWindow,
+            Headers = headers,
+            MinLatency = TimeSpan.FromMilliseconds(10),
+            MaxLatency = TimeSpan.FromMilliseconds(20),
+        });
+        using var http = new HttpClient();
+        var found = await Probe(http, simulator.CompletionsAddress, budget: 60).ProbeAsync();
+        Show(found);
+
+        Assert.True(found.Advertised);
+        Assert.InRange(found.RequestsPerSecond!.Value, 18, 22);
+        Assert.Equal(20, found.RateLimit.PerSecond);
+        Assert.Empty(found.RateLimit.Windows);
+        Assert.InRange(found.TokensPerSecond!.Value, 90_000, 110_000);
+        Assert.True(simulator.Counters.Requests <= 60);
+    }
+
     [Fact]
     public async Task Without_headers_the_rate_and_concurrency_limits_are_measured_within_20_percent()
     {

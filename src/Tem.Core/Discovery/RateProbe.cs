@@ -102,10 +102,18 @@ internal static class RateProbe
             last.Limits.Requests?.Remaining ?? 0, client.Now);
     }
 
+    /// <summary>
+    /// The refill rate of one advertised limit. Both header styles give the time until the limit is full again, but
+    /// what that time means depends on how the provider refills: a continuous bucket's reset grows with what is
+    /// missing (rate = missing ÷ reset), a sliding window's stays about one window whatever is missing (rate = limit ÷
+    /// reset). Successive answers tell them apart: when the missing count grows and the reset does not grow with it,
+    /// the limit is a sliding window (issue 22: 20/s over a sliding window read as 2/s by the first rule).
+    /// </summary>
     private static (long Limit, double PerSecond)? Refill(IEnumerable<AdvertisedLimit?> limits)
     {
         double missing = 0, seconds = 0;
         long limit = 0;
+        var samples = new List<(long Missing, double Reset)>();
         foreach (var l in limits)
         {
             if (l is not { Limit: { } size } a)
@@ -118,12 +126,24 @@ internal static class RateProbe
             {
                 missing += size - a.Remaining;
                 seconds += full.TotalSeconds;
+                samples.Add((size - a.Remaining, full.TotalSeconds));
             }
         }
 
         if (limit == 0)
         {
             return null;
+        }
+
+        if (samples.Count >= 2 && samples[^1].Missing > samples[0].Missing)
+        {
+            var missingGrowth = (double)samples[^1].Missing / samples[0].Missing;
+            var resetGrowth = samples[^1].Reset / samples[0].Reset;
+            if (resetGrowth < (1 + missingGrowth) / 2)
+            {
+                // The longest reset is the window less the age of the newest request counted in it: about the window.
+                return (limit, limit / samples.Max(sample => sample.Reset));
+            }
         }
 
         // Nothing missing yet: OpenAI and Anthropic state their limits per minute.
