@@ -36,6 +36,23 @@ public sealed class ProbeCommandTests
     }
 
     [Fact]
+    public async Task Probe_reads_20_per_second_from_the_full_headers_of_a_sliding_window()
+    {
+        // Issue 22: this endpoint made tem probe say 2 per second and RateLimitWindow(20, 10 s).
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(new SimulatorOptions
+        {
+            RequestsPerMinute = 20,
+            TokensPerMinute = 100_000,
+            Window = TimeSpan.FromSeconds(1),
+            Replenishment = Replenishment.SlidingWindow,
+        });
+        var (exit, text, err) = await CliTests.Tem("probe", simulator.CompletionsAddress.ToString(), "--budget", "60", "--max-concurrency", "16");
+        Assert.True(exit == 0, err);
+        Assert.Contains("RateLimit = new RateLimitOptions { PerSecond = 20", text);
+        Assert.DoesNotContain("TimeSpan.FromSeconds(10)", text);
+    }
+
+    [Fact]
     public async Task Probe_names_a_bad_url_header_or_endpoint_in_one_line()
     {
         var (exit, _, err) = await CliTests.Tem("probe", "not a url");
