@@ -247,12 +247,20 @@ public sealed class ProviderSimulator : IAsyncDisposable
         switch (_options.Headers)
         {
             case HeaderStyle.OpenAi:
-                headers[$"x-ratelimit-limit-{kind}"] = limitText;
+                if (_options.SendLimitHeader)
+                {
+                    headers[$"x-ratelimit-limit-{kind}"] = limitText;
+                }
+
                 headers[$"x-ratelimit-remaining-{kind}"] = remainingText;
                 headers[$"x-ratelimit-reset-{kind}"] = GoDuration(untilFull);
                 break;
             case HeaderStyle.Anthropic:
-                headers[$"anthropic-ratelimit-{kind}-limit"] = limitText;
+                if (_options.SendLimitHeader)
+                {
+                    headers[$"anthropic-ratelimit-{kind}-limit"] = limitText;
+                }
+
                 headers[$"anthropic-ratelimit-{kind}-remaining"] = remainingText;
                 headers[$"anthropic-ratelimit-{kind}-reset"] = (DateTimeOffset.UtcNow + untilFull).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
                 break;

@@ -71,6 +71,9 @@ public sealed class SimulatorOptions
     /// <summary>Whether refusals carry Retry-After and retry-after-ms. Default true.</summary>
     public bool SendRetryAfter { get; set; } = true;
 
+    /// <summary>Whether the limit headers include the limit itself; false sends only remaining and reset (issue 22). Default true.</summary>
+    public bool SendLimitHeader { get; set; } = true;
+
     /// <summary>From this long after the first request, <see cref="OverloadShare"/> of requests get 529 "overloaded".</summary>
     public TimeSpan OverloadFrom { get; set; }
 
