@@ -54,6 +54,37 @@ public sealed class SampleProcessTests(ITestOutputHelper output) : IDisposable
     [InlineData("openai")]
     [InlineData("meai")]
     [InlineData("anthropic")]
+    public async Task Two_models_with_different_limits_at_once_each_stay_within_their_own(string client)
+    {
+        // "small" 100 and "large" 50 requests per 5 s (20/s and 10/s, refilled continuously): one bucket shared by
+        // both models, or one model's headers pacing the other, would refuse the large one's requests or slow the small one.
+        var options = new SimulatorOptions
+        {
+            RequestsPerMinute = 100, Window = TimeSpan.FromSeconds(5), Replenishment = Replenishment.Continuous, LimitsPerModel = true, Headers = Style(client),
+            RequestsPerMinuteByModel = new Dictionary<string, int> { ["large"] = 50 },
+        };
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(options);
+        const int Count = 300;
+        var run = await SampleProcess.RunAsync(client, simulator.BaseAddress, "key", Count, Db, "--models", "small,large");
+        var counters = simulator.Counters;
+        // "large": a full bucket of 50, then 10 a second: its 150th request can start at 10 s ("small" is done at 2.5 s).
+        var ideal = TimeSpan.FromSeconds(10);
+        var refusals = (double)counters.Refused / counters.Served;
+        output.WriteLine($"{client}: {run.Elapsed.TotalSeconds:0.0} s process (provider busy {counters.Span.TotalSeconds:0.0} s, ideal {ideal.TotalSeconds:0} s), "
+            + $"{counters.Requests} requests, {counters.Refused} refused ({refusals:P1}), per model {string.Join(", ", counters.ServedByModel.Select(m => $"{m.Key} {m.Value}"))}");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal($"batch {Code(client)}: completed, completed {Count}, failed 0, pending 0", run.LastLine);
+        Assert.All(counters.ServedDocuments.Values, n => Assert.Equal(1, n));
+        Assert.Equal(Count / 2, counters.ServedByModel["small"]);
+        Assert.Equal(Count / 2, counters.ServedByModel["large"]);
+        Assert.True(refusals < 0.05, $"{refusals:P1} of requests refused");
+        Assert.True(counters.Span < ideal * 3, $"the provider was busy {counters.Span} for an ideal {ideal}");
+    }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("meai")]
+    [InlineData("anthropic")]
     public async Task A_spent_quota_interrupts_the_batch_fails_nothing_and_a_rerun_after_the_fix_completes_it_once(string client)
     {
         var account = new SimulatedAccount { QuotaAfter = 60, Style = Style(client) };

@@ -84,7 +84,8 @@ public sealed class ProviderSimulator : IAsyncDisposable
         var key = _options.LimitsPerModel ? model : "";
         if (!_limits.TryGetValue(key, out var limits))
         {
-            var rpm = _options.RequestsPerMinuteByModel?.GetValueOrDefault(key) ?? _options.RequestsPerMinute;
+            // TryGetValue, not GetValueOrDefault: a model not named would get a limit of 0, not RequestsPerMinute.
+            var rpm = _options.RequestsPerMinuteByModel is { } byModel && byModel.TryGetValue(key, out var named) ? named : _options.RequestsPerMinute;
             limits = (rpm is { } r ? NewLimit(r) : null, _options.TokensPerMinute is { } tpm ? NewLimit(tpm) : null);
             _limits[key] = limits;
         }
