@@ -3,7 +3,7 @@ using Tem;
 using Tem.Cli;
 
 // `tem`: look into a Tem database and steer its batches from the terminal.
-var root = new RootCommand("Inspect and steer Tem batches in a SQLite database.");
+var root = new RootCommand("Inspect and steer Tem batches in a Tem database: a SQLite file or a PostgreSQL connection string.");
 foreach (var command in TemCommands.All())
 {
     root.Subcommands.Add(command);

@@ -15,7 +15,7 @@ internal static class TemCommands
     [
         Batches(), Report(), List(), Show(), Watch(),
         Steer("retry-failed", "Return the batch's failed tasks to pending with fresh attempts.", (tem, id) => tem.Batches.RetryFailedAsync(id), "returned {0} failed tasks to pending"),
-        Steer("resume", "Make the batch active and return its running tasks to pending (after a crash; no other process may be working it).", (tem, id) => tem.Batches.ResumeAsync(id), "resumed; {0} running tasks returned to pending"),
+        Steer("resume", "Make the batch active and return to pending the running tasks of workers that are gone (after a crash); safe while other processes work the batch, whose tasks it leaves alone.", (tem, id) => tem.Batches.ResumeAsync(id), "resumed; {0} running tasks returned to pending"),
         Steer("cancel", "Cancel the batch and its unfinished tasks.", (tem, id) => tem.Batches.CancelAsync(id), "cancelled; {0} tasks cancelled"),
         SteerTask("retry-task", "Run one failed task again with fresh attempts.", (tem, id) => tem.Tasks.RetryAsync(id), "returned to pending", "is not failed"),
         SteerTask("cancel-task", "Cancel one pending task.", (tem, id) => tem.Tasks.CancelAsync(id), "cancelled", "is not pending"),

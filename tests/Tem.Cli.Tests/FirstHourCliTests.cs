@@ -87,6 +87,25 @@ public sealed class FirstHourCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Help_says_what_the_readme_says_about_resume_and_the_database()
+    {
+        // Issue 27 item 5: the README says resuming while other processes work the batch is safe, and that every
+        // command takes a SQLite file or a PostgreSQL connection string; the help said neither.
+        var (exit, top, _) = await Tem("--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("a SQLite file or a PostgreSQL connection string", top);
+        Assert.DoesNotContain("in a SQLite database.", top);
+
+        var (_, resume, _) = await Tem("resume", "--help");
+        Assert.Contains("safe while other processes work the batch", resume);
+        Assert.DoesNotContain("no other process may be working it", resume);
+
+        var (_, watch, _) = await Tem("watch", "--help");
+        Assert.Contains("--interval", watch);
+        Assert.Contains("--view", watch);
+    }
+
+    [Fact]
     public async Task Watch_during_a_run_shows_rate_running_and_errors_as_they_arrive_then_a_row_per_type()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
