@@ -9,13 +9,17 @@ namespace Tem.Provider.Tests;
 public sealed record ProviderRun(BatchStats Stats, long[] TaskIdsServedTwice, TimeSpan Elapsed, string Pacing, int EffectiveConcurrency,
     IReadOnlyList<LimitGroupSnapshot>? Groups = null);
 
-/// <summary>Runs a batch of prompts through Tem, each task one completion request through <see cref="ProviderRateLimitHandler"/>.</summary>
+/// <summary>
+/// Runs a batch of prompts through Tem, each task one completion request through <see cref="ProviderRateLimitHandler"/>:
+/// a plain completion, or with <c>chatModel</c> an OpenAI chat completion of that model (a prompt of about 40
+/// characters and max_tokens of the prompt's Tokens).
+/// </summary>
 public static class ProviderRunner
 {
     public static readonly TaskType<Prompt, Completion> Complete = new("complete", ProviderJson.Default.Prompt, ProviderJson.Default.Completion, maxAttempts: 5);
 
     public static async Task<ProviderRun> RunAsync(string folder, ProviderSimulator.ProviderSimulator simulator, Action<TemOptions> configure, IEnumerable<Prompt> prompts,
-        bool reserveTokens = false, int maxRateLimitDeferrals = 1000)
+        bool reserveTokens = false, int maxRateLimitDeferrals = 1000, string? chatModel = null)
     {
         var completedBy = new ConcurrentDictionary<int, int>();
         var options = new TemOptions
@@ -38,11 +42,16 @@ public static class ProviderRunner
                 await context.ReserveTokensAsync(prompt.Tokens, ct);
             }
 
-            using var response = await http.PostAsJsonAsync("v1/completions", new CompletionRequest($"prompt {prompt.N}", prompt.Tokens), ProviderJson.Default.CompletionRequest, ct);
+            using var response = chatModel is null
+                ? await http.PostAsJsonAsync("v1/completions", new CompletionRequest($"prompt {prompt.N}", prompt.Tokens), ProviderJson.Default.CompletionRequest, ct)
+                : await http.PostAsJsonAsync("v1/chat/completions", new ChatCompletionBody(chatModel, [new("user", $"Classify doc-{prompt.N:D5} as news or other.")], prompt.Tokens),
+                    ProviderJson.Default.ChatCompletionBody, ct);
             response.EnsureSuccessStatusCode();
             using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
             completedBy.AddOrUpdate(prompt.N, 1, (_, n) => n + 1);
-            return new Completion(body.RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!, body.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32());
+            var choice = body.RootElement.GetProperty("choices")[0];
+            var text = chatModel is null ? choice.GetProperty("text").GetString()! : choice.GetProperty("message").GetProperty("content").GetString()!;
+            return new Completion(text, body.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32());
         });
         var batch = await tem.Batches.CreateAsync("provider", "llm");
         await tem.Tasks.EnqueueManyAsync(batch.Id, Complete, prompts);

@@ -14,7 +14,14 @@ public sealed record Completion(string Text, int Tokens);
 
 public sealed record CompletionRequest([property: JsonPropertyName("prompt")] string Prompt, [property: JsonPropertyName("max_tokens")] int MaxTokens);
 
+public sealed record ChatMessageBody([property: JsonPropertyName("role")] string Role, [property: JsonPropertyName("content")] string Content);
+
+/// <summary>An OpenAI chat completion request: the simulator charges its prompt (characters ÷ 4) + max_tokens at admission.</summary>
+public sealed record ChatCompletionBody([property: JsonPropertyName("model")] string Model, [property: JsonPropertyName("messages")] ChatMessageBody[] Messages,
+    [property: JsonPropertyName("max_tokens")] int MaxTokens);
+
 [JsonSerializable(typeof(Prompt))]
+[JsonSerializable(typeof(ChatCompletionBody))]
 [JsonSerializable(typeof(Completion))]
 [JsonSerializable(typeof(CompletionRequest))]
 internal sealed partial class ProviderJson : JsonSerializerContext;

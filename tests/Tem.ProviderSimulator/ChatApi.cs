@@ -60,18 +60,19 @@ internal sealed partial record ChatRequest(string Model, int InputTokens, int Ma
         return length;
     }
 
-    /// <summary>Writes the success body of the request's format.</summary>
-    public Task WriteSuccessAsync(HttpContext http, ChatFormat format, long id)
+    /// <summary>Writes the success body of the request's format; its usage reports <paramref name="outputShare"/> of max_tokens as output.</summary>
+    public Task WriteSuccessAsync(HttpContext http, ChatFormat format, long id, double outputShare)
     {
         http.Response.ContentType = "application/json";
+        var output = outputShare >= 1 ? MaxTokens : (int)Math.Ceiling(MaxTokens * Math.Max(0, outputShare));
         var text = $"ok {Document ?? "-"}";
         var body = format switch
         {
             ChatFormat.OpenAiChat => string.Create(CultureInfo.InvariantCulture,
-                $$$"""{"id":"chatcmpl-{{{id}}}","object":"chat.completion","created":1700000000,"model":"{{{Model}}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{{text}}}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":{{{InputTokens}}},"completion_tokens":{{{MaxTokens}}},"total_tokens":{{{Charge}}}}}"""),
+                $$$"""{"id":"chatcmpl-{{{id}}}","object":"chat.completion","created":1700000000,"model":"{{{Model}}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{{text}}}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":{{{InputTokens}}},"completion_tokens":{{{output}}},"total_tokens":{{{InputTokens + output}}}}}"""),
             ChatFormat.AnthropicMessages => string.Create(CultureInfo.InvariantCulture,
-                $$$"""{"id":"msg_{{{id}}}","type":"message","role":"assistant","model":"{{{Model}}}","content":[{"type":"text","text":"{{{text}}}"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":{{{InputTokens}}},"output_tokens":{{{MaxTokens}}}}}"""),
-            _ => string.Create(CultureInfo.InvariantCulture, $$$"""{"choices":[{"text":"ok"}],"usage":{"total_tokens":{{{MaxTokens}}}}}"""),
+                $$$"""{"id":"msg_{{{id}}}","type":"message","role":"assistant","model":"{{{Model}}}","content":[{"type":"text","text":"{{{text}}}"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":{{{InputTokens}}},"output_tokens":{{{output}}}}}"""),
+            _ => string.Create(CultureInfo.InvariantCulture, $$$"""{"choices":[{"text":"ok"}],"usage":{"total_tokens":{{{output}}}}}"""),
         };
         return http.Response.WriteAsync(body);
     }

@@ -25,6 +25,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
     private readonly object _lock = new();
     private readonly Dictionary<string, (ProviderLimit? Requests, ProviderLimit? Tokens)> _limits = new(StringComparer.Ordinal);
     private readonly ProviderLimit? _hidden;
+    private readonly ProviderLimit? _hiddenTokens;
     private readonly Random _random;
     private long _firstRequest;
     private bool _scaled;
@@ -35,6 +36,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
         _options = options;
         _random = new Random(options.Seed);
         _hidden = options.HiddenRequestsPerSecond is { } rps ? new SlidingLimit(rps, TimeSpan.FromSeconds(1), TimeProvider.System) : null;
+        _hiddenTokens = options.HiddenTokensPerSecond is { } tps ? new SlidingLimit(tps, TimeSpan.FromSeconds(1), TimeProvider.System) : null;
         app.MapPost("/v1/completions", http => HandleAsync(http, ChatFormat.Completion));
         app.MapPost("/v1/chat/completions", http => HandleAsync(http, ChatFormat.OpenAiChat));
         app.MapPost("/v1/messages", http => HandleAsync(http, ChatFormat.AnthropicMessages));
@@ -124,6 +126,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
 
             TimeSpan latency;
             double draw;
+            string? refusedOn = null;
             lock (_lock)
             {
                 var limits = LimitsFor(request.Model);
@@ -137,6 +140,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
                     }
 
                     _hidden?.Scale(_options.LimitScale);
+                    _hiddenTokens?.Scale(_options.LimitScale);
                 }
 
                 if (_options.OverloadFor > TimeSpan.Zero && at >= _options.OverloadFrom && at < _options.OverloadFrom + _options.OverloadFor
@@ -145,7 +149,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
                     Counters.Overload();
                     http.Response.StatusCode = 529;
                 }
-                else if (!Admit(http, limits, request.Charge))
+                else if ((refusedOn = Admit(http, limits, request)) is not null)
                 {
                     Counters.RateLimit();
                     http.Response.StatusCode = 429;
@@ -161,7 +165,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
                     await WriteErrorAsync(http, "overloaded_error", "Overloaded");
                     return;
                 case 429:
-                    await WriteErrorAsync(http, "rate_limit_error", "Rate limit reached for requests or tokens.");
+                    await WriteErrorAsync(http, "rate_limit_error", RateLimitMessage(request, refusedOn!));
                     return;
             }
 
@@ -182,7 +186,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
             }
 
             var id = Counters.Serve(request.Charge, request.Model, request.Document);
-            await request.WriteSuccessAsync(http, format, id);
+            await request.WriteSuccessAsync(http, format, id, _options.ReportedOutputShare);
         }
         finally
         {
@@ -191,9 +195,23 @@ public sealed class ProviderSimulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Checks every limit; writes the advertised ones' headers, and on refusal the retry advice.</summary>
-    private bool Admit(HttpContext http, (ProviderLimit? Requests, ProviderLimit? Tokens) limits, int tokens)
+    /// <summary>
+    /// The refusal's message as the provider words it, naming the limit: OpenAI's "Rate limit reached for MODEL in
+    /// organization … on tokens per min (TPM): Limit …, Used …, Requested …" (note "Requested" even on a token limit),
+    /// Anthropic's "This request would exceed the rate limit … of N output tokens per minute".
+    /// </summary>
+    private string RateLimitMessage(ChatRequest request, string limit)
     {
+        var perMinute = limit == "requests" ? "requests per min (RPM)" : "tokens per min (TPM)";
+        return _options.Headers == HeaderStyle.Anthropic
+            ? $"This request would exceed the rate limit for your organization of {limit} per minute. For details, refer to the rate limits docs."
+            : $"Rate limit reached for {request.Model} in organization org-sim on {perMinute}: Requested {request.Charge}. Please try again shortly.";
+    }
+
+    /// <summary>Checks every limit; writes the advertised ones' headers, and on refusal the retry advice. Returns the refusing limit's kind ("requests" or "tokens"), or null when admitted.</summary>
+    private string? Admit(HttpContext http, (ProviderLimit? Requests, ProviderLimit? Tokens) limits, ChatRequest request)
+    {
+        var tokens = request.Charge;
         var (requestLimit, tokenLimit) = limits;
         TimeSpan requestWait = TimeSpan.Zero, tokenWait = TimeSpan.Zero, hiddenWait = TimeSpan.Zero;
         long requestsLeft = 0, tokensLeft = 0;
@@ -201,7 +219,14 @@ public sealed class ProviderSimulator : IAsyncDisposable
         var requestOk = requestLimit?.TryTake(1, out requestWait, out requestsLeft, out requestsFull) ?? true;
         var tokenOk = tokenLimit?.TryTake(tokens, out tokenWait, out tokensLeft, out tokensFull) ?? true;
         var hiddenOk = !(requestOk && tokenOk) || (_hidden?.TryTake(1, out hiddenWait, out _, out _) ?? true);
-        var admitted = requestOk && tokenOk && hiddenOk;
+        var hiddenTokensWait = TimeSpan.Zero;
+        var hiddenTokensOk = !(requestOk && tokenOk && hiddenOk) || (_hiddenTokens?.TryTake(tokens, out hiddenTokensWait, out _, out _) ?? true);
+        if (!hiddenTokensOk && _hidden is not null)
+        {
+            _hidden.GiveBack(1);
+        }
+
+        var admitted = requestOk && tokenOk && hiddenOk && hiddenTokensOk;
         if (!admitted)
         {
             // A refused request takes nothing from any limit; its headers say what is left after the give-back, both
@@ -223,17 +248,18 @@ public sealed class ProviderSimulator : IAsyncDisposable
         WriteLimitHeaders(http.Response.Headers, "tokens", tokenLimit, tokensLeft, tokensFull);
         if (admitted)
         {
-            return true;
+            return null;
         }
 
-        var wait = new[] { requestOk ? TimeSpan.Zero : requestWait, tokenOk ? TimeSpan.Zero : tokenWait, hiddenOk ? TimeSpan.Zero : hiddenWait }.Max();
+        var wait = new[] { requestOk ? TimeSpan.Zero : requestWait, tokenOk ? TimeSpan.Zero : tokenWait, hiddenOk ? TimeSpan.Zero : hiddenWait,
+            hiddenTokensOk ? TimeSpan.Zero : hiddenTokensWait }.Max();
         if (_options.SendRetryAfter)
         {
             http.Response.Headers["retry-after-ms"] = ((long)Math.Ceiling(wait.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
             http.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
 
-        return false;
+        return !requestOk || !hiddenOk ? "requests" : "tokens";
     }
 
     private void WriteLimitHeaders(IHeaderDictionary headers, string kind, ProviderLimit? limit, long remaining, TimeSpan untilFull)

@@ -65,6 +65,18 @@ public sealed class SimulatorOptions
     /// </summary>
     public int? HiddenRequestsPerSecond { get; set; }
 
+    /// <summary>
+    /// Tokens (the admission charge: prompt + max_tokens) enforced over one-second sliding windows that no header
+    /// advertises, as OpenAI enforces a per-minute token limit over shorter windows. Null for none.
+    /// </summary>
+    public int? HiddenTokensPerSecond { get; set; }
+
+    /// <summary>
+    /// The share of max_tokens the usage body reports as output (the model stopped early), while admission charged the
+    /// whole max_tokens, as OpenAI does. Default 1: usage reports what was charged.
+    /// </summary>
+    public double ReportedOutputShare { get; set; } = 1;
+
     /// <summary>Which limit headers to send. Default OpenAI's.</summary>
     public HeaderStyle Headers { get; set; } = HeaderStyle.OpenAi;
 

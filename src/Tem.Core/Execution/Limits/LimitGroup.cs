@@ -291,11 +291,12 @@ internal sealed class LimitGroup
             return;
         }
 
-        var namesTokens = body?.Contains("token", StringComparison.OrdinalIgnoreCase) ?? false;
-        var namesRequests = body?.Contains("request", StringComparison.OrdinalIgnoreCase) ?? false;
-        if (namesTokens && !namesRequests && Array.Find(Kinds, k => k != LimitKind.Requests && _limits[(int)k].IsKnown) is var tokenKind && tokenKind != LimitKind.Requests)
+        var named = RefusedLimit.Named(body);
+        if (named is { } namedKind && namedKind != LimitKind.Requests
+            && (_limits[(int)namedKind].IsKnown ? namedKind : Array.Find(Kinds, k => k != LimitKind.Requests && _limits[(int)k].IsKnown)) is var tokenKind
+            && tokenKind != LimitKind.Requests)
         {
-            _limits[(int)tokenKind].OnShorterWindow(now);
+            _limits[(int)tokenKind].OnShorterWindow(now); // the body names a token limit: the requests limit keeps its pace
         }
         else if (_limits[(int)LimitKind.Requests].IsKnown)
         {
