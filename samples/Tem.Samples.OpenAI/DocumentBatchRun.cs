@@ -23,7 +23,11 @@ public static class DocumentBatchRun
         // First: an interrupted batch (quota or credit spent, key refused) takes no tasks until it is resumed.
         await tem.Batches.ResumeAsync(batch.Id); // carries on once the account is fixed
         var numbers = Enumerable.Range(1, count);
-        EnqueueOptions Keyed(TPayload payload) => new() { IdempotencyKey = $"doc-{numberOf(payload)}" };
+        // Claimed in document order, not type by type (the claim takes the highest priority, then the oldest): each
+        // model has calls in flight from the start, so each model's limits pace its own share at once. Type by type, the
+        // rewrites would wait for every classification to be claimed, and the batch would take the sum of both models'
+        // times instead of the longer one (19.5 s instead of 10 s at 20 a second per model).
+        EnqueueOptions Keyed(TPayload payload) => new() { IdempotencyKey = $"doc-{numberOf(payload)}", Priority = -numberOf(payload) };
         await tem.Tasks.EnqueueManyAsync(batch.Id, classify, numbers.Where(n => n % 2 == 1).Select(document), Keyed);
         await tem.Tasks.EnqueueManyAsync(batch.Id, rewrite, numbers.Where(n => n % 2 == 0).Select(document), Keyed);
 

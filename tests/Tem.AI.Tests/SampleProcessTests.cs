@@ -19,6 +19,15 @@ public sealed class SampleProcessTests(ITestOutputHelper output) : IDisposable
 
     private static HeaderStyle Style(string client) => client == "anthropic" ? HeaderStyle.Anthropic : HeaderStyle.OpenAi;
 
+    /// <summary>Each model's own figures: refusals of its requests, and its busy span (its first request to its last answer) against its ideal.</summary>
+    private static string PerModel(SimulatorCounters counters, IReadOnlyDictionary<string, TimeSpan> ideals)
+        => string.Join("; ", counters.ByModel.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m =>
+        {
+            var span = m.Value.Last - m.Value.First;
+            var requests = counters.RequestsByModel[m.Key];
+            return $"{m.Key}: {m.Value.Refused} of {requests} refused ({(double)m.Value.Refused / requests:P1}), busy {m.Value.First.TotalSeconds:0.0}-{m.Value.Last.TotalSeconds:0.0} s = {span.TotalSeconds:0.00} s / ideal {ideals[m.Key].TotalSeconds:0.0} s = {span / ideals[m.Key]:0.00}";
+        }));
+
     [Theory]
     [InlineData("openai")]
     [InlineData("meai")]
@@ -38,8 +47,9 @@ public sealed class SampleProcessTests(ITestOutputHelper output) : IDisposable
         // A full bucket of 100, then 20 a second: the 300th request of a model can start at 10 s.
         var ideal = TimeSpan.FromSeconds(10);
         var refusals = (double)counters.Refused / counters.Served;
-        output.WriteLine($"{client}: {run.Elapsed.TotalSeconds:0.0} s process (provider busy {counters.Span.TotalSeconds:0.0} s, ideal {ideal.TotalSeconds:0} s), "
-            + $"{counters.Requests} requests, {counters.Refused} refused ({refusals:P1}), per model {string.Join(", ", counters.ServedByModel.Select(m => $"{m.Key} {m.Value}"))}");
+        output.WriteLine($"{client}: {run.Elapsed.TotalSeconds:0.0} s process (provider busy {counters.Span.TotalSeconds:0.00} s, ideal {ideal.TotalSeconds:0} s = {counters.Span / ideal:0.00}), "
+            + $"{counters.Requests} requests, {counters.Refused} refused ({refusals:P1}), per model {string.Join(", ", counters.ServedByModel.Select(m => $"{m.Key} {m.Value}"))} | "
+            + PerModel(counters, new Dictionary<string, TimeSpan> { ["small"] = ideal, ["large"] = ideal }));
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Equal($"batch {Code(client)}: completed, completed {Count}, failed 0, pending 0", run.LastLine);
         Assert.Equal(Count, counters.ServedDocuments.Count);
@@ -47,7 +57,9 @@ public sealed class SampleProcessTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Count / 2, counters.ServedByModel["small"]);
         Assert.Equal(Count / 2, counters.ServedByModel["large"]);
         Assert.True(refusals < 0.05, $"{refusals:P1} of requests refused");
-        Assert.True(counters.Span < ideal * 4, $"the provider was busy {counters.Span} for an ideal {ideal}");
+        // Both models at once: claimed type by type, the large model's calls waited for every small one (19.5 s, 1.95x).
+        // Measured 1.0x (bench/RESULTS.md); 1.6x leaves room for a loaded CI machine and still fails the serial run.
+        Assert.True(counters.Span < ideal * 1.6, $"the provider was busy {counters.Span} for an ideal {ideal}: the models ran one after the other?");
     }
 
     [Theory]
@@ -67,18 +79,21 @@ public sealed class SampleProcessTests(ITestOutputHelper output) : IDisposable
         const int Count = 300;
         var run = await SampleProcess.RunAsync(client, simulator.BaseAddress, "key", Count, Db, "--models", "small,large");
         var counters = simulator.Counters;
-        // "large": a full bucket of 50, then 10 a second: its 150th request can start at 10 s ("small" is done at 2.5 s).
+        // "large": a full bucket of 50, then 10 a second: its 150th request can start at 10 s ("small": 100, then 20 a second: 2.5 s).
         var ideal = TimeSpan.FromSeconds(10);
         var refusals = (double)counters.Refused / counters.Served;
-        output.WriteLine($"{client}: {run.Elapsed.TotalSeconds:0.0} s process (provider busy {counters.Span.TotalSeconds:0.0} s, ideal {ideal.TotalSeconds:0} s), "
-            + $"{counters.Requests} requests, {counters.Refused} refused ({refusals:P1}), per model {string.Join(", ", counters.ServedByModel.Select(m => $"{m.Key} {m.Value}"))}");
+        output.WriteLine($"{client}: {run.Elapsed.TotalSeconds:0.0} s process (provider busy {counters.Span.TotalSeconds:0.00} s, ideal {ideal.TotalSeconds:0} s = {counters.Span / ideal:0.00}), "
+            + $"{counters.Requests} requests, {counters.Refused} refused ({refusals:P1}), per model {string.Join(", ", counters.ServedByModel.Select(m => $"{m.Key} {m.Value}"))} | "
+            + PerModel(counters, new Dictionary<string, TimeSpan> { ["small"] = TimeSpan.FromSeconds(2.5), ["large"] = ideal }));
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Equal($"batch {Code(client)}: completed, completed {Count}, failed 0, pending 0", run.LastLine);
         Assert.All(counters.ServedDocuments.Values, n => Assert.Equal(1, n));
         Assert.Equal(Count / 2, counters.ServedByModel["small"]);
         Assert.Equal(Count / 2, counters.ServedByModel["large"]);
         Assert.True(refusals < 0.05, $"{refusals:P1} of requests refused");
-        Assert.True(counters.Span < ideal * 3, $"the provider was busy {counters.Span} for an ideal {ideal}");
+        Assert.All(counters.ByModel, m => Assert.True(m.Value.Refused < 0.05 * counters.RequestsByModel[m.Key], $"{m.Key}: {m.Value.Refused} refused"));
+        // Measured 1.00-1.02x with both models claimed from the start (1.22x when the large model's calls waited for the small ones').
+        Assert.True(counters.Span < ideal * 1.5, $"the provider was busy {counters.Span} for an ideal {ideal}");
     }
 
     [Theory]

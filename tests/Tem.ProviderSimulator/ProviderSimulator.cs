@@ -100,6 +100,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
         var inFlight = Counters.Enter();
         Interlocked.CompareExchange(ref _firstRequest, TimeProvider.System.GetTimestamp(), 0);
         var at = TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _firstRequest));
+        string? model = null;
         try
         {
             using var reader = new StreamReader(http.Request.Body);
@@ -111,6 +112,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
             }
 
             Counters.Receive(request.Model);
+            model = request.Model;
 
             if (await _options.Account.RefuseAsync(http))
             {
@@ -191,7 +193,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
         finally
         {
             Counters.Leave();
-            Counters.Answer(at, http.Response.StatusCode, TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _firstRequest)));
+            Counters.Answer(at, http.Response.StatusCode, TimeProvider.System.GetElapsedTime(Interlocked.Read(ref _firstRequest)), model);
         }
     }
 

@@ -60,8 +60,23 @@ public sealed class SimulatorCounters
     /// <summary>From the first request's arrival to the last answer's end: how long the provider was busy with the batch.</summary>
     public TimeSpan Span => TimeSpan.FromTicks(Interlocked.Read(ref _lastAnswerTicks));
 
-    internal void Answer(TimeSpan at, int status, TimeSpan endedAt)
+    private readonly ConcurrentDictionary<string, (TimeSpan First, TimeSpan Last, int Refused)> _byModel = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Per model: its first request's arrival and its last answer's end (since the batch's first request), and how many
+    /// of its requests were refused (429, concurrency, 529): a model's own busy span is Last − First.
+    /// </summary>
+    public IReadOnlyDictionary<string, (TimeSpan First, TimeSpan Last, int Refused)> ByModel => new Dictionary<string, (TimeSpan, TimeSpan, int)>(_byModel);
+
+    internal void Answer(TimeSpan at, int status, TimeSpan endedAt, string? model = null)
     {
+        if (model is not null)
+        {
+            var refused = status is 429 or 503 or 529 ? 1 : 0;
+            _byModel.AddOrUpdate(model, static (_, a) => (a.At, a.EndedAt, a.Refused),
+                static (_, seen, a) => (seen.First < a.At ? seen.First : a.At, seen.Last > a.EndedAt ? seen.Last : a.EndedAt, seen.Refused + a.Refused), (At: at, EndedAt: endedAt, Refused: refused));
+        }
+
         _answers.Enqueue((at, status));
         var ticks = endedAt.Ticks;
         long seen;
