@@ -24,6 +24,7 @@ public sealed class TemEngine : IAsyncDisposable
             MaxRetryAfter = options.MaxRetryAfter,
             LearnFromBareRefusals = options.AdaptiveConcurrency ?? options.RateLimit is null,
         }, time);
+        ProviderLimits.AttachStore(store); // groups with a SharedName share their windows and Retry-After pause here
         Worker = new TemWorker(store, options, _signals, time, ProviderLimits);
         Tasks = new TaskService(store, options, _signals);
         Batches = new BatchService(store, options);
@@ -247,6 +248,8 @@ public sealed class TemEngine : IAsyncDisposable
         {
             Log.DisposeFailed(logger, ex);
         }
+
+        ProviderLimits.DetachStore(_store); // the limits may outlive the engine; its store is closing
 
         // After the worker: the ends its last outcomes decided are reported before the store closes.
         if (_endWatcher is { } watcher)

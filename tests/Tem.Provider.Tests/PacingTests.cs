@@ -92,9 +92,12 @@ public sealed class PacingTests(ITestOutputHelper output) : IDisposable
         });
         var run = await ProviderRunner.RunAsync(_folder, simulator, o => o.Concurrency = 16, Prompts(250));
 
-        var share = Report("Anthropic headers only, no limits configured", run, simulator, (250 - 40) / 40.0);
+        var ideal = (250 - 40) / 40.0;
+        var share = Report("Anthropic headers only, no limits configured", run, simulator, ideal);
         AssertAllOnce(run, simulator, 250);
         Assert.True(share < 0.03, $"{share:P1} refused");
+        // Issue 22's target is 1.15 x ideal (measured 1.01-1.03, bench/RESULTS.md); the bound leaves room for a loaded CI.
+        Assert.True(simulator.Counters.Span.TotalSeconds <= 1.5 * ideal, $"provider busy {simulator.Counters.Span.TotalSeconds:0.00} s for an ideal {ideal:0.00} s");
     }
 
     [Fact]

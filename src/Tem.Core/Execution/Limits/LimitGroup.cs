@@ -1,3 +1,5 @@
+using Tem.Storage;
+
 namespace Tem.Execution;
 
 /// <summary>
@@ -31,6 +33,7 @@ internal sealed class LimitGroup
     private long _refusals;
     private int _unadvisedStreak;
     private double _backoffUntil = double.MinValue;
+    private readonly SharedRateLimit? _shared;
 
     public LimitGroup(LimitGroupKey key, RateLimitOptions? configured, ProviderLimitsOptions options, TimeProvider time)
     {
@@ -43,6 +46,7 @@ internal sealed class LimitGroup
         {
             var windows = configured.AllWindows();
             _configured = windows.Count > 0 ? new StartRateGate(windows, configured.SafetyMargin, time) : null;
+            _shared = configured.SharedName is not null ? SharedRateLimit.Of(configured, configured.SafetyMargin + configured.SharedGrantMargin) : null;
             var tokens = configured.AllTokenWindows();
             _configuredTokens = tokens.Count > 0 ? new TokenBudget(tokens, configured.SafetyMargin, time) : null;
             if (configured.Pacing == RatePacing.Even)
@@ -58,6 +62,12 @@ internal sealed class LimitGroup
     }
 
     public LimitGroupKey Key { get; }
+
+    /// <summary>
+    /// Where a group configured with <see cref="RateLimitOptions.SharedName"/> shares its configured windows and its
+    /// Retry-After pause with every process on the database (the engine's store, once one is open); null keeps them here.
+    /// </summary>
+    internal Func<ITemStore?>? SharedStore { get; init; }
 
     /// <summary>The group's configured limits, or null.</summary>
     public RateLimitOptions? Configured { get; }
@@ -75,6 +85,21 @@ internal sealed class LimitGroup
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_shared is not null && SharedStore?.Invoke() is { } store)
+            {
+                // First the store's grant, on its clock: the windows every process counts, and a pause any of them set.
+                while (true)
+                {
+                    var grant = await store.AcquireSharedStartsAsync(_shared, 1, null, cancellationToken).ConfigureAwait(false);
+                    if (grant.Granted > 0)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(grant.RetryIn, _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             while (true)
             {
                 double wait;
@@ -270,6 +295,23 @@ internal sealed class LimitGroup
 
         refusal.ChargedTo = Key;
         refusal.GroupWait = wait;
+        if (_shared is not null && wait > TimeSpan.Zero && SharedStore?.Invoke() is { } store)
+        {
+            _ = PauseSharedAsync(store, wait); // every process sharing the name waits too
+        }
+    }
+
+    /// <summary>Writes the pause to the store in the background: this process has paused already, and a failure only loses the sharing.</summary>
+    private async Task PauseSharedAsync(ITemStore store, TimeSpan wait)
+    {
+        try
+        {
+            await store.PauseSharedAsync(_shared!, wait, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TemException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The store closed or failed: the other processes learn of the limit from their own refusals.
+        }
     }
 
     private void Charge(ProviderCallPermit permit, double now, string? body)

@@ -26,6 +26,7 @@ public sealed class ProviderLimits
     private readonly ConcurrentDictionary<LimitGroupKey, LimitGroup> _groups = new();
     private readonly ProviderLimitsOptions _options;
     private readonly TimeProvider _time;
+    private Storage.ITemStore? _store;
 
     /// <summary>Creates the pacing of a set of provider calls.</summary>
     /// <param name="options">Configured limits per group; null for none.</param>
@@ -81,7 +82,22 @@ public sealed class ProviderLimits
     public override string ToString() => string.Join(" | ", Snapshot());
 
     /// <summary>The group's state, made on first use with its configured limits (by name, then by model).</summary>
-    internal LimitGroup GroupFor(LimitGroupKey key) => _groups.GetOrAdd(key, static (k, self) => new LimitGroup(k, self.ConfiguredFor(k), self._options, self._time), this);
+    internal LimitGroup GroupFor(LimitGroupKey key) => _groups.GetOrAdd(key, static (k, self) => new LimitGroup(k, self.ConfiguredFor(k), self._options, self._time)
+    {
+        SharedStore = self.SharedStore,
+    }, this);
+
+    /// <summary>
+    /// The store of the engine these limits pace, where a group configured with <see cref="RateLimitOptions.SharedName"/>
+    /// shares its windows and its Retry-After pause with every process on the database; null before an engine opens.
+    /// </summary>
+    internal Storage.ITemStore? SharedStore() => Volatile.Read(ref _store);
+
+    /// <summary>An engine opened on <paramref name="store"/> with these limits: shared groups use it from now on.</summary>
+    internal void AttachStore(Storage.ITemStore store) => Volatile.Write(ref _store, store);
+
+    /// <summary>The engine of <paramref name="store"/> is closing: its store is no longer used (unless another engine took over).</summary>
+    internal void DetachStore(Storage.ITemStore store) => Interlocked.CompareExchange(ref _store, null, store);
 
     private RateLimitOptions? ConfiguredFor(LimitGroupKey key)
     {
