@@ -8,6 +8,9 @@ namespace Tem.Execution;
 /// request is charged in tokens (<see cref="TokenCharge"/>), the start rate learned from bare refusals
 /// (<see cref="AdaptiveRate"/>), its configured windows, and its Retry-After pause. A permit is granted when the call
 /// leaves; waiters are served one at a time, in order. A refusal is charged only to the limit that caused it.
+/// Configured with a <see cref="RateLimitOptions.SharedName"/>, the group also takes each start from the store and
+/// writes its Retry-After pause there (<see cref="SharedStore"/>), so every process on the database keeps to both;
+/// what it learned from headers stays in this process.
 /// </summary>
 internal sealed class LimitGroup
 {
