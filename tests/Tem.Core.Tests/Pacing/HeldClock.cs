@@ -9,6 +9,9 @@ namespace Tem.Core.Tests.Pacing;
 /// </summary>
 internal sealed class HeldClock : FakeTimeProvider
 {
+    /// <summary>How long, in real time, a test waits for work its advance released (continuations on a loaded machine).</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
     private readonly long _origin;
 
     public HeldClock() => _origin = base.GetTimestamp();

@@ -6,7 +6,6 @@ namespace Tem.Core.Tests.Pacing;
 /// <summary>LimitGroup on a held clock: permits granted as calls leave, paced by what the group's responses advertised.</summary>
 public class LimitGroupTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10); // real time, for continuations on a loaded machine
     private readonly HeldClock _time = new();
 
     private LimitGroup Group(RateLimitOptions? configured = null)
@@ -15,7 +14,7 @@ public class LimitGroupTests
     private static async Task<ProviderCallPermit> Acquire(LimitGroup group, long inputTokens = 0)
     {
         var permit = new ProviderCallPermit(group, new CallCost(inputTokens, 0));
-        await group.AcquireAsync(permit, CancellationToken.None).AsTask().WaitAsync(Deadline);
+        await group.AcquireAsync(permit, CancellationToken.None).AsTask().WaitAsync(HeldClock.Deadline);
         return permit;
     }
 
@@ -33,7 +32,7 @@ public class LimitGroupTests
         _time.Advance(TimeSpan.FromMilliseconds(90));
         Assert.False(waiting.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(20)); // one request refills in 1 / 9.95 s
-        await waiting.WaitAsync(Deadline);
+        await waiting.WaitAsync(HeldClock.Deadline);
         Assert.True(third.Granted);
     }
 
@@ -53,7 +52,7 @@ public class LimitGroupTests
         _time.Advance(TimeSpan.FromMilliseconds(1_990));
         Assert.False(next.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(20));
-        await next.WaitAsync(Deadline);
+        await next.WaitAsync(HeldClock.Deadline);
     }
 
     [Fact]
@@ -80,7 +79,7 @@ public class LimitGroupTests
         _time.Advance(TimeSpan.FromMilliseconds(990));
         Assert.False(third.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(20));
-        await third.WaitAsync(Deadline);
+        await third.WaitAsync(HeldClock.Deadline);
         Assert.Equal(3, group.Snapshot().Requests);
     }
 }

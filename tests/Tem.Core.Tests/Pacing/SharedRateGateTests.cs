@@ -11,7 +11,6 @@ namespace Tem.Core.Tests.Pacing;
 /// </summary>
 public sealed class SharedRateGateTests : IAsyncDisposable
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10); // real time, for continuations on a loaded machine
     private readonly HeldClock _time = new();
     private readonly TempDatabase _db = new();
     private readonly List<ITemStore> _stores = [];
@@ -35,13 +34,13 @@ public sealed class SharedRateGateTests : IAsyncDisposable
         var limits = new RateLimitOptions { TokensPerMinute = 100, SharedName = "llm" };
         var first = Gate(Store(), limits);
         var second = Gate(Store(), limits);
-        await first.ReserveTokensAsync(60, CancellationToken.None).AsTask().WaitAsync(Deadline);
+        await first.ReserveTokensAsync(60, CancellationToken.None).AsTask().WaitAsync(HeldClock.Deadline);
         var waiting = second.ReserveTokensAsync(60, CancellationToken.None).AsTask();
         // Counted a minute plus the safety margin (10 ms) and the grant margin (250 ms).
         _time.Advance(TimeSpan.FromMilliseconds(60_200));
         Assert.False(waiting.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(100));
-        await waiting.WaitAsync(Deadline);
+        await waiting.WaitAsync(HeldClock.Deadline);
     }
 
     [Fact]
