@@ -29,7 +29,11 @@ internal static class CliDatabase
         });
     }
 
-    public static async Task<Batch> BatchByCodeAsync(TemEngine tem, string code)
+    /// <summary>
+    /// The batch named <paramref name="code"/>. The hint repeats a file path as typed; a connection string is not
+    /// echoed (it may hold a password), and the store's description is no argument the tool reads.
+    /// </summary>
+    public static async Task<Batch> BatchByCodeAsync(TemEngine tem, string database, string code)
         => await tem.Batches.GetByCodeAsync(code).ConfigureAwait(false)
-           ?? throw new CliException($"no batch with code '{code}' in '{tem.DatabasePath}'. `tem batches {tem.DatabasePath}` lists them.");
+           ?? throw new CliException($"no batch with code '{code}' in '{tem.StoreDescription}'. `tem batches {(PostgresDatabaseArgument.TryParse(database) is null ? database : "<connection string>")}` lists them.");
 }

@@ -76,7 +76,7 @@ internal static class DashboardCommand
             }
 
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{host}:{port}";
-            Console.WriteLine($"Tem dashboard for {tem.DatabasePath} on {bound}/ (Ctrl+C to stop)");
+            Console.WriteLine($"Tem dashboard for {tem.StoreDescription} on {bound}/ (Ctrl+C to stop)");
             if (readOnly && !parse.GetValue(readOnlyOption))
             {
                 Console.WriteLine($"Write actions are off: {host} is not a loopback address. Set {PasswordVariable} to require a password and allow them.");

@@ -20,6 +20,12 @@ internal static class PageLayout
 
     public static string Text(string? value) => Encoder.Encode(value ?? "");
 
+    /// <summary>
+    /// The store in the header: a SQLite file by its name (the full path is the title), PostgreSQL by its server,
+    /// database and schema — which hold a '/' that a file-name cut would take for a folder.
+    /// </summary>
+    public static string StoreLabel(string description) => Path.IsPathFullyQualified(description) ? Path.GetFileName(description) : description;
+
     public static async Task WriteAsync(HttpContext http, DashboardContext dashboard, int status, string page, string title, string main,
         string? stream = null, long? batchId = null)
     {
@@ -42,7 +48,7 @@ internal static class PageLayout
         html.Append('>')
             .Append("<header class=\"top\"><a class=\"brand\" href=\"").Append(Text(dashboard.Url("/"))).Append("\"><span class=\"mark\">◆</span> ")
             .Append(Text(dashboard.Options.Title)).Append("</a>")
-            .Append("<span class=\"db\" title=\"database\">").Append(Text(Path.GetFileName(dashboard.Engine.DatabasePath))).Append("</span>")
+            .Append("<span class=\"db\" title=\"").Append(Text(dashboard.Engine.StoreDescription)).Append("\">").Append(Text(StoreLabel(dashboard.Engine.StoreDescription))).Append("</span>")
             .Append("<span class=\"spacer\"></span>");
         if (!canWrite)
         {

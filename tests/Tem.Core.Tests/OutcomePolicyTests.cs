@@ -23,7 +23,6 @@ public class OutcomePolicyTests
     {
         var verdict = OutcomePolicy.Completed(Task(), "{\"n\":1}");
         Assert.Equal(new TaskOutcome(7, 2, 4, OutcomeKind.Completed, "{\"n\":1}", null, TimeSpan.Zero), verdict.Outcome);
-        Assert.Null(verdict.PauseStarts);
         Assert.False(verdict.Refused);
     }
 
@@ -70,12 +69,11 @@ public class OutcomePolicyTests
     }
 
     [Fact]
-    public void A_refusal_defers_without_an_attempt_capped_at_MaxRetryAfter_and_pauses_starts()
+    public void A_refusal_defers_without_an_attempt_capped_at_MaxRetryAfter()
     {
         var verdict = OutcomePolicy.Failed(Task(3, 3), new RetryAfterException(TimeSpan.FromMinutes(10)), RunCancellation.None, TimeSpan.FromSeconds(5), Options, 0);
         Assert.Equal(OutcomeKind.Deferred, verdict.Outcome!.Value.Kind); // even on the last attempt
         Assert.Equal(TimeSpan.FromMinutes(2), verdict.Outcome.Value.Delay);
-        Assert.Equal(TimeSpan.FromMinutes(2), verdict.PauseStarts);
         Assert.True(verdict.Refused);
     }
 
@@ -85,7 +83,6 @@ public class OutcomePolicyTests
         var verdict = OutcomePolicy.Failed(Task(1, 3, deferrals: 3), new RetryAfterException(TimeSpan.FromSeconds(4)), RunCancellation.None, TimeSpan.FromSeconds(5), Options, 0);
         Assert.Equal(OutcomeKind.Retry, verdict.Outcome!.Value.Kind);
         Assert.StartsWith("Rate-limited 4 times (more than MaxRateLimitDeferrals = 3)", verdict.Outcome.Value.Error);
-        Assert.Equal(TimeSpan.FromSeconds(4), verdict.PauseStarts);
         Assert.True(verdict.Refused);
     }
 

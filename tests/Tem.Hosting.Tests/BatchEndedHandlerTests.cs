@@ -10,9 +10,13 @@ public sealed class ChainingHandler(TemEngine engine) : IBatchEndedHandler
 {
     public static ConcurrentQueue<BatchEnded> Seen { get; } = new();
 
+    /// <summary>Released once per batch end seen: the test awaits it instead of polling <see cref="Seen"/>.</summary>
+    public static SemaphoreSlim Arrived { get; } = new(0);
+
     public async ValueTask OnBatchEndedAsync(BatchEnded ended, CancellationToken cancellationToken)
     {
         Seen.Enqueue(ended);
+        Arrived.Release();
         if (ended.Batch.Code == "first" && ended.Kind == BatchEndKind.Completed)
         {
             var next = await engine.Batches.GetOrCreateAsync("first-next", "chained", cancellationToken: cancellationToken);
@@ -54,10 +58,9 @@ public sealed class BatchEndedHandlerTests : IDisposable
         var first = await tem.Batches.CreateAsync("first", "t");
         await tem.Tasks.EnqueueManyAsync(first.Id, JobHandler.Type, Enumerable.Range(0, 5).Select(i => new Job(i)));
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (ChainingHandler.Seen.Count < 2 && DateTime.UtcNow < deadline)
+        for (var i = 0; i < 2; i++)
         {
-            await Task.Delay(20);
+            Assert.True(await ChainingHandler.Arrived.WaitAsync(TimeSpan.FromSeconds(30)), $"batch end {i + 1} of 2 within 30 s");
         }
 
         await host.StopAsync();

@@ -21,10 +21,14 @@ public sealed class JobHandler(JobHandler.Greeting greeting)
 
     public static TaskCompletionSource Release { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Released by each held job (negative N) as its handler starts waiting for <see cref="Release"/>.</summary>
+    public static SemaphoreSlim Holding { get; set; } = new(0);
+
     public async ValueTask<Done> RunAsync(Job job, CancellationToken cancellationToken)
     {
         if (job.N < 0)
         {
+            Holding.Release();
             await Release.Task.WaitAsync(cancellationToken);
         }
 
@@ -75,15 +79,15 @@ public sealed class HostingTests : IDisposable
     public async Task Stopping_the_host_leaves_no_task_running()
     {
         JobHandler.Release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        JobHandler.Holding = new SemaphoreSlim(0);
         using var host = Build(TimeSpan.FromMilliseconds(300));
         await host.StartAsync();
         var tem = host.Services.GetRequiredService<TemEngine>();
         var batch = await tem.Batches.CreateAsync("h", "t");
         await tem.Tasks.EnqueueManyAsync(batch.Id, JobHandler.Type, Enumerable.Range(1, 5).Select(i => new Job(-i)));
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await tem.Batches.GetStatsAsync(batch.Id)).Running < 5 && DateTime.UtcNow < deadline)
+        for (var i = 0; i < 5; i++)
         {
-            await Task.Delay(20);
+            Assert.True(await JobHandler.Holding.WaitAsync(TimeSpan.FromSeconds(20)), $"held handler {i + 1} of 5 running within 20 s");
         }
 
         await host.StopAsync();

@@ -10,14 +10,8 @@ namespace Tem.PostgreSql.Tests;
 /// completed. Each write sees only its own task finished while the other's is uncommitted, so without the completion
 /// rule (<c>PgBatchCompletion</c>) some rounds leave the batch active forever.
 /// </summary>
-public sealed class BatchCompletionRaceTests : IAsyncLifetime
+public sealed class BatchCompletionRaceTests : SchemaTest
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
-
     [Theory]
     [InlineData(true, true)]
     [InlineData(false, false)]
@@ -57,7 +51,7 @@ public sealed class BatchCompletionRaceTests : IAsyncLifetime
 
     private async Task<ITemStore> OpenAsync()
     {
-        var options = PostgresServer.Options(_schema);
+        var options = PostgresServer.Options(Schema);
         options.Validate();
         return await options.OpenAsync(TimeProvider.System, CancellationToken.None);
     }

@@ -5,28 +5,18 @@ using Xunit;
 namespace Tem.PostgreSql.Tests;
 
 /// <summary><see cref="TemOptions.OnBatchEnded"/> on PostgreSQL: ends decided by another engine arrive through LISTEN/NOTIFY, once each.</summary>
-public sealed class BatchEndedTests : IAsyncLifetime
+public sealed class BatchEndedTests : SchemaTest
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString; // skips (or fails under CI=true) without a server
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
-
     [Fact]
     public async Task Ends_decided_by_another_engine_are_reported_once_each_well_before_the_poll_interval()
     {
         var ends = new ConcurrentQueue<BatchEnded>();
         // A 30 s poll: an end reported sooner came through NOTIFY.
-        var watching = await Engines.OpenAsync(Engines.Options(_schema, TimeSpan.FromSeconds(30),
+        var watching = await Engines.OpenAsync(Engines.Options(Schema, TimeSpan.FromSeconds(30),
             o => o.OnBatchEnded = (e, _) => { ends.Enqueue(e); return ValueTask.CompletedTask; }), handler: null);
         await using (watching)
         {
-            await using var runner = await Engines.OpenAsync(_schema, (job, _, _) =>
+            await using var runner = await Engines.OpenAsync(Schema, (job, _, _) =>
                 job.N < 0 ? throw new NonRetryableException("negative") : ValueTask.FromResult(new JobResult(job.N)));
             await runner.Worker.StartAsync();
 

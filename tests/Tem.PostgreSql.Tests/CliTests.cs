@@ -4,28 +4,18 @@ using Xunit;
 namespace Tem.PostgreSql.Tests;
 
 /// <summary>The <c>tem</c> command, given a connection string where it takes a file path.</summary>
-public sealed class CliTests : IAsyncLifetime
+public sealed class CliTests : SchemaTest
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString;
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
-
     [Fact]
     public async Task Batches_and_cancel_work_on_a_connection_string_with_a_schema()
     {
-        await using (var tem = await Engines.OpenAsync(_schema))
+        await using (var tem = await Engines.OpenAsync(Schema))
         {
             var batch = await tem.Batches.CreateAsync("nightly", "test");
             await tem.Tasks.EnqueueManyAsync(batch.Id, Engines.Type, Enumerable.Range(0, 5).Select(i => new Job(i)));
         }
 
-        var database = $"{PostgresServer.ConnectionString};Schema={_schema}";
+        var database = $"{PostgresServer.ConnectionString};Schema={Schema}";
         var (code, stdout, stderr) = await RunAsync("batches", database);
         Assert.True(code == 0, stderr);
         Assert.Contains("nightly", stdout);

@@ -1,26 +1,13 @@
-using Xunit;
-
 namespace Tem.PostgreSql.Tests;
 
-/// <summary>
-/// What the tests with host processes share: a schema of their own and a folder for the hosts' logs, both removed
-/// after each test. Without a server the test skips (or fails under CI=true).
-/// </summary>
-public abstract class HostedSchemaTest(string folderPrefix) : IAsyncLifetime
+/// <summary>What the tests with host processes share: a <see cref="SchemaTest"/> and a folder for the hosts' logs, removed after each test.</summary>
+public abstract class HostedSchemaTest(string folderPrefix) : SchemaTest
 {
-    protected string Schema { get; } = PostgresServer.NewSchema();
-
     protected string Folder { get; } = Directory.CreateTempSubdirectory(folderPrefix).FullName;
 
-    public ValueTask InitializeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        _ = PostgresServer.ConnectionString;
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await PostgresServer.DropSchemaAsync(Schema);
+        await base.DisposeAsync();
         Directory.Delete(Folder, recursive: true);
     }
 }

@@ -11,18 +11,9 @@ namespace Tem.PostgreSql.Tests;
 /// keep the outcomes of the handlers that ended meanwhile, write them when the database is back, claim again, and
 /// finish the batch with every task completed.
 /// </summary>
-public sealed class OutageTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class OutageTests(ITestOutputHelper output) : SchemaTest
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString;
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
 
     /// <param name="reset">Connections reset (a restart, a failover) or silently dropped (a partition: timeouts).</param>
     /// <param name="retryForSeconds">The store's own retries outlast the outage (30), or give up within it (1) and the engine retries.</param>
@@ -49,7 +40,7 @@ public sealed class OutageTests(ITestOutputHelper output) : IAsyncLifetime
             PollInterval = TimeSpan.FromMilliseconds(200),
             LeaseDuration = Lease,
             Logger = log,
-            Store = new PostgresStoreOptions { ConnectionString = throughProxy, Schema = _schema, RetryFor = TimeSpan.FromSeconds(retryForSeconds) },
+            Store = new PostgresStoreOptions { ConnectionString = throughProxy, Schema = Schema, RetryFor = TimeSpan.FromSeconds(retryForSeconds) },
         };
         var starts = new ConcurrentDictionary<int, int>();
         var ends = new ConcurrentDictionary<int, long>();
@@ -80,7 +71,7 @@ public sealed class OutageTests(ITestOutputHelper output) : IAsyncLifetime
         var startedBeforeRestore = starts.Keys.ToHashSet();
         Assert.NotEmpty(endedInOutage);
         Assert.True(tem.Worker.IsPausedByDatabaseOutage);
-        Assert.Equal(0, await PostgresServer.ScalarAsync($"SELECT COUNT(*)::int FROM {_schema}.task WHERE status = 'completed' AND (payload::jsonb->>'N')::int = ANY(ARRAY[{string.Join(',', endedInOutage)}]);"));
+        Assert.Equal(0, await PostgresServer.ScalarAsync($"SELECT COUNT(*)::int FROM {Schema}.task WHERE status = 'completed' AND (payload::jsonb->>'N')::int = ANY(ARRAY[{string.Join(',', endedInOutage)}]);"));
 
         proxy.Restore();
         var restoredAt = Stopwatch.GetTimestamp();

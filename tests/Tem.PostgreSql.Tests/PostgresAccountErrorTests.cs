@@ -5,18 +5,8 @@ using Xunit;
 namespace Tem.PostgreSql.Tests;
 
 /// <summary>On PostgreSQL too, a spent quota interrupts the batch at once, fails nothing and resumes to completion.</summary>
-public sealed class PostgresAccountErrorTests : IAsyncLifetime
+public sealed class PostgresAccountErrorTests : SchemaTest
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString; // skips (or fails under CI=true) without a server
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
-
     [Fact]
     public async Task A_spent_quota_interrupts_the_batch_and_resume_completes_every_task_once()
     {
@@ -24,7 +14,7 @@ public sealed class PostgresAccountErrorTests : IAsyncLifetime
         var served = 0;
         var refusals = 0;
         var completions = new ConcurrentDictionary<int, int>();
-        var options = Engines.Options(_schema, TimeSpan.FromMilliseconds(200), o => o.Concurrency = 16);
+        var options = Engines.Options(Schema, TimeSpan.FromMilliseconds(200), o => o.Concurrency = 16);
         await using var tem = await Engines.OpenAsync(options, async (job, _, ct) =>
         {
             await Task.Delay(5, ct);

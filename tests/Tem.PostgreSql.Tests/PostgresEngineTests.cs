@@ -5,23 +5,13 @@ using Xunit;
 namespace Tem.PostgreSql.Tests;
 
 /// <summary>Whole engines on PostgreSQL: a batch to its end, and engines that hear each other through LISTEN/NOTIFY.</summary>
-public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class PostgresEngineTests(ITestOutputHelper output) : SchemaTest
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString; // skips (or fails under CI=true) without a server
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
-
     [Fact]
     public async Task A_batch_runs_to_completion_with_results_and_a_report()
     {
         var runs = new ConcurrentDictionary<int, int>();
-        await using var tem = await Engines.OpenAsync(_schema, (job, _, _) =>
+        await using var tem = await Engines.OpenAsync(Schema, (job, _, _) =>
         {
             runs.AddOrUpdate(job.N, 1, (_, n) => n + 1);
             return ValueTask.FromResult(new JobResult(job.N * 2));
@@ -48,10 +38,10 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
     {
         // Statistics from before the enqueue made the planner expect a handful of pending rows and plan every claim as
         // "fetch all pending rows and sort them": 9-27 ms per claim at 40,000 rows, until autovacuum's analyze.
-        await using var tem = await Engines.OpenAsync(_schema);
+        await using var tem = await Engines.OpenAsync(Schema);
         var batch = await tem.Batches.CreateAsync("large", "test");
         await tem.Tasks.EnqueueManyAsync(batch.Id, Engines.Type, Enumerable.Range(0, 20_000).Select(i => new Job(i)));
-        var counted = Convert.ToDouble(await PostgresServer.ScalarAsync($"SELECT reltuples FROM pg_class WHERE oid = '{_schema}.task'::regclass;"),
+        var counted = Convert.ToDouble(await PostgresServer.ScalarAsync($"SELECT reltuples FROM pg_class WHERE oid = '{Schema}.task'::regclass;"),
             System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(counted, 18_000, 22_000);
     }
@@ -59,14 +49,14 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Enqueues_in_small_calls_also_leave_statistics_that_count_their_rows()
     {
-        await using var tem = await Engines.OpenAsync(_schema);
+        await using var tem = await Engines.OpenAsync(Schema);
         var batch = await tem.Batches.CreateAsync("small-calls", "test");
         for (var call = 0; call < 5; call++)
         {
             await tem.Tasks.EnqueueManyAsync(batch.Id, Engines.Type, Enumerable.Range(call * 1_000, 1_000).Select(i => new Job(i)));
         }
 
-        var counted = Convert.ToDouble(await PostgresServer.ScalarAsync($"SELECT reltuples FROM pg_class WHERE oid = '{_schema}.task'::regclass;"),
+        var counted = Convert.ToDouble(await PostgresServer.ScalarAsync($"SELECT reltuples FROM pg_class WHERE oid = '{Schema}.task'::regclass;"),
             System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(counted, 4_500, 5_500);
     }
@@ -76,13 +66,13 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var started = new ConcurrentDictionary<int, long>();
         var arrived = new SemaphoreSlim(0);
-        await using var worker = await Engines.OpenAsync(_schema, (job, _, _) =>
+        await using var worker = await Engines.OpenAsync(Schema, (job, _, _) =>
         {
             started[job.N] = Stopwatch.GetTimestamp();
             arrived.Release();
             return ValueTask.FromResult(new JobResult(job.N));
         }); // polls every 30 s: only a notification can bring a task within the bound below
-        await using var producer = await Engines.OpenAsync(_schema);
+        await using var producer = await Engines.OpenAsync(Schema);
         var batch = await producer.Batches.CreateAsync("wake", "test");
         var signals = worker.EnableTestSignals();
         await worker.Worker.StartAsync();
@@ -107,7 +97,7 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var stopped = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var worker = await Engines.OpenAsync(_schema, async (job, _, cancellationToken) =>
+        await using var worker = await Engines.OpenAsync(Schema, async (job, _, cancellationToken) =>
         {
             running.TrySetResult();
             try
@@ -122,7 +112,7 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
 
             return new JobResult(job.N);
         });
-        await using var controller = await Engines.OpenAsync(_schema);
+        await using var controller = await Engines.OpenAsync(Schema);
         var batch = await controller.Batches.CreateAsync("cancel", "test");
         await controller.Tasks.EnqueueAsync(batch.Id, Engines.Type, new Job(1));
         await worker.Worker.StartAsync();
@@ -138,8 +128,8 @@ public sealed class PostgresEngineTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Waiting_on_a_batch_sees_another_engine_finish_it_without_polling()
     {
-        await using var worker = await Engines.OpenAsync(_schema, (job, _, _) => ValueTask.FromResult(new JobResult(job.N)));
-        await using var watcher = await Engines.OpenAsync(_schema);
+        await using var worker = await Engines.OpenAsync(Schema, (job, _, _) => ValueTask.FromResult(new JobResult(job.N)));
+        await using var watcher = await Engines.OpenAsync(Schema);
         var batch = await watcher.Batches.CreateAsync("watch", "test");
         await watcher.Tasks.EnqueueManyAsync(batch.Id, Engines.Type, Enumerable.Range(0, 20).Select(i => new Job(i)));
         var wait = watcher.WaitForBatchAsync(batch.Id, Engines.Timeout());

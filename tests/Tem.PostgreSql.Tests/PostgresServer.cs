@@ -49,6 +49,21 @@ internal static class PostgresServer
         return await command.ExecuteScalarAsync();
     }
 
+    /// <summary>
+    /// Polls the server's clock (with a deadline) until it has moved past <paramref name="lease"/>, measured from the
+    /// first reading: leases run on that clock, which no test can hold.
+    /// </summary>
+    public static async ValueTask PassServerClockAsync(TimeSpan lease)
+    {
+        const string Now = "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint;";
+        var target = (long)(await ScalarAsync(Now))! + (long)Math.Ceiling(lease.TotalMilliseconds) + 1;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((long)(await ScalarAsync(Now))! <= target)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server's clock did not move past the lease within 30 s");
+        }
+    }
+
     public static async Task DropSchemaAsync(string schema)
     {
         if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(Variable)))

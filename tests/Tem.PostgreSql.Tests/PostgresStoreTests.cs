@@ -4,14 +4,8 @@ using Xunit;
 namespace Tem.PostgreSql.Tests;
 
 /// <summary>Opening a PostgreSQL store: migrations once under concurrency, refusals, and errors that say what to do.</summary>
-public sealed class PostgresStoreTests : IAsyncLifetime
+public sealed class PostgresStoreTests : SchemaTest
 {
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
-
     private static async Task<ITemStore> OpenAsync(PostgresStoreOptions options)
     {
         options.Validate();
@@ -21,12 +15,12 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [Fact]
     public async Task Ten_stores_opening_a_new_schema_at_once_migrate_it_exactly_once()
     {
-        var stores = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => OpenAsync(PostgresServer.Options(_schema)))));
+        var stores = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => OpenAsync(PostgresServer.Options(Schema)))));
         try
         {
             // One row per migration, each written once: no host ran a migration a second time.
-            Assert.Equal((long)Storage.Postgres.PgSchema.CurrentVersion, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.schema_version;"));
-            Assert.Equal((long)Storage.Postgres.PgSchema.CurrentVersion, await PostgresServer.ScalarAsync($"SELECT COUNT(DISTINCT version) FROM {_schema}.schema_version;"));
+            Assert.Equal((long)Storage.Postgres.PgSchema.CurrentVersion, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {Schema}.schema_version;"));
+            Assert.Equal((long)Storage.Postgres.PgSchema.CurrentVersion, await PostgresServer.ScalarAsync($"SELECT COUNT(DISTINCT version) FROM {Schema}.schema_version;"));
             var batch = await stores[3].CreateBatchAsync("b", "t", null, null, CancellationToken.None);
             Assert.Equal(batch.Id, (await stores[7].GetBatchByCodeAsync("b", CancellationToken.None))!.Id);
         }
@@ -42,9 +36,9 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_schema_from_a_newer_Tem_is_refused()
     {
-        await (await OpenAsync(PostgresServer.Options(_schema))).DisposeAsync();
-        await PostgresServer.ScalarAsync($"INSERT INTO {_schema}.schema_version (version) VALUES (99);");
-        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(PostgresServer.Options(_schema)));
+        await (await OpenAsync(PostgresServer.Options(Schema))).DisposeAsync();
+        await PostgresServer.ScalarAsync($"INSERT INTO {Schema}.schema_version (version) VALUES (99);");
+        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(PostgresServer.Options(Schema)));
         Assert.Contains("schema version 99, written by a newer Tem", ex.Message);
         Assert.Contains("Upgrade Tem", ex.Message);
     }
@@ -52,8 +46,8 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_schema_holding_someone_elses_tables_is_refused()
     {
-        await PostgresServer.ScalarAsync($"CREATE SCHEMA {_schema}; CREATE TABLE {_schema}.orders (id int);");
-        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(PostgresServer.Options(_schema)));
+        await PostgresServer.ScalarAsync($"CREATE SCHEMA {Schema}; CREATE TABLE {Schema}.orders (id int);");
+        var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(PostgresServer.Options(Schema)));
         Assert.Contains("belongs to something else", ex.Message);
     }
 
@@ -68,26 +62,26 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [InlineData("CREATE TABLE {s}.schema_version (id int); CREATE TABLE {s}.batch (id int);", false)]
     public async Task A_schema_with_someone_elses_schema_version_table_is_refused_by_name_and_left_unchanged(string setup, bool readOnly)
     {
-        await PostgresServer.ScalarAsync($"CREATE SCHEMA {_schema}; " + setup.Replace("{s}", _schema, StringComparison.Ordinal));
+        await PostgresServer.ScalarAsync($"CREATE SCHEMA {Schema}; " + setup.Replace("{s}", Schema, StringComparison.Ordinal));
         const string Tables = "SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = '{0}';";
-        var before = await PostgresServer.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Tables, _schema));
-        var rowsBefore = await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.schema_version;");
+        var before = await PostgresServer.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Tables, Schema));
+        var rowsBefore = await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {Schema}.schema_version;");
 
-        var options = PostgresServer.Options(_schema);
+        var options = PostgresServer.Options(Schema);
         options.ReadOnly = readOnly;
         var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(options));
-        Assert.True(ex.Message.Contains($"the schema '{_schema}'", StringComparison.Ordinal), ex.Message);
+        Assert.True(ex.Message.Contains($"the schema '{Schema}'", StringComparison.Ordinal), ex.Message);
         Assert.True(ex.Message.Contains("belongs to something else", StringComparison.Ordinal), ex.Message);
         Assert.True(ex.Message.Contains("Choose another schema", StringComparison.Ordinal), ex.Message);
-        Assert.Equal(before, await PostgresServer.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Tables, _schema)));
-        Assert.Equal(rowsBefore, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {_schema}.schema_version;"));
+        Assert.Equal(before, await PostgresServer.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Tables, Schema)));
+        Assert.Equal(rowsBefore, await PostgresServer.ScalarAsync($"SELECT COUNT(*) FROM {Schema}.schema_version;"));
     }
 
     [Fact]
     public async Task A_wrong_port_at_open_fails_at_once_without_riding_through_RetryFor()
     {
         // Issue 27 item 8: a wrong port took 29 s to fail (the mid-run RetryFor). The first connection fails fast.
-        var options = new PostgresStoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2", Schema = _schema, RetryFor = TimeSpan.FromSeconds(60) };
+        var options = new PostgresStoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2", Schema = Schema, RetryFor = TimeSpan.FromSeconds(60) };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(options));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"Opening took {clock.Elapsed}; the first connection should not be retried for RetryFor (60 s).");
@@ -101,7 +95,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     public async Task UsePostgres_is_the_one_line_that_changes_even_with_DatabasePath_set()
     {
         // Issue 27 item 3: the README's "change one line" used to need DatabasePath removed as well.
-        var options = new TemOptions { DatabasePath = "tem.db", Concurrency = 4 }.UsePostgres(PostgresServer.ConnectionString, _schema);
+        var options = new TemOptions { DatabasePath = "tem.db", Concurrency = 4 }.UsePostgres(PostgresServer.ConnectionString, Schema);
         await using var tem = await TemEngine.OpenAsync(options);
         Assert.StartsWith("PostgreSQL", tem.DatabasePath, StringComparison.Ordinal);
         Assert.False(File.Exists("tem.db"));
@@ -110,7 +104,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_missing_database_says_to_create_it()
     {
-        var options = new PostgresStoreOptions { ConnectionString = PostgresServer.ConnectionString + ";Database=tem_no_such_db", Schema = _schema, RetryFor = TimeSpan.Zero };
+        var options = new PostgresStoreOptions { ConnectionString = PostgresServer.ConnectionString + ";Database=tem_no_such_db", Schema = Schema, RetryFor = TimeSpan.Zero };
         var ex = await Assert.ThrowsAsync<TemDatabaseException>(() => OpenAsync(options));
         Assert.Contains("does not exist", ex.Message);
         Assert.Contains("createdb", ex.Message);

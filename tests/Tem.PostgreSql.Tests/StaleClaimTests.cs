@@ -11,18 +11,9 @@ namespace Tem.PostgreSql.Tests;
 /// answers back; worker B, connected directly, recovers the expired lease and completes the task; then the answers
 /// are delivered. A must release the late claim, never start its handler (a second paid call).
 /// </summary>
-public sealed class StaleClaimTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class StaleClaimTests(ITestOutputHelper output) : SchemaTest
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString;
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
 
     [Fact]
     public async Task A_claim_answered_after_its_lease_expired_is_released_not_run()
@@ -33,18 +24,18 @@ public sealed class StaleClaimTests(ITestOutputHelper output) : IAsyncLifetime
         var startsOnA = new ConcurrentQueue<int>();
         var startsOnB = new ConcurrentQueue<int>();
         // A polls rarely: its one claim in the hold is the one its own enqueue's due time wakes it for.
-        await using var a = await Engines.OpenAsync(Engines.Options(_schema, TimeSpan.FromSeconds(30), o =>
+        await using var a = await Engines.OpenAsync(Engines.Options(Schema, TimeSpan.FromSeconds(30), o =>
         {
             o.Concurrency = 1;
             o.LeaseDuration = Lease;
             o.Logger = log;
-            o.Store = new PostgresStoreOptions { ConnectionString = throughProxy, Schema = _schema, RetryFor = TimeSpan.FromSeconds(60) };
+            o.Store = new PostgresStoreOptions { ConnectionString = throughProxy, Schema = Schema, RetryFor = TimeSpan.FromSeconds(60) };
         }), (job, _, _) =>
         {
             startsOnA.Enqueue(job.N);
             return ValueTask.FromResult(new JobResult(job.N));
         });
-        await using var b = await Engines.OpenAsync(Engines.Options(_schema, TimeSpan.FromMilliseconds(100), o => o.LeaseDuration = Lease), (job, _, _) =>
+        await using var b = await Engines.OpenAsync(Engines.Options(Schema, TimeSpan.FromMilliseconds(100), o => o.LeaseDuration = Lease), (job, _, _) =>
         {
             startsOnB.Enqueue(job.N);
             return ValueTask.FromResult(new JobResult(job.N));

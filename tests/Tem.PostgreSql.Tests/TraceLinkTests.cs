@@ -6,26 +6,17 @@ using Xunit;
 namespace Tem.PostgreSql.Tests;
 
 /// <summary>Traces that connect, on PostgreSQL: the run on one engine links to the create span of the enqueue on another.</summary>
-public sealed class TraceLinkTests : IAsyncLifetime
+public sealed class TraceLinkTests : SchemaTest
 {
     private static readonly ActivitySource App = new("Tem.PgTests.App");
-    private readonly string _schema = PostgresServer.NewSchema();
-
-    public ValueTask InitializeAsync()
-    {
-        _ = PostgresServer.ConnectionString; // skips (or fails under CI=true) without a server
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync() => await PostgresServer.DropSchemaAsync(_schema);
 
     [Fact]
     public async Task A_run_on_another_engine_links_to_the_enqueue_and_carries_the_messaging_attributes()
     {
         var spans = new List<Activity>();
         using var tracer = Sdk.CreateTracerProviderBuilder().AddSource("Tem", App.Name).AddInMemoryExporter(spans).Build();
-        await using var enqueuer = await Engines.OpenAsync(_schema, handler: null, poll: TimeSpan.FromMilliseconds(200));
-        await using var runner = await Engines.OpenAsync(_schema, (job, _, _) => ValueTask.FromResult(new JobResult(job.N)), poll: TimeSpan.FromMilliseconds(200));
+        await using var enqueuer = await Engines.OpenAsync(Schema, handler: null, poll: TimeSpan.FromMilliseconds(200));
+        await using var runner = await Engines.OpenAsync(Schema, (job, _, _) => ValueTask.FromResult(new JobResult(job.N)), poll: TimeSpan.FromMilliseconds(200));
         var batch = await enqueuer.Batches.CreateAsync("traced", "t");
         ActivityContext request;
         using (var parent = App.StartActivity("POST /jobs"))

@@ -13,9 +13,9 @@ internal static class TemTelemetry
     /// <summary>The name of the meter and the activity source.</summary>
     public const string Name = "Tem";
 
-    public static readonly ActivitySource Source = new(Name, "1.0.0");
+    public static readonly ActivitySource Source = new(Name, TemVersion.Value);
 
-    public static readonly Meter Meter = new(Name, "1.0.0");
+    public static readonly Meter Meter = new(Name, TemVersion.Value);
 
     public static readonly Counter<long> Started = Meter.CreateCounter<long>("tem.tasks.started", "{task}", "Task runs started.");
 

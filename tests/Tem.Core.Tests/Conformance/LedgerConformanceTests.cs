@@ -19,6 +19,9 @@ public abstract partial class LedgerConformanceTests : IAsyncLifetime
     /// <summary>Opens a new, empty store.</summary>
     internal abstract ValueTask<ITemStore> OpenStoreAsync();
 
+    /// <summary>Returns once <paramref name="lease"/> has passed on the store's clock (moved on, or waited out on the server's).</summary>
+    internal abstract ValueTask PassLeaseAsync(TimeSpan lease);
+
     public async ValueTask InitializeAsync() => _store = await OpenStoreAsync();
 
     public async ValueTask DisposeAsync()

@@ -6,9 +6,13 @@ namespace Tem.Core.Tests.Conformance;
 public sealed class SqliteLedgerConformanceTests : LedgerConformanceTests, IDisposable
 {
     private readonly TempDatabase _db = new();
+    private readonly ShiftedClock _clock = new();
 
     internal override async ValueTask<ITemStore> OpenStoreAsync()
-        => await new SqliteStoreOptions { Path = _db.Path }.OpenAsync(TimeProvider.System, CancellationToken.None);
+        => await new SqliteStoreOptions { Path = _db.Path }.OpenAsync(_clock, CancellationToken.None);
+
+    /// <inheritdoc cref="SqliteStoreConformanceTests.PassLeaseAsync"/>
+    internal override ValueTask PassLeaseAsync(TimeSpan lease) => _clock.PassAsync(lease);
 
     public void Dispose() => _db.Dispose();
 }

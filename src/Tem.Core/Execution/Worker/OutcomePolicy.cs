@@ -18,9 +18,12 @@ internal enum RunCancellation
     BatchCancelled,
 }
 
-/// <summary>What a run's end means: the outcome to write (none when nothing needs writing), and whether to pause new starts.</summary>
+/// <summary>
+/// What a run's end means: the outcome to write (none when nothing needs writing), and whether the provider refused
+/// it (the pacing then slows down as the refusal says, see <see cref="ProviderPacing.OnRefused"/>).
+/// </summary>
 /// <remarks><paramref name="Account"/>: the provider refused the account; the task is released and its batch is to be interrupted.</remarks>
-internal readonly record struct RunVerdict(TaskOutcome? Outcome, TimeSpan? PauseStarts = null, bool Refused = false, ProviderAccountException? Account = null);
+internal readonly record struct RunVerdict(TaskOutcome? Outcome, bool Refused = false, ProviderAccountException? Account = null);
 
 /// <summary>
 /// The pure rule that turns a run's end (a result, or an exception and why it was cancelled) into an outcome: no
@@ -81,14 +84,14 @@ internal static class OutcomePolicy
         };
     }
 
-    /// <summary>The provider refused: wait its delay without using an attempt, within MaxRateLimitDeferrals; pause every start meanwhile.</summary>
+    /// <summary>The provider refused: wait its delay without using an attempt, within MaxRateLimitDeferrals.</summary>
     private static RunVerdict Refused(ClaimedTask task, RetryAfterException refused, TemOptions options, double random)
     {
         var delay = refused.RetryAfter < options.MaxRetryAfter ? refused.RetryAfter : options.MaxRetryAfter;
         var verdict = task.RateLimitDeferrals < options.MaxRateLimitDeferrals
             ? new RunVerdict(Outcome(task, OutcomeKind.Deferred, error: Describe(refused), delay: delay))
             : RetryOrFail(task, $"Rate-limited {task.RateLimitDeferrals + 1} times (more than MaxRateLimitDeferrals = {options.MaxRateLimitDeferrals}); counted as a failed attempt. {Describe(refused)}", options, random);
-        return verdict with { PauseStarts = delay, Refused = true };
+        return verdict with { Refused = true };
     }
 
     private static bool IsDeterministic(Exception error, TemOptions options)
