@@ -19,6 +19,6 @@ internal static class Money
 
     public static decimal ToUsd(long nanos) => nanos / NanosPerUsd;
 
-    /// <summary>Dollars as a person reads them: cents, or more digits for amounts below a cent.</summary>
-    public static string Format(decimal usd) => usd.ToString(usd != 0 && Math.Abs(usd) < 0.01m ? "0.######" : "0.00", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Dollars as a person reads them: at least cents, and every further digit there is (never rounded: "$0.50 spent of $0.50" must mean it).</summary>
+    public static string Format(decimal usd) => usd.ToString("0.00#######", System.Globalization.CultureInfo.InvariantCulture);
 }
