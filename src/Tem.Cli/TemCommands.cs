@@ -79,6 +79,7 @@ internal static class TemCommands
             await using var tem = CliDatabase.Open(parse.GetValue(Database)!);
             var batch = await CliDatabase.BatchByCodeAsync(tem, parse.GetValue(Code)!);
             var report = await tem.Batches.GetReportAsync(batch.Id, 10, ct);
+            var spend = await tem.Batches.GetSpendAsync(batch.Id, ct);
             if (parse.GetValue(Json))
             {
                 JsonOutput.Write(w =>
@@ -94,6 +95,7 @@ internal static class TemCommands
                     foreach (var a in report.Attempts) w.WriteNumber(a.Attempts.ToString(CultureInfo.InvariantCulture), a.Tasks);
                     w.WriteEndObject();
                     w.WriteNumber("lostAttempts", report.LostAttempts);
+                    SpendOutput.WriteJson(w, spend);
                     w.WriteStartArray("topErrors");
                     foreach (var e in report.TopErrors)
                     {
@@ -146,6 +148,7 @@ internal static class TemCommands
                 o.WriteLine($"Lost runs: {report.LostAttempts} (their worker died or was cut off past its lease; each task ran again)");
             }
 
+            SpendOutput.WriteText(o, spend);
             if (report.TopErrors.Count > 0)
             {
                 o.WriteLine("Top errors:");
@@ -234,7 +237,8 @@ internal static class TemCommands
             var task = await tem.Tasks.GetAsync(parse.GetValue(idArgument), ct);
             if (parse.GetValue(Json))
             {
-                JsonOutput.Write(w => JsonOutput.WriteTask(w, task, withPayload: true));
+                var usage = await tem.Batches.GetTaskSpendAsync(task.Id, ct);
+                JsonOutput.Write(w => JsonOutput.WriteTask(w, task, withPayload: true, usage));
                 return 0;
             }
 
@@ -247,6 +251,7 @@ internal static class TemCommands
             o.WriteLine($"Payload: {task.PayloadJson}");
             if (task.ResultJson is { } result) o.WriteLine($"Result: {result}");
             if (task.Error is { } error) o.WriteLine($"Error: {error}");
+            SpendOutput.WriteTaskText(o, await tem.Batches.GetTaskSpendAsync(task.Id, ct));
             foreach (var attempt in await tem.Tasks.GetAttemptsAsync(task.Id, ct))
             {
                 o.WriteLine($"Attempt {attempt.Attempt}: {Lower(attempt.Outcome)} at {attempt.EndedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}" +
