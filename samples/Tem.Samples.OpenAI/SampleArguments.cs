@@ -4,11 +4,20 @@ namespace Tem.Samples;
 
 /// <summary>
 /// The LLM samples' command line: <c>--base-url URL --api-key KEY --count N --db PATH [--models small,large]
-/// [--concurrency N]</c> (and <c>--client openai|meai</c> where the sample has a choice). Shared by the OpenAI and
+/// [--concurrency N] [--price MODEL=IN/OUT]... [--max-cost USD]</c> (and <c>--client openai|meai</c> where the sample has a choice). Shared by the OpenAI and
 /// Anthropic samples (linked, not copied).
 /// </summary>
 public sealed record SampleArguments(Uri BaseUrl, string ApiKey, int Count, string Database, string SmallModel, string LargeModel, int Concurrency, string? Client)
 {
+    /// <summary>The <c>--price</c> table (empty without the flag).</summary>
+    public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new Dictionary<string, ModelPrice>();
+
+    /// <summary>The <c>--max-cost</c> budget of the batch, if given.</summary>
+    public decimal? MaxCost { get; init; }
+
+    /// <summary>Whether spend goes on the last line: either flag was given.</summary>
+    public bool ShowsSpend => Prices.Count > 0 || MaxCost is not null;
+
     /// <summary>Reads the arguments; throws <see cref="ArgumentException"/> with what is wrong and the usage line.</summary>
     public static SampleArguments Parse(string[] args, string defaultModels, string[]? clients = null)
     {
