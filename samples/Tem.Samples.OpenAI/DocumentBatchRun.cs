@@ -3,7 +3,8 @@ namespace Tem.Samples;
 /// <summary>
 /// The LLM samples' batch flow, shared by the OpenAI and Anthropic samples (linked, not copied): resume the batch,
 /// enqueue documents 1..N (odd ones to classify, even ones to rewrite, keyed doc-N so a re-run adds nothing), run
-/// it to its end and print its last line, <c>batch &lt;code&gt;: &lt;status&gt;, completed N, failed N, pending N</c>.
+/// it to its end and print its last line, <c>batch &lt;code&gt;: &lt;status&gt;, completed N, failed N, pending N</c>
+/// (with <c>--price</c> or <c>--max-cost</c>, followed by <c>, spent $X of $Y</c>).
 /// </summary>
 public static class DocumentBatchRun
 {
@@ -16,10 +17,17 @@ public static class DocumentBatchRun
     /// <param name="rewrite">The task type for even-numbered documents.</param>
     /// <param name="document">Makes document n's payload.</param>
     /// <param name="numberOf">Reads a payload's document number (its idempotency key is doc-N).</param>
+    /// <param name="arguments">The command line: <c>--max-cost</c> becomes the batch's budget; either spend flag puts spend on the last line.</param>
     public static async Task RunAsync<TPayload>(TemEngine tem, string batchName, int count,
-        TaskType<TPayload> classify, TaskType<TPayload> rewrite, Func<int, TPayload> document, Func<TPayload, int> numberOf)
+        TaskType<TPayload> classify, TaskType<TPayload> rewrite, Func<int, TPayload> document, Func<TPayload, int> numberOf, SampleArguments? arguments = null)
     {
         var batch = await tem.Batches.GetOrCreateAsync(batchName, "documents");
+        if (arguments?.MaxCost is { } maxCost)
+        {
+            // Before the resume: a batch stopped at its budget carries on when run again with a higher --max-cost.
+            await tem.Batches.SetBudgetAsync(batch.Id, new BatchBudget { MaxCost = maxCost });
+        }
+
         // First: an interrupted batch (quota or credit spent, key refused) takes no tasks until it is resumed.
         await tem.Batches.ResumeAsync(batch.Id); // carries on once the account is fixed
         var numbers = Enumerable.Range(1, count);
@@ -40,6 +48,13 @@ public static class DocumentBatchRun
             Console.WriteLine($"interrupted: {interruption.Reason}");
         }
 
-        Console.WriteLine($"batch {batch.Code}: {batch.Status.ToString().ToLowerInvariant()}, completed {stats.Completed}, failed {stats.Failed}, pending {stats.Pending}");
+        var line = $"batch {batch.Code}: {batch.Status.ToString().ToLowerInvariant()}, completed {stats.Completed}, failed {stats.Failed}, pending {stats.Pending}";
+        if (arguments is { ShowsSpend: true })
+        {
+            var spend = await tem.Batches.GetSpendAsync(batch.Id);
+            line += $", spent ${SamplePrices.Format(spend.Cost)}" + (spend.MaxCost is { } max ? $" of ${SamplePrices.Format(max)}" : "");
+        }
+
+        Console.WriteLine(line);
     }
 }

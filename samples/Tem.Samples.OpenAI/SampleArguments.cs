@@ -4,16 +4,26 @@ namespace Tem.Samples;
 
 /// <summary>
 /// The LLM samples' command line: <c>--base-url URL --api-key KEY --count N --db PATH [--models small,large]
-/// [--concurrency N]</c> (and <c>--client openai|meai</c> where the sample has a choice). Shared by the OpenAI and
+/// [--concurrency N] [--price MODEL=IN/OUT]... [--max-cost USD]</c> (and <c>--client openai|meai</c> where the sample has a choice). Shared by the OpenAI and
 /// Anthropic samples (linked, not copied).
 /// </summary>
 public sealed record SampleArguments(Uri BaseUrl, string ApiKey, int Count, string Database, string SmallModel, string LargeModel, int Concurrency, string? Client)
 {
+    /// <summary>The <c>--price</c> table (empty without the flag).</summary>
+    public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new Dictionary<string, ModelPrice>();
+
+    /// <summary>The <c>--max-cost</c> budget of the batch, if given.</summary>
+    public decimal? MaxCost { get; init; }
+
+    /// <summary>Whether spend goes on the last line: either flag was given.</summary>
+    public bool ShowsSpend => Prices.Count > 0 || MaxCost is not null;
+
     /// <summary>Reads the arguments; throws <see cref="ArgumentException"/> with what is wrong and the usage line.</summary>
     public static SampleArguments Parse(string[] args, string defaultModels, string[]? clients = null)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var known = new List<string> { "--base-url", "--api-key", "--count", "--db", "--models", "--concurrency" };
+        var known = new List<string> { "--base-url", "--api-key", "--count", "--db", "--models", "--concurrency", "--price", "--max-cost" };
+        var priceValues = new List<string>();
         if (clients is not null)
         {
             known.Add("--client");
@@ -29,6 +39,12 @@ public sealed record SampleArguments(Uri BaseUrl, string ApiKey, int Count, stri
             if (i + 1 >= args.Length)
             {
                 throw Bad($"{args[i]} needs a value", clients);
+            }
+
+            if (args[i] == "--price")
+            {
+                priceValues.Add(args[++i]); // repeatable
+                continue;
             }
 
             values[args[i]] = args[++i];
@@ -65,7 +81,23 @@ public sealed record SampleArguments(Uri BaseUrl, string ApiKey, int Count, stri
             }
         }
 
-        return new SampleArguments(baseUrl, values["--api-key"], count, values["--db"], models[0], models[^1], concurrency, client);
+        Dictionary<string, ModelPrice> prices;
+        decimal? maxCost;
+        try
+        {
+            prices = SamplePrices.Parse(priceValues);
+            maxCost = values.TryGetValue("--max-cost", out var max) ? SamplePrices.ParseMaxCost(max) : null;
+        }
+        catch (FormatException ex)
+        {
+            throw Bad(ex.Message, clients);
+        }
+
+        return new SampleArguments(baseUrl, values["--api-key"], count, values["--db"], models[0], models[^1], concurrency, client)
+        {
+            Prices = prices,
+            MaxCost = maxCost,
+        };
     }
 
     private static int Number(Dictionary<string, string> values, string name, string fallback, string[]? clients, int min)
@@ -77,6 +109,6 @@ public sealed record SampleArguments(Uri BaseUrl, string ApiKey, int Count, stri
     }
 
     private static ArgumentException Bad(string what, string[]? clients)
-        => new($"{what}. Usage: --base-url URL --api-key KEY --count N --db PATH [--models small,large] [--concurrency N]"
+        => new($"{what}. Usage: --base-url URL --api-key KEY --count N --db PATH [--models small,large] [--concurrency N] [--price MODEL=IN/OUT] [--max-cost USD]"
             + (clients is null ? "" : $" [--client {string.Join('|', clients)}]"));
 }

@@ -26,6 +26,7 @@ internal sealed class TemChatClient(IChatClient inner, ProviderLimits limits, Te
             throw tem;
         }
 
+        permit.CachedInputTokens = response.Usage?.CachedInputTokenCount;
         permit.Complete(response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount);
         return response;
     }
@@ -65,6 +66,7 @@ internal sealed class TemChatClient(IChatClient inner, ProviderLimits limits, Te
             }
         }
 
+        permit.CachedInputTokens = usage?.CachedInputTokenCount;
         permit.Complete(usage?.InputTokenCount, usage?.OutputTokenCount);
     }
 

@@ -46,7 +46,7 @@ internal static class JsonOutput
         w.WriteEndObject();
     }
 
-    public static void WriteTask(Utf8JsonWriter w, TemTask task, bool withPayload)
+    public static void WriteTask(Utf8JsonWriter w, TemTask task, bool withPayload, IReadOnlyList<SpendLine>? usage = null)
     {
         w.WriteStartObject();
         w.WriteNumber("id", task.Id);
@@ -85,6 +85,11 @@ internal static class JsonOutput
             {
                 WriteRaw(w, "result", result);
             }
+        }
+
+        if (usage is { Count: > 0 })
+        {
+            SpendOutput.WriteLines(w, "usage", usage);
         }
 
         w.WriteEndObject();

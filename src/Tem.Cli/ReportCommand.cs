@@ -14,6 +14,7 @@ internal static class ReportCommand
             await using var tem = CliDatabase.Open(parse.GetValue(CliArguments.Database)!);
             var batch = await CliDatabase.BatchByCodeAsync(tem, parse.GetValue(CliArguments.Database)!, parse.GetValue(CliArguments.Code)!);
             var report = await tem.Batches.GetReportAsync(batch.Id, 10, ct);
+            var spend = await tem.Batches.GetSpendAsync(batch.Id, ct);
             if (parse.GetValue(CliArguments.Json))
             {
                 JsonOutput.Write(w =>
@@ -29,6 +30,7 @@ internal static class ReportCommand
                     foreach (var a in report.Attempts) w.WriteNumber(a.Attempts.ToString(CultureInfo.InvariantCulture), a.Tasks);
                     w.WriteEndObject();
                     w.WriteNumber("lostAttempts", report.LostAttempts);
+                    SpendOutput.WriteJson(w, spend);
                     w.WriteStartArray("topErrors");
                     foreach (var e in report.TopErrors)
                     {
@@ -81,6 +83,7 @@ internal static class ReportCommand
                 o.WriteLine($"Lost runs: {report.LostAttempts} (their worker died or was cut off past its lease; each task ran again)");
             }
 
+            SpendOutput.WriteText(o, spend);
             if (report.TopErrors.Count > 0)
             {
                 o.WriteLine("Top errors:");

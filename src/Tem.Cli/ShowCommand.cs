@@ -15,7 +15,8 @@ internal static class ShowCommand
             var task = await tem.Tasks.GetAsync(parse.GetValue(idArgument), ct);
             if (parse.GetValue(CliArguments.Json))
             {
-                JsonOutput.Write(w => JsonOutput.WriteTask(w, task, withPayload: true));
+                var usage = await tem.Batches.GetTaskSpendAsync(task.Id, ct);
+                JsonOutput.Write(w => JsonOutput.WriteTask(w, task, withPayload: true, usage));
                 return 0;
             }
 
@@ -28,6 +29,7 @@ internal static class ShowCommand
             o.WriteLine($"Payload: {task.PayloadJson}");
             if (task.ResultJson is { } result) o.WriteLine($"Result: {result}");
             if (task.Error is { } error) o.WriteLine($"Error: {error}");
+            SpendOutput.WriteTaskText(o, await tem.Batches.GetTaskSpendAsync(task.Id, ct));
             foreach (var attempt in await tem.Tasks.GetAttemptsAsync(task.Id, ct))
             {
                 o.WriteLine($"Attempt {attempt.Attempt}: {CliText.Lower(attempt.Outcome)} at {attempt.EndedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}" +

@@ -26,6 +26,13 @@ public sealed class TemOptions
     /// </summary>
     public ProviderLimits? ProviderLimits { get; set; }
 
+    /// <summary>
+    /// Prices by model name (USD per 1M tokens) that turn each call's stored usage into cost, for reports and for
+    /// <see cref="BatchBudget.MaxCost"/>; a batch's own <see cref="BatchBudget.Prices"/> take precedence. Null for none:
+    /// Tem ships no price list, since one would go stale without a word.
+    /// </summary>
+    public IReadOnlyDictionary<string, ModelPrice>? Prices { get; set; }
+
     /// <summary>Attempts before a task fails when its type sets none. Default 3.</summary>
     public int DefaultMaxAttempts { get; set; } = 3;
 
@@ -179,6 +186,7 @@ public sealed class TemOptions
 
         DefaultInterruptionCriteria?.Validate();
         RateLimit?.Validate();
+        PriceTable.Validate(Prices);
     }
 
     private static void RequireInRange(int value, int maximum, string name, string meaning)

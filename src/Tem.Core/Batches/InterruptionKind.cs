@@ -35,4 +35,7 @@ public enum InterruptionKind
 
     /// <summary>The provider refused the API key (HTTP 401 or 403).</summary>
     Credentials,
+
+    /// <summary>A provider call would have taken the batch past its <see cref="BatchBudget"/> (<see cref="BudgetExceededException"/>).</summary>
+    Budget,
 }

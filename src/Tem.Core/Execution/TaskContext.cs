@@ -27,6 +27,9 @@ public sealed class TaskContext
         IdempotencyKey = idempotencyKey;
     }
 
+    /// <summary>This run's calls as budgets see them (set by the runner); null outside a worker.</summary>
+    internal Execution.TaskSpend? Spend { get; set; }
+
     /// <summary>The task's id.</summary>
     public long TaskId { get; }
 

@@ -104,6 +104,9 @@ internal interface ITemLedger
     /// </summary>
     ValueTask<IReadOnlyList<(long BatchId, bool Failed)>> TaskReleaseLostManyAsync(LostRuns runs, TimeSpan lostRunDelay, CancellationToken ct);
 
+    /// <summary>The open budget reservations of <paramref name="runs"/> end with them (while the rows still show the runs): a crashed process's calls hold no budget.</summary>
+    ValueTask SpendReservationDeleteLostManyAsync(LostRuns runs, CancellationToken ct);
+
     // ---- worker ----
 
     /// <summary>Deletes heartbeats that expired more than <paramref name="olderThan"/> ago.</summary>

@@ -15,6 +15,7 @@ internal static class InterruptionNames
         InterruptionKind.Quota => "quota",
         InterruptionKind.Billing => "billing",
         InterruptionKind.Credentials => "credentials",
+        InterruptionKind.Budget => "budget",
         _ => "other",
     };
 
@@ -30,6 +31,7 @@ internal static class InterruptionNames
         "quota" => InterruptionKind.Quota,
         "billing" => InterruptionKind.Billing,
         "credentials" => InterruptionKind.Credentials,
+        "budget" => InterruptionKind.Budget,
         _ => InterruptionKind.Other,
     };
 }

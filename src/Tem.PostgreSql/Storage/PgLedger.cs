@@ -141,6 +141,12 @@ internal sealed class PgLedger(PgSession tx) : ITemLedger
             """, r => (r.GetInt64(0), r.GetString(1) == "failed"), ct, [("delay", (long)lostRunDelay.TotalMilliseconds), .. parameters]).ConfigureAwait(false);
     }
 
+    public async ValueTask SpendReservationDeleteLostManyAsync(LostRuns runs, CancellationToken ct)
+    {
+        var (where, parameters) = Where(runs);
+        await tx.ExecuteAsync($"DELETE FROM {{s}}.spend_reservation WHERE task_id IN (SELECT id FROM {{s}}.task WHERE {where});", ct, parameters).ConfigureAwait(false);
+    }
+
     // ---- worker ----
 
     public async ValueTask WorkerDeleteExpiredAsync(TimeSpan olderThan, CancellationToken ct)

@@ -39,6 +39,12 @@ public sealed class ProviderCallPermit : IDisposable
 
     internal CallCost Cost { get; }
 
+    /// <summary>The call's hold on its batch's budget (issue 25), settled with the permit; null outside a task.</summary>
+    internal SpendHold? Spend { get; set; }
+
+    /// <summary>Of the input tokens the response reported, those read from the provider's prompt cache (set before <see cref="Complete"/>).</summary>
+    internal long? CachedInputTokens { get; set; }
+
     /// <summary>What the group had issued when this permit was granted, this one included.</summary>
     internal IssueMark Mark { get; private set; }
 
@@ -71,6 +77,7 @@ public sealed class ProviderCallPermit : IDisposable
         if (Settle())
         {
             _group.OnCompleted(this, inputTokens, outputTokens);
+            Spend?.Complete(inputTokens, outputTokens, CachedInputTokens);
         }
     }
 
@@ -84,6 +91,7 @@ public sealed class ProviderCallPermit : IDisposable
         if (Settle())
         {
             _group.OnRefused(this, refusal, null);
+            Spend?.Refused();
         }
     }
 
@@ -93,6 +101,7 @@ public sealed class ProviderCallPermit : IDisposable
         if (Settle())
         {
             _group.OnReleased(this);
+            Spend?.Abandoned();
         }
     }
 
@@ -102,6 +111,7 @@ public sealed class ProviderCallPermit : IDisposable
         if (Settle())
         {
             _group.OnRefused(this, refusal, body);
+            Spend?.Refused();
         }
     }
 

@@ -70,7 +70,19 @@ public sealed class ProviderLimits
 
     private static async ValueTask<ProviderCallPermit> GrantAsync(ProviderCallPermit permit, CancellationToken cancellationToken)
     {
-        await permit.GroupState.AcquireAsync(permit, cancellationToken).ConfigureAwait(false);
+        // The budget first (issue 25): a call the budget refuses or holds back takes no rate permit meanwhile.
+        var spend = await TaskSpend.ReserveForCurrentAsync(permit, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await permit.GroupState.AcquireAsync(permit, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            spend?.Refused(); // no request left under it
+            throw;
+        }
+
+        permit.Spend = spend;
         return permit;
     }
 

@@ -23,7 +23,9 @@ internal enum RunCancellation
 /// it (the pacing then slows down as the refusal says, see <see cref="ProviderPacing.OnRefused"/>).
 /// </summary>
 /// <remarks><paramref name="Account"/>: the provider refused the account; the task is released and its batch is to be interrupted.</remarks>
-internal readonly record struct RunVerdict(TaskOutcome? Outcome, bool Refused = false, ProviderAccountException? Account = null);
+/// <remarks><paramref name="Budget"/>: a call would have passed the batch's budget; the task is released and its batch is to be interrupted.</remarks>
+internal readonly record struct RunVerdict(TaskOutcome? Outcome, bool Refused = false, ProviderAccountException? Account = null,
+    BudgetExceededException? Budget = null);
 
 /// <summary>
 /// The pure rule that turns a run's end (a result, or an exception and why it was cancelled) into an outcome: no
@@ -75,6 +77,7 @@ internal static class OutcomePolicy
         return error switch
         {
             RetryAfterException refused => Refused(task, refused, options, random),
+            _ when BudgetRefusal(error) is { } budget => new(Outcome(task, OutcomeKind.Released), Budget: budget),
             ProviderAccountException account when options.InterruptOnAccountErrors => new(Outcome(task, OutcomeKind.Released), Account: account),
             ProviderAccountException => new(Outcome(task, OutcomeKind.Failed, error: $"{Describe(error)} (TemOptions.InterruptOnAccountErrors is off, so the task failed at once.)")),
             NonRetryableException or PayloadFormatException or ResultFormatException => new(Outcome(task, OutcomeKind.Failed, error: Describe(error))),
@@ -92,6 +95,20 @@ internal static class OutcomePolicy
             ? new RunVerdict(Outcome(task, OutcomeKind.Deferred, error: Describe(refused), delay: delay))
             : RetryOrFail(task, $"Rate-limited {task.RateLimitDeferrals + 1} times (more than MaxRateLimitDeferrals = {options.MaxRateLimitDeferrals}); counted as a failed attempt. {Describe(refused)}", options, random);
         return verdict with { Refused = true };
+    }
+
+    /// <summary>The budget's refusal, also when an SDK wrapped it (it is thrown under the SDK, before the request leaves).</summary>
+    private static BudgetExceededException? BudgetRefusal(Exception error)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is BudgetExceededException budget)
+            {
+                return budget;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsDeterministic(Exception error, TemOptions options)

@@ -57,6 +57,7 @@ internal static class TaskRunner
             }
             var taskContext = new TaskContext(task.Id, task.BatchId, task.Type, task.Attempt, task.MaxAttempts, task.IdempotencyKey,
                 context.Tokens.IsUnlimited ? null : context.Tokens, context.Gate, ticket);
+            taskContext.Spend = new TaskSpend(context.Spend, task.Id, task.BatchId, task.Type, task.Attempt);
             TaskContext.Current.Value = taskContext;
             if (context.SharedLimit is { } shared)
             {
@@ -73,6 +74,7 @@ internal static class TaskRunner
             // The entry reads the payload, then logs the reserved permit as started right before calling the handler.
             // WaitAsync frees the slot at the timeout even if the handler ignores its token.
             var result = await entry.Invoke(task.Payload, taskContext, cancel.Token).AsTask().WaitAsync(cancel.Token).ConfigureAwait(false);
+            await taskContext.Spend.SettledAsync().ConfigureAwait(false); // usage is written before the outcome, so a report after the batch sees it all
             context.Pacing.OnSucceeded();
             return OutcomePolicy.Completed(task, result);
         }
@@ -105,9 +107,19 @@ internal static class TaskRunner
                 }
             }
 
+            if (TaskContext.Current.Value?.Spend is { } spend)
+            {
+                await spend.SettledAsync().ConfigureAwait(false);
+            }
+
             if (verdict.Account is { } account)
             {
-                await InterruptForAccountAsync(context, task, account).ConfigureAwait(false);
+                await InterruptAsync(context, task, account.InterruptionKind, account.Kind.ToString(), account.Message).ConfigureAwait(false);
+            }
+
+            if (verdict.Budget is { } budget)
+            {
+                await InterruptAsync(context, task, InterruptionKind.Budget, "Budget", budget.Message).ConfigureAwait(false);
             }
 
             return verdict;
@@ -118,13 +130,13 @@ internal static class TaskRunner
     /// Interrupts the task's batch before its release is written, so that the released task and its siblings are not
     /// claimed again against the same empty account; a batch already interrupted is left as it is.
     /// </summary>
-    private static async ValueTask InterruptForAccountAsync(WorkerContext context, ClaimedTask task, ProviderAccountException account)
+    private static async ValueTask InterruptAsync(WorkerContext context, ClaimedTask task, InterruptionKind kind, string why, string message)
     {
         try
         {
-            if (await context.Store.InterruptBatchAsync(task.BatchId, account.InterruptionKind, account.Message, CancellationToken.None).ConfigureAwait(false))
+            if (await context.Store.InterruptBatchAsync(task.BatchId, kind, message, CancellationToken.None).ConfigureAwait(false))
             {
-                Log.BatchInterruptedForAccount(context.Logger, task.BatchId, task.Id, account.Kind.ToString(), account.Message);
+                Log.BatchInterruptedForAccount(context.Logger, task.BatchId, task.Id, why, message);
                 context.Signals.BatchChanged();
             }
         }

@@ -16,6 +16,7 @@ internal sealed class WorkerContext
         Logger = options.EffectiveLogger;
         Pacing = new ProviderPacing(options, time);
         SharedLimit = SharedRateGate.For(store, options, time, Logger);
+        Spend = new SpendMeter(store, options, Logger);
         if (SharedLimit is { } shared)
         {
             Pacing.SharedPause = shared.Pause;
@@ -40,6 +41,9 @@ internal sealed class WorkerContext
 
     /// <summary>The limit shared with every engine on the database (<see cref="RateLimitOptions.SharedName"/>), or null.</summary>
     public SharedRateGate? SharedLimit { get; }
+
+    /// <summary>Budgets and usage of provider calls (issue 25).</summary>
+    public SpendMeter Spend { get; }
 
     public StartRateGate Gate => Pacing.Gate;
 

@@ -23,6 +23,7 @@ internal static class LostRunRules
     public static async ValueTask<int> ReturnAsync(ITemLedger ledger, LostRuns runs, TimeSpan lostRunDelay, CancellationToken ct)
     {
         await ledger.TaskAttemptInsertLostManyAsync(runs, ct).ConfigureAwait(false);
+        await ledger.SpendReservationDeleteLostManyAsync(runs, ct).ConfigureAwait(false);
         var rows = await ledger.TaskReleaseLostManyAsync(runs, lostRunDelay, ct).ConfigureAwait(false);
         var ended = new Dictionary<long, BatchTally>();
         foreach (var (batchId, failed) in rows)

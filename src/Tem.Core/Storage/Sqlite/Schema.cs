@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = 7;
 
     private static readonly string[] Migrations =
     [
@@ -188,6 +188,48 @@ internal static class Schema
         """
         ALTER TABLE task ADD COLUMN trace_parent TEXT;
         ALTER TABLE worker ADD COLUMN scope TEXT;
+        """,
+
+        // v7 (spend): each provider call's usage and cost; budgets (a row per batch that has one: bounds, what settled
+        // calls spent, its own prices) locked by the write transaction; open reservations of calls in flight, ended by
+        // their settlement or with their lost run. Costs are whole billionths of a dollar.
+        """
+        CREATE TABLE task_usage (
+            id            INTEGER PRIMARY KEY,
+            task_id       INTEGER NOT NULL REFERENCES task (id),
+            batch_id      INTEGER NOT NULL REFERENCES batch (id),
+            type          TEXT    NOT NULL,
+            attempt       INTEGER NOT NULL,
+            model         TEXT    NOT NULL,
+            input_tokens  INTEGER NOT NULL,
+            cached_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cost          INTEGER,
+            estimated     INTEGER NOT NULL DEFAULT 0,
+            created_at    INTEGER NOT NULL
+        );
+        CREATE INDEX task_usage_batch ON task_usage (batch_id, type, model);
+        CREATE INDEX task_usage_task ON task_usage (task_id);
+
+        CREATE TABLE spend_budget (
+            name         TEXT    PRIMARY KEY,
+            max_tokens   INTEGER,
+            max_cost     INTEGER,
+            spent_tokens INTEGER NOT NULL DEFAULT 0,
+            spent_cost   INTEGER NOT NULL DEFAULT 0,
+            prices       TEXT
+        );
+
+        CREATE TABLE spend_reservation (
+            id         INTEGER PRIMARY KEY,
+            budget     TEXT    NOT NULL,
+            task_id    INTEGER NOT NULL,
+            tokens     INTEGER NOT NULL,
+            cost       INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX spend_reservation_budget ON spend_reservation (budget);
+        CREATE INDEX spend_reservation_task ON spend_reservation (task_id);
         """,
     ];
 

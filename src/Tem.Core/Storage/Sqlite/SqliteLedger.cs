@@ -176,6 +176,13 @@ internal sealed class SqliteLedger(SqliteWrite write) : ITemLedger
         return new(rows);
     }
 
+    public ValueTask SpendReservationDeleteLostManyAsync(LostRuns runs, CancellationToken ct)
+    {
+        var (where, parameters) = Where(runs);
+        write.Execute($"DELETE FROM spend_reservation WHERE task_id IN (SELECT id FROM task WHERE {where});", [("$now", write.NowMs), .. parameters]);
+        return ValueTask.CompletedTask;
+    }
+
     // ---- worker ----
 
     public ValueTask WorkerDeleteExpiredAsync(TimeSpan olderThan, CancellationToken ct)
