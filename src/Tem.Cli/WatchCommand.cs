@@ -12,7 +12,7 @@ internal static class WatchCommand
         var intervalOption = new Option<int>("--interval") { Description = "Milliseconds between updates.", DefaultValueFactory = _ => 1000 };
         var viewOption = new Option<string>("--view") { Description = "live (redrawn screen), lines (one line per interval), or auto: live on a terminal, lines when redirected.", DefaultValueFactory = _ => "auto" };
         viewOption.AcceptOnlyFromAmong("auto", "live", "lines");
-        var command = new Command("watch", "Show a batch live until it ends: elapsed, rate over the last 10 s, ETA, a row per task type, errors as they arrive.")
+        var command = new Command("watch", "Show a batch live until it ends: elapsed, rate over the last 10 s, ETA, a row per task type, provider refusals, shared limits, errors as they arrive.")
         {
             CliArguments.Database, codeArgument, latestOption, intervalOption, viewOption,
         };

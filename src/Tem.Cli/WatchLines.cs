@@ -23,7 +23,12 @@ internal static class WatchLines
         var stats = s.Stats;
         var line = string.Create(CultureInfo.InvariantCulture,
             $"{Durations.Format(s.Elapsed)} {Bar(s.Done, stats.Total)} {s.Done}/{stats.Total} ({stats.Failed} failed, {stats.Running} running, avg {s.Activity.AverageRunning:0.#}) " +
-            $"{WatchSample.Rate(s.Activity.RatePerSecond)} over {WatchView.RateWindow.TotalSeconds:0} s, ETA {s.Eta}");
+            $"{WatchSample.Rate(s.Activity.RatePerSecond)} over {WatchView.RateWindow.TotalSeconds:0} s, ETA {s.Eta}, {s.Refusals} refused");
+        foreach (var limit in s.Limits)
+        {
+            line += "; " + s.Describe(limit);
+        }
+
         return s.NewErrors.Count switch
         {
             0 => line,

@@ -49,11 +49,11 @@ internal static class WatchScreen
         var header = new Markup(string.Create(CultureInfo.InvariantCulture,
             $"[bold]{Markup.Escape(s.Batch.Code)}[/] ({Markup.Escape(s.Batch.Type)}) · {status} · elapsed {Durations.Format(s.Elapsed)}"));
         var progress = new Markup(string.Create(CultureInfo.InvariantCulture,
-            $"{Bar(stats, 40)}  {s.Done}/{stats.Total}  {WatchSample.Rate(s.Activity.RatePerSecond)} [grey](last {WatchView.RateWindow.TotalSeconds:0} s)[/]  ETA {s.Eta}"));
+            $"{Bar(stats, 40)}  {s.Done}/{stats.Total}  {WatchSample.Rate(s.Activity.RatePerSecond)} [grey](last {WatchView.RateWindow.TotalSeconds:0} s)[/]  ETA {s.Eta}  {s.Refusals} refused"));
 
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("TYPE");
-        foreach (var name in new[] { "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "RATE", "ETA" })
+        foreach (var name in new[] { "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "REFUSED", "RATE", "ETA" })
         {
             table.AddColumn(new TableColumn(name).RightAligned());
         }
@@ -65,10 +65,16 @@ internal static class WatchScreen
             table.AddRow(
                 new Text(type.Type), Number(type.Stats.Pending), new Text(WatchSample.Running(type)), Number(type.Stats.Completed),
                 new Markup(type.Stats.Failed > 0 ? $"[red]{type.Stats.Failed}[/]" : "0"), Number(type.Stats.Cancelled),
-                new Text(WatchSample.Rate(type.RatePerSecond)), new Text(eta));
+                new Markup(s.RefusalsOf(type.Type) > 0 ? $"[yellow]{s.RefusalsOf(type.Type)}[/]" : "0"), new Text(WatchSample.Rate(type.RatePerSecond)), new Text(eta));
         }
 
         var rows = new List<IRenderable> { header, progress, table };
+        if (s.Limits.Count > 0)
+        {
+            rows.Add(new Markup("[bold]Shared limits[/]"));
+            rows.AddRange(s.Limits.Select(l => new Markup(Markup.Escape(s.Describe(l)))));
+        }
+
         var shown = errors.ToList();
         if (shown.Count > 0)
         {

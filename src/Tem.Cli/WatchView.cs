@@ -40,7 +40,13 @@ internal static class WatchView
             var activity = await tem.Batches.GetActivityAsync(batchId, RateWindow, errorWindow, cancellationToken);
             var fresh = activity.RecentErrors.Where(e => seen.Add((e.TaskId, e.Attempt, e.At))).ToList();
             errorWindow = interval + TimeSpan.FromSeconds(2); // overlap: outcomes are written in groups, a little late
-            var sample = new WatchSample(batch, activity, fresh, at);
+            var types = await tem.Batches.GetTypeStatsAsync(batchId, cancellationToken);
+            var limits = await tem.ListSharedLimitsAsync(cancellationToken);
+            var sample = new WatchSample(batch, activity, fresh, at)
+            {
+                RefusalsByType = types.ToDictionary(t => t.Type, t => t.RateLimitDeferrals, StringComparer.Ordinal),
+                Limits = limits,
+            };
             yield return sample;
             if (sample.IsFinished)
             {

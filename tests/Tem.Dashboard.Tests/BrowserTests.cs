@@ -30,6 +30,9 @@ public sealed class BrowserTests(ITestOutputHelper output)
         // The page must see the run move, however slow the machine: the first 30 tasks (with the 5 failures) run at once,
         // the other 270 only when the browser has opened the batch page — then 100 ms each, two at a time, about 14 s.
         await using var host = await DashboardHost.StartAsync(handlerDelay: TimeSpan.FromMilliseconds(100), concurrency: 2, holdAfter: 30);
+        // First, so that its two tasks are claimed before the held documents take both slots: a small batch that ends
+        // with one failed task. Its badge must say so.
+        var ended = await host.SeedAsync("browser-ended", 2, new HashSet<int> { 2 });
         var failing = new HashSet<int> { 5, 10, 15, 20, 25 };
         var batch = await host.SeedAsync("browser-run", 300, failing, n => n == 25 ? DashboardHost.HostileText : $"document {n}");
         // Tasks of a type no worker handles: the overview must warn about them.
@@ -42,11 +45,12 @@ public sealed class BrowserTests(ITestOutputHelper output)
         start.Environment["TEM_DASHBOARD_URL"] = new Uri(host.BaseAddress, "tem").ToString();
         start.Environment["TEM_BATCH_CODE"] = batch.Code;
         start.Environment["TEM_EXPECT_FAILED"] = failing.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["TEM_HOSTILE_TASK"] = "25";
+        start.Environment["TEM_HOSTILE_TASK"] = "27"; // document 25 of the run, after the ended batch's 2 tasks
         start.Environment["TEM_SCREENSHOTS"] = screenshots;
         start.Environment["TEM_CHROMIUM"] = Chromium;
         start.Environment["TEM_WORKER_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["TEM_UNHANDLED_TYPE"] = "orphan";
+        start.Environment["TEM_ENDED_BATCH_CODE"] = ended.Code;
         using var node = Process.Start(start)!;
         var stdout = node.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = node.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -64,7 +68,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
         output.WriteLine(text);
         Console.WriteLine(text);
         Assert.True(node.HasExited && node.ExitCode == 0, $"The browser script failed (screenshots in {screenshots}):\n{text}");
-        Assert.Contains("# all 13 steps passed", text);
+        Assert.Contains("# all 14 steps passed", text);
     }
 
     private static string FindScript()

@@ -10,6 +10,7 @@
 //   TEM_CHROMIUM        the browser (default /usr/bin/chromium); never downloaded
 //   TEM_WORKER_PID      the process id of the worker running the batch
 //   TEM_UNHANDLED_TYPE  a task type with pending tasks that no worker handles
+//   TEM_ENDED_BATCH_CODE a batch that ends with 1 of its 2 tasks failed
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -21,6 +22,7 @@ const hostileTask = required('TEM_HOSTILE_TASK');
 const shots = process.env.TEM_SCREENSHOTS || 'screenshots';
 const workerPid = required('TEM_WORKER_PID');
 const unhandledType = required('TEM_UNHANDLED_TYPE');
+const endedCode = required('TEM_ENDED_BATCH_CODE');
 const HOSTILE = '<script>window.__pwned=1</script>';
 mkdirSync(shots, { recursive: true });
 
@@ -107,6 +109,14 @@ await step('a warning names the task type no live worker handles', async () => {
   const text = await item.textContent();
   if (!text.includes('3 pending')) throw new Error(`warning text: ${text}`);
   if ((await page.locator('#unhandled li[data-type="doc"]').count()) !== 0) throw new Error('the handled type is listed as unhandled');
+});
+
+await step('a batch that ended with failures says so in its badge', async () => {
+  const badge = page.locator('#batches tr', { hasText: endedCode }).locator('.badge');
+  await until('the ended batch', async () => (await badge.count()) === 1 && (await badge.textContent()) === 'completed with 1 failed');
+  if (!(await badge.getAttribute('class')).includes('with-failed')) throw new Error(`badge class: ${await badge.getAttribute('class')}`);
+  const running = page.locator('#batches tr', { hasText: code }).locator('.badge');
+  if ((await running.textContent()) !== 'active') throw new Error(`the live batch's badge: ${await running.textContent()}`);
 });
 
 await step('the batch page opens from its link', async () => {

@@ -76,7 +76,12 @@
     return bar;
   }
   const percent = (c) => (c.total ? Math.floor((100 * (c.completed + c.failed + c.cancelled)) / c.total) : 0);
-  const badge = (status) => el('span', { class: `badge ${status}` }, status);
+  // A batch that ended with failed tasks says so ("completed with 100 failed"), as the CLI does: "completed" alone reads
+  // as all done well. The JSON keeps the plain status; only the words shown change.
+  const endedWithFailures = (status, counts) => counts && counts.failed > 0 && (status === 'completed' || status === 'interrupted');
+  const statusText = (status, counts) => (endedWithFailures(status, counts) ? `${status} with ${num(counts.failed)} failed` : status);
+  const badgeClass = (status, counts) => `badge ${status}${endedWithFailures(status, counts) ? ' with-failed' : ''}`;
+  const badge = (status, counts) => el('span', { class: badgeClass(status, counts), 'data-status': status }, statusText(status, counts));
   const countCells = (c) => ['pending', 'running', 'completed', 'failed', 'cancelled'].map((s) =>
     el('td', { class: `num c-${s}${c[s] ? ' nonzero' : ''}`, 'data-count': s }, num(c[s])));
 
@@ -204,7 +209,7 @@
     renderWorkers(s.workers || []);
     renderUnhandled(s.unhandled || []);
     const rows = s.batches.map((b) => el('tr', { 'data-batch': b.id },
-      el('td', { class: 'code-cell' }, link(batchUrl(b.id), b.code)), el('td', { class: 'nowrap' }, b.type), el('td', {}, badge(b.status)),
+      el('td', { class: 'code-cell' }, link(batchUrl(b.id), b.code)), el('td', { class: 'nowrap' }, b.type), el('td', {}, badge(b.status, b.counts)),
       el('td', { class: 'progress-col' }, el('div', { class: 'with-pct' }, progressBar(b.counts), el('span', { class: 'pct' }, `${percent(b.counts)}%`))),
       ...countCells(b.counts), el('td', { class: 'num' }, num(b.refusals)),
       el('td', { class: 'nowrap' }, dateTime(b.createdAt)),
@@ -242,8 +247,8 @@
     const b = s.batch;
     const c = b.counts;
     const status = $('batch-status');
-    status.className = `badge ${b.status}`;
-    status.textContent = b.status;
+    status.className = badgeClass(b.status, c);
+    status.textContent = statusText(b.status, c);
     const rate = recentRate(s.throughput, 'completed', 5) + recentRate(s.throughput, 'failed', 5);
     const left = c.pending + c.running;
     const eta = rate > 0 && left > 0 && b.status === 'active' ? duration((1000 * left) / rate) : '—';
