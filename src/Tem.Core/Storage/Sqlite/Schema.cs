@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = ProviderBatchSchema.Version;
 
     private static readonly string[] Migrations =
     [
@@ -189,6 +189,12 @@ internal static class Schema
         ALTER TABLE task ADD COLUMN trace_parent TEXT;
         ALTER TABLE worker ADD COLUMN scope TEXT;
         """,
+
+        // v7: token usage per attempt and budgets (issue 25, another branch). Empty here until that branch merges.
+        "",
+
+        // v8 (issue 24): routes and provider-batch submissions; see ProviderBatchSchema.
+        ProviderBatchSchema.Sqlite,
     ];
 
     /// <summary>
