@@ -64,7 +64,7 @@ internal sealed class SubmissionPacker(WorkerContext context, IProviderSubmissio
                 var nonce = Guid.NewGuid().ToString("N");
                 var packed = PackedLines.Pack(endpoint.Provider, [.. part.Select(l => (CustomIds.Of(l.Task.Id, l.Task.Attempt), l.Body))]);
                 var (_, taken) = await submissions.RecordSubmissionAsync(
-                    new NewSubmission(batchId, nonce, endpoint.Provider.ToString(), model, type, [.. part.Select(l => l.Task)]), TaskLease, cancellationToken).ConfigureAwait(false);
+                    new NewSubmission(batchId, nonce, endpoint.Provider.ToString(), model, type, _owner, [.. part.Select(l => l.Task)]), TaskLease, cancellationToken).ConfigureAwait(false);
                 if (taken == part.Count)
                 {
                     recorded.Add((nonce, packed));

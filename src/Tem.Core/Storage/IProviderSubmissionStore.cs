@@ -33,8 +33,8 @@ internal interface IProviderSubmissionStore
     ValueTask<IReadOnlyList<ProviderBatchInfo>> ListSubmissionsAsync(long batchId, CancellationToken cancellationToken);
 }
 
-/// <summary>A submission to record: its tasks' claims, and what every line of it shares (batch, type, provider, model).</summary>
-internal sealed record NewSubmission(long BatchId, string Nonce, string Provider, string Model, string TaskType, IReadOnlyList<ClaimedTask> Tasks);
+/// <summary>A submission to record: its tasks' claims (made by <c>ClaimOwner</c>), and what every line of it shares (batch, type, provider, model).</summary>
+internal sealed record NewSubmission(long BatchId, string Nonce, string Provider, string Model, string TaskType, string ClaimOwner, IReadOnlyList<ClaimedTask> Tasks);
 
 /// <summary>A submission as the store holds it.</summary>
 internal sealed record SubmissionRow(

@@ -10,14 +10,17 @@ internal static class SqliteSubmissionStatements
         VALUES ($batch, $nonce, $provider, $model, $type, 'claimed', $now, $now) RETURNING id;
         """;
 
-    // The claim passes to the submission only if it still holds; the version stays, so the line's outcome matches it.
+    // The claim passes to the submission only where it still holds: still running under the claim's owner (one packer
+    // per process claims and records in turn, so that owner holds no other claim of these rows). The version stays, so
+    // each line's outcome matches the claim. Set-based: 50,000 rows in two statements.
     private const string HandOver = """
         UPDATE task SET lease_owner = $owner, lease_expires_at = $now + $lease
-        WHERE id = $id AND status = 'running' AND version = $version;
+        WHERE id IN (SELECT value FROM json_each($ids)) AND status = 'running' AND lease_owner = $claimOwner;
         """;
 
-    private const string InsertTask = """
-        INSERT INTO provider_submission_task (submission_id, task_id, version, attempt) VALUES ($submission, $id, $version, $attempt);
+    private const string InsertTasks = """
+        INSERT INTO provider_submission_task (submission_id, task_id, version, attempt)
+        SELECT $submission, id, version, attempt FROM task WHERE id IN (SELECT value FROM json_each($ids)) AND lease_owner = $owner;
         """;
 
     private const string SetLines = """
@@ -69,16 +72,9 @@ internal static class SqliteSubmissionStatements
         }
 
         var owner = "pb:" + submission.Nonce;
-        var taken = 0;
-        foreach (var task in submission.Tasks)
-        {
-            if (write.Hot(HandOver, ("$owner", owner), ("$now", write.NowMs), ("$lease", (long)taskLease.TotalMilliseconds), ("$id", task.Id), ("$version", task.Version)).ExecuteNonQuery() == 1)
-            {
-                write.Hot(InsertTask, ("$submission", id), ("$id", task.Id), ("$version", task.Version), ("$attempt", task.Attempt)).ExecuteNonQuery();
-                taken++;
-            }
-        }
-
+        var json = System.Text.Json.JsonSerializer.Serialize(submission.Tasks.Select(t => t.Id).ToArray(), TemCoreJsonContext.Default.Int64Array);
+        write.Execute(HandOver, ("$owner", owner), ("$now", write.NowMs), ("$lease", (long)taskLease.TotalMilliseconds), ("$ids", json), ("$claimOwner", submission.ClaimOwner));
+        var taken = write.Execute(InsertTasks, ("$submission", id), ("$ids", json), ("$owner", owner));
         write.Execute(SetLines, ("$lines", taken), ("$now", write.NowMs), ("$submission", id));
         return (id, taken);
     }
