@@ -20,6 +20,7 @@ internal static class TemCommands
         SteerTask("retry-task", "Run one failed task again with fresh attempts.", (tem, id) => tem.Tasks.RetryAsync(id), "returned to pending", "is not failed"),
         SteerTask("cancel-task", "Cancel one pending task.", (tem, id) => tem.Tasks.CancelAsync(id), "cancelled", "is not pending"),
         SteerTask("rerun-task", "Run one completed task again; its old result stays in its attempt history.", (tem, id) => tem.Tasks.RerunAsync(id), "queued to run again", "is not completed"),
+        RouteCommand.Create(Database, Code),
         Export(),
         DashboardCommand.Create(Database),
         ProbeCommand.Create(),

@@ -36,6 +36,8 @@ internal sealed class SubmissionDriver(WorkerContext context, IProviderSubmissio
         }
 
         var api = apis(entry);
+        using var stepDone = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var keeper = KeepLeaseAsync(s, stepDone.Token);
         try
         {
             return await StepAsync(s, entry, api, ct).ConfigureAwait(false);
@@ -45,6 +47,37 @@ internal sealed class SubmissionDriver(WorkerContext context, IProviderSubmissio
             Log.ProviderBatchStepFailed(context.Logger, s.Nonce, s.State, ex.Message);
             await AdvanceAsync(s, s.State, Backoff(entry, s.Polls), release: true, ct, countPoll: true).ConfigureAwait(false);
             return false;
+        }
+        finally
+        {
+            await stepDone.CancelAsync().ConfigureAwait(false);
+            await keeper.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease every third of its length while a step runs: an upload or download may take longer than the
+    /// lease, and a step whose lease lapsed would be redone by another worker (and by this one) forever.
+    /// </summary>
+    private async Task KeepLeaseAsync(SubmissionRow s, CancellationToken stepDone)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(Lease / 3, context.Time, stepDone).ConfigureAwait(false);
+                if (!await submissions.RenewSubmissionLeaseAsync(s.Id, _owner, Lease, stepDone).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is TemException)
+        {
+            Log.ProviderBatchStepFailed(context.Logger, s.Nonce, s.State, "lease renewal failed: " + ex.Message);
         }
     }
 
@@ -68,7 +101,7 @@ internal sealed class SubmissionDriver(WorkerContext context, IProviderSubmissio
         var providerBatchId = s.ProviderBatchId;
         if (state is "claimed" or "uploaded")
         {
-            var lines = packed.TryRemove(s.Nonce, out var cached) ? cached : PackedLines.Rebuild(entry, await submissions.GetSubmissionTasksAsync(s.Id, ct).ConfigureAwait(false));
+            var lines = packed.TryGetValue(s.Nonce, out var cached) ? cached : PackedLines.Rebuild(entry, await submissions.GetSubmissionTasksAsync(s.Id, ct).ConfigureAwait(false));
             if (state == "claimed" && api.Uploads)
             {
                 fileId = await api.UploadAsync(s, lines, ct).ConfigureAwait(false);
@@ -88,6 +121,7 @@ internal sealed class SubmissionDriver(WorkerContext context, IProviderSubmissio
             }
 
             providerBatchId = await api.CreateAsync(s, fileId, lines, ct).ConfigureAwait(false);
+            packed.TryRemove(s.Nonce, out _);
             await ProviderBatchStops.ReachedAsync("create-sent").ConfigureAwait(false);
         }
         else if (state == "creating")

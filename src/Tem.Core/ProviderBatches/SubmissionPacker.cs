@@ -14,6 +14,13 @@ internal sealed class SubmissionPacker(WorkerContext context, IProviderSubmissio
     /// <summary>How long a task inside a provider batch is held: the provider's 24 h window, and slack for a late poll.</summary>
     public static readonly TimeSpan TaskLease = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long a claim may take to become a submission: building and recording 50,000 requests on a loaded machine can
+    /// outlast a short worker lease, and a claim recovered under the packer's feet would be packed again forever. A crash
+    /// in between returns the tasks after this long (at once with <see cref="BatchService.ResumeAsync"/>, the owner being gone).
+    /// </summary>
+    private static readonly TimeSpan MinimumClaimLease = TimeSpan.FromMinutes(2);
+
     private readonly string[] _types = [.. tasks.Keys.Order(StringComparer.Ordinal)];
     private readonly string _owner = "pb-claim:" + context.Identity.Owner;
 
@@ -21,7 +28,8 @@ internal sealed class SubmissionPacker(WorkerContext context, IProviderSubmissio
     public async Task<IReadOnlyList<(string Nonce, PackedLines Lines)>> PackOnceAsync(CancellationToken cancellationToken)
     {
         var limit = tasks.Values.Min(t => t.Endpoint.MaxLinesPerBatch);
-        var claimed = await context.Store.ClaimAsync(_owner, _types, scope with { ForSubmission = true }, limit, context.Options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        var claimed = await context.Store.ClaimAsync(_owner, _types, scope with { ForSubmission = true }, limit,
+            context.Options.LeaseDuration > MinimumClaimLease ? context.Options.LeaseDuration : MinimumClaimLease, cancellationToken).ConfigureAwait(false);
         if (claimed.Count == 0)
         {
             return [];

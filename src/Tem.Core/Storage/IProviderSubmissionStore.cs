@@ -29,6 +29,9 @@ internal interface IProviderSubmissionStore
     /// <summary>Applies <paramref name="step"/> while <paramref name="owner"/> holds the submission's lease; false when it no longer does.</summary>
     ValueTask<bool> AdvanceSubmissionAsync(long submissionId, string owner, SubmissionStep step, CancellationToken cancellationToken);
 
+    /// <summary>Extends the lease <paramref name="owner"/> holds by <paramref name="lease"/> from now; false when it no longer holds it.</summary>
+    ValueTask<bool> RenewSubmissionLeaseAsync(long submissionId, string owner, TimeSpan lease, CancellationToken cancellationToken);
+
     /// <summary>The batch's submissions, oldest first.</summary>
     ValueTask<IReadOnlyList<ProviderBatchInfo>> ListSubmissionsAsync(long batchId, CancellationToken cancellationToken);
 }

@@ -51,6 +51,11 @@ internal static class SqliteSubmissionStatements
         WHERE id = $id AND lease_owner = $owner AND lease_expires_at >= $now AND state <> 'done';
         """;
 
+    public const string Renew = """
+        UPDATE provider_submission SET lease_expires_at = $now + $lease
+        WHERE id = $id AND lease_owner = $owner AND lease_expires_at >= $now AND state <> 'done';
+        """;
+
     public const string Tasks = """
         SELECT s.task_id, t.batch_id, s.version, s.attempt, t.max_attempts, t.payload
         FROM provider_submission_task s JOIN task t ON t.id = s.task_id

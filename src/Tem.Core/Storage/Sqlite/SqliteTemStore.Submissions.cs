@@ -20,6 +20,9 @@ internal sealed partial class SqliteTemStore : IProviderSubmissionStore
     public ValueTask<bool> AdvanceSubmissionAsync(long submissionId, string owner, SubmissionStep step, CancellationToken cancellationToken)
         => Done(_db.Write(write => SqliteSubmissionStatements.AdvanceOne(write, submissionId, owner, step)));
 
+    public ValueTask<bool> RenewSubmissionLeaseAsync(long submissionId, string owner, TimeSpan lease, CancellationToken cancellationToken)
+        => Done(_db.Write(write => write.Execute(SqliteSubmissionStatements.Renew, ("$id", submissionId), ("$owner", owner), ("$now", write.NowMs), ("$lease", (long)lease.TotalMilliseconds)) == 1));
+
     public ValueTask<IReadOnlyList<ProviderBatchInfo>> ListSubmissionsAsync(long batchId, CancellationToken cancellationToken)
         => Done<IReadOnlyList<ProviderBatchInfo>>(_db.Read(read => read.List(SqliteSubmissionStatements.List, SqliteSubmissionStatements.ReadInfo, ("$batch", batchId))));
 }
