@@ -14,6 +14,7 @@ internal static class TemCommands
         SteerTaskCommand.Create("retry-task", "Run one failed task again with fresh attempts.", (tem, id) => tem.Tasks.RetryAsync(id), "returned to pending", "is not failed"),
         SteerTaskCommand.Create("cancel-task", "Cancel one pending task.", (tem, id) => tem.Tasks.CancelAsync(id), "cancelled", "is not pending"),
         SteerTaskCommand.Create("rerun-task", "Run one completed task again; its old result stays in its attempt history.", (tem, id) => tem.Tasks.RerunAsync(id), "queued to run again", "is not completed"),
+        RouteCommand.Create(CliArguments.Database, CliArguments.Code),
         ExportCommand.Create(),
         DashboardCommand.Create(CliArguments.Database),
         ProbeCommand.Create(),

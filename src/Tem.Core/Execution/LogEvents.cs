@@ -60,4 +60,10 @@ internal static class LogEvents
     public const int BatchInterruptedForAccount = 80;
 
     public const int AccountInterruptFailed = 81;
+
+    /// <summary>A provider-batch step (upload, create, poll, download) failed; the submission is tried again later.</summary>
+    public const int ProviderBatchStepFailed = 90;
+
+    /// <summary>The provider-batch loop failed; it goes on after a pause.</summary>
+    public const int ProviderBatchLoopFailed = 91;
 }

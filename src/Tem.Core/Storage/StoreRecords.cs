@@ -50,6 +50,15 @@ internal readonly record struct TaskOutcome(long TaskId, long BatchId, long Vers
 /// <summary>The batches a claim may take from, as JSON arrays (null for any): a worker's <see cref="WorkerScope"/>.</summary>
 internal readonly record struct ClaimScope(string? BatchIdsJson, string? BatchTypesJson)
 {
+    /// <summary>
+    /// The task types registered as LLM tasks (JSON array), whose claim follows each batch's <see cref="LlmRoute"/>; null
+    /// when the worker has none, and then routes play no part.
+    /// </summary>
+    public string? RoutedTypesJson { get; init; }
+
+    /// <summary>True for the submission worker's claim: the routed tasks the batch API takes, instead of those that run live.</summary>
+    public bool ForSubmission { get; init; }
+
     public static ClaimScope Of(WorkerScope? scope) => new(
         scope?.BatchIds is { } ids ? System.Text.Json.JsonSerializer.Serialize(ids.ToArray(), TemCoreJsonContext.Default.Int64Array) : null,
         scope?.BatchTypes is { } types ? System.Text.Json.JsonSerializer.Serialize(types.ToArray(), TemCoreJsonContext.Default.StringArray) : null);

@@ -162,7 +162,8 @@ internal sealed class PgLedger(PgSession tx) : ITemLedger
             return ("status = 'running' AND lease_expires_at < {now}", []);
         }
 
-        return ("batch_id = @id AND status = 'running' AND (lease_owner IS NULL OR NOT (lease_owner = ANY(@live)))",
+        // A task inside a provider batch ('pb:' owner) is not a dead worker's: its submission still owns it.
+        return ("batch_id = @id AND status = 'running' AND (lease_owner IS NULL OR (NOT (lease_owner = ANY(@live)) AND lease_owner NOT LIKE 'pb:%'))",
             [("id", batchId), ("live", (runs.LiveOwners ?? []).ToArray())]);
     }
 }

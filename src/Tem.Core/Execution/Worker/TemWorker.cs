@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Tem.Execution;
+using Tem.Llm;
+using Tem.ProviderBatches;
 using Tem.Storage;
 
 namespace Tem;
@@ -15,8 +17,10 @@ public sealed class TemWorker
 {
     private readonly WorkerContext _context;
     private readonly Dictionary<string, HandlerEntry> _handlers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LlmTaskEntry> _llmTasks = new(StringComparer.Ordinal);
     private readonly object _lifecycle = new();
     private WorkerRun? _run;
+    private SubmissionWorker? _submissions;
 
     internal TemWorker(ITemStore store, TemOptions options, EngineSignals signals, TimeProvider time, ProviderLimits limits)
     {
@@ -115,6 +119,30 @@ public sealed class TemWorker
         }));
     }
 
+    /// <summary>
+    /// Registers an LLM task: Tem builds each task's request with <paramref name="task"/> and sends it to
+    /// <paramref name="endpoint"/> by its batch's <see cref="LlmRoute"/> — live, paced by <see cref="ProviderLimits"/>, or
+    /// through the provider's batch API at half the price — then reads the result with it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The worker is running, or the type already has a handler.</exception>
+    public void RegisterLlm<TPayload, TResult>(TaskType<TPayload, TResult> taskType, ILlmTask<TPayload, TResult> task, LlmEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(taskType);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var entry = LlmTaskEntry.Of(taskType, task, endpoint);
+        var live = new LiveLlmCall(new HttpClient(new ProviderRateLimitHandler(this) { InnerHandler = new SocketsHttpHandler() }, disposeHandler: true));
+        Register(taskType, async (payload, context, cancellationToken) =>
+        {
+            var response = await live.SendAsync(endpoint, task.BuildRequest(payload), cancellationToken).ConfigureAwait(false);
+            return task.ReadResponse(payload, response);
+        });
+        lock (_lifecycle)
+        {
+            _llmTasks[taskType.Name] = entry;
+        }
+    }
+
     /// <summary>Registers every handler of <paramref name="registry"/>.</summary>
     public void Register(ITemHandlerRegistry registry)
     {
@@ -162,9 +190,17 @@ public sealed class TemWorker
                     continue; // another StartAsync won the race; look again
                 }
 
-                _run = new WorkerRun(_context, new Dictionary<string, HandlerEntry>(_handlers, StringComparer.Ordinal));
+                var routed = _llmTasks.Count == 0 ? null
+                    : JsonSerializer.Serialize(_llmTasks.Keys.Order(StringComparer.Ordinal).ToArray(), TemCoreJsonContext.Default.StringArray);
+                _run = new WorkerRun(_context, new Dictionary<string, HandlerEntry>(_handlers, StringComparer.Ordinal), routed);
                 WorkerLiveness.Started(Owner);
                 _run.Start();
+                if (routed is not null && _context.Store is IProviderSubmissionStore submissions)
+                {
+                    _submissions = new SubmissionWorker(_context, submissions, new Dictionary<string, LlmTaskEntry>(_llmTasks, StringComparer.Ordinal), _run.Scope);
+                    _submissions.Start();
+                }
+
                 return;
             }
         }
@@ -193,6 +229,7 @@ public sealed class TemWorker
     private async Task StopRunAsync(TimeSpan timeout, bool abandon)
     {
         Task stop;
+        Task? submissionsStop;
         lock (_lifecycle)
         {
             if (_run is null)
@@ -206,9 +243,16 @@ public sealed class TemWorker
             }
 
             stop = _run.StopAsync(timeout, abandon);
+            submissionsStop = _submissions?.StopAsync();
+            _submissions = null;
         }
 
         await stop.ConfigureAwait(false);
+        if (submissionsStop is not null)
+        {
+            await submissionsStop.ConfigureAwait(false);
+        }
+
         ForgetRun(stop);
     }
 

@@ -28,12 +28,12 @@ internal sealed class WorkerRun
     private Task _write = Task.CompletedTask;
     private Task _upkeep = Task.CompletedTask;
 
-    public WorkerRun(WorkerContext context, IReadOnlyDictionary<string, HandlerEntry> handlers)
+    public WorkerRun(WorkerContext context, IReadOnlyDictionary<string, HandlerEntry> handlers, string? routedTypesJson = null)
     {
         Context = context;
         Handlers = handlers;
         TaskTypes = [.. handlers.Keys.Order(StringComparer.Ordinal)];
-        Scope = ClaimScope.Of(context.Options.Scope);
+        Scope = ClaimScope.Of(context.Options.Scope) with { RoutedTypesJson = routedTypesJson };
         Identity = context.Identity with { TaskTypes = TaskTypes, Scope = WorkerInfo.DescribeScope(context.Options.Scope) };
         Outcomes = Channel.CreateUnbounded<TaskOutcome>(new UnboundedChannelOptions { SingleReader = true });
         Leases = new LeaseGuard(context);

@@ -6,7 +6,7 @@ namespace Tem.Storage;
 internal static class Schema
 {
     /// <summary>The version this build writes. A file with a higher version is refused.</summary>
-    public const int CurrentVersion = 7;
+    public const int CurrentVersion = ProviderBatchSchema.Version;
 
     private static readonly string[] Migrations =
     [
@@ -231,6 +231,9 @@ internal static class Schema
         CREATE INDEX spend_reservation_budget ON spend_reservation (budget);
         CREATE INDEX spend_reservation_task ON spend_reservation (task_id);
         """,
+
+        // v8 (issue 24): routes and provider-batch submissions; see ProviderBatchSchema.
+        ProviderBatchSchema.Sqlite,
     ];
 
     /// <summary>

@@ -202,7 +202,8 @@ internal sealed class SqliteLedger(SqliteWrite write) : ITemLedger
         }
 
         var live = System.Text.Json.JsonSerializer.Serialize((runs.LiveOwners ?? []).ToArray(), TemCoreJsonContext.Default.StringArray);
-        return ("batch_id = $id AND status = 'running' AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT value FROM json_each($live)))",
+        // A task inside a provider batch ('pb:' owner) is not a dead worker's: its submission still owns it.
+        return ("batch_id = $id AND status = 'running' AND (lease_owner IS NULL OR (lease_owner NOT IN (SELECT value FROM json_each($live)) AND lease_owner NOT LIKE 'pb:%'))",
             [("$id", batchId), ("$live", live)]);
     }
 }

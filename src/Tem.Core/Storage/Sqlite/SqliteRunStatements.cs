@@ -32,6 +32,10 @@ internal static class SqliteRunStatements
               AND b.status = 'active'
               AND ($batchIds IS NULL OR b.id IN (SELECT value FROM json_each($batchIds)))
               AND ($batchTypes IS NULL OR b.type IN (SELECT value FROM json_each($batchTypes)))
+              -- Routes (issue 24): an LLM type's task goes to the batch API (1) or runs live (0) by its batch's route;
+              -- Auto sends first attempts to the batch API and the rest live. Other types always run live.
+              AND ($routed IS NULL OR $forSubmission = (CASE WHEN handled.value IN (SELECT value FROM json_each($routed))
+                  THEN (CASE b.route WHEN 'live' THEN 0 WHEN 'batch' THEN 1 ELSE t.attempt = 0 END) ELSE 0 END))
             ORDER BY t.priority DESC, t.id
             LIMIT $limit)
         RETURNING id, batch_id, type, payload, attempt, max_attempts, version, priority, idempotency_key, rate_limit_deferrals, trace_parent;
@@ -78,7 +82,8 @@ internal static class SqliteRunStatements
     {
         var claimed = new List<ClaimedTask>(limit);
         var command = write.Hot(Claim, ("$owner", owner), ("$lease", (long)lease.TotalMilliseconds), ("$now", write.NowMs),
-            ("$types", typesJson), ("$limit", limit), ("$batchIds", scope.BatchIdsJson), ("$batchTypes", scope.BatchTypesJson));
+            ("$types", typesJson), ("$limit", limit), ("$batchIds", scope.BatchIdsJson), ("$batchTypes", scope.BatchTypesJson),
+            ("$routed", scope.RoutedTypesJson), ("$forSubmission", scope.ForSubmission ? 1 : 0));
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
