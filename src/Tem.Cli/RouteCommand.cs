@@ -14,7 +14,7 @@ internal static class RouteCommand
         {
             var wanted = parse.GetValue(route);
             await using var tem = CliDatabase.Open(parse.GetValue(database)!, write: wanted is not null);
-            var batch = await CliDatabase.BatchByCodeAsync(tem, parse.GetValue(code)!);
+            var batch = await CliDatabase.BatchByCodeAsync(tem, parse.GetValue(database)!, parse.GetValue(code)!);
             if (wanted is not null)
             {
                 await tem.Batches.SetRouteAsync(batch.Id, wanted switch { "batch" => LlmRoute.ProviderBatch, "auto" => LlmRoute.Auto, _ => LlmRoute.Live }, ct);
