@@ -96,6 +96,31 @@ public sealed class SampleProcessTests(ITestOutputHelper output) : IDisposable
         Assert.True(counters.Span < ideal * 1.5, $"the provider was busy {counters.Span} for an ideal {ideal}");
     }
 
+    [Fact]
+    public async Task Two_models_with_different_limits_each_finish_near_their_own_ideal_not_at_the_slower_ones_pace()
+    {
+        // 20/s and 10/s, nothing configured, 16 slots: the large model's calls waiting for permits took most slots, so
+        // the small model's calls went at the large one's pace (small 8.6 s for its 2.5 s ideal, 3.46x). Waits longer
+        // than a short threshold are handed back to pending, so each model keeps its own pace.
+        var options = new SimulatorOptions
+        {
+            RequestsPerMinute = 100, Window = TimeSpan.FromSeconds(5), Replenishment = Replenishment.Continuous, LimitsPerModel = true, Headers = Style("openai"),
+            RequestsPerMinuteByModel = new Dictionary<string, int> { ["large"] = 50 },
+        };
+        await using var simulator = await ProviderSimulator.ProviderSimulator.StartAsync(options);
+        const int Count = 300;
+        var run = await SampleProcess.RunAsync("openai", simulator.BaseAddress, "key", Count, Db, "--models", "small,large");
+        var counters = simulator.Counters;
+        var ideals = new Dictionary<string, TimeSpan> { ["small"] = TimeSpan.FromSeconds(2.5), ["large"] = TimeSpan.FromSeconds(10) };
+        output.WriteLine(PerModel(counters, ideals));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal($"batch {Code("openai")}: completed, completed {Count}, failed 0, pending 0", run.LastLine);
+        Assert.All(counters.ServedDocuments.Values, n => Assert.Equal(1, n));
+        Assert.All(counters.ByModel, m => Assert.True(m.Value.Refused < 0.03 * counters.RequestsByModel[m.Key], $"{m.Key}: {m.Value.Refused} refused"));
+        Assert.All(counters.ByModel, m => Assert.True(m.Value.Last - m.Value.First <= ideals[m.Key] * 1.5,
+            $"{m.Key} was busy {(m.Value.Last - m.Value.First).TotalSeconds:0.00} s for its ideal {ideals[m.Key].TotalSeconds:0.0} s"));
+    }
+
     [Theory]
     [InlineData("openai")]
     [InlineData("meai")]

@@ -42,6 +42,19 @@ public class OutcomePolicyTests
     }
 
     [Fact]
+    public void A_limit_group_hand_back_releases_the_task_for_its_wait_even_wrapped_and_on_its_last_attempt()
+    {
+        var handBack = new LimitGroupHandBackException(LimitGroupKey.Named("large"), TimeSpan.FromMilliseconds(1_700));
+        foreach (var error in new Exception[] { handBack, new HttpRequestException("transport", handBack) })
+        {
+            var verdict = OutcomePolicy.Failed(Task(3, 3), error, RunCancellation.None, TimeSpan.FromSeconds(5), Options, 0);
+            Assert.Equal(new TaskOutcome(7, 2, 4, OutcomeKind.Released, null, null, TimeSpan.FromMilliseconds(1_700)), verdict.Outcome);
+            Assert.False(verdict.Refused); // nothing was sent: no refusal, no pause of every start
+            Assert.Null(verdict.PauseStarts);
+        }
+    }
+
+    [Fact]
     public void The_last_attempt_fails_and_a_non_retryable_error_fails_at_once()
     {
         Assert.Equal(OutcomeKind.Failed, OutcomePolicy.Failed(Task(3, 3), new InvalidOperationException("x"), RunCancellation.None, TimeSpan.FromSeconds(5), Options, 0).Outcome!.Value.Kind);

@@ -13,6 +13,9 @@ public sealed class TaskContext
     private Execution.RateTicket? _startTicket;
     private bool _requestSent;
 
+    /// <summary>Whether a provider call of this run has been granted its permit: from then on the run is not handed back.</summary>
+    internal bool CallGranted { get; set; }
+
     internal TaskContext(long taskId, long batchId, string taskType, int attempt, int maxAttempts, string? idempotencyKey,
         Execution.TokenBudget? tokens = null, Execution.StartRateGate? gate = null, Execution.RateTicket? startTicket = null)
     {

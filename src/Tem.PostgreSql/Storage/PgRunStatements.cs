@@ -76,7 +76,7 @@ internal static class PgRunStatements
         """;
 
     private const string Release = """
-        UPDATE {s}.task t SET status = 'pending', run_after = {now}, attempt = t.attempt - 1,
+        UPDATE {s}.task t SET status = 'pending', run_after = {now} + o.delay, attempt = t.attempt - 1,
             lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
         FROM unnest(@ids::bigint[], @versions::bigint[], @texts::text[], @delays::bigint[]) AS o (id, version, error, delay)
         WHERE t.id = o.id AND t.status = 'running' AND t.version = o.version
@@ -148,7 +148,7 @@ internal static class PgRunStatements
             if (group.Key is OutcomeKind.Retry or OutcomeKind.Deferred or OutcomeKind.Released && done.Count > 0)
             {
                 // Other engines may claim these now or once the shortest delay passes.
-                tx.Changes.WorkAvailable(rows.Min(o => group.Key == OutcomeKind.Released ? TimeSpan.Zero : o.Delay));
+                tx.Changes.WorkAvailable(rows.Min(o => o.Delay));
             }
         }
 

@@ -12,7 +12,7 @@ namespace Tem.Execution;
 /// writes its Retry-After pause there (<see cref="SharedStore"/>), so every process on the database keeps to both;
 /// what it learned from headers stays in this process.
 /// </summary>
-internal sealed class LimitGroup
+internal sealed partial class LimitGroup
 {
     private static readonly LimitKind[] Kinds = [LimitKind.Requests, LimitKind.Tokens, LimitKind.InputTokens, LimitKind.OutputTokens];
     private static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(200);
@@ -37,6 +37,8 @@ internal sealed class LimitGroup
     private int _unadvisedStreak;
     private double _backoffUntil = double.MinValue;
     private readonly SharedRateLimit? _shared;
+    private int _waiting;
+    private long _lastGrantTicks = long.MinValue;
 
     public LimitGroup(LimitGroupKey key, RateLimitOptions? configured, ProviderLimitsOptions options, TimeProvider time)
     {
@@ -80,11 +82,35 @@ internal sealed class LimitGroup
     /// <summary>Waits until every limit of the group has room for <paramref name="permit"/>'s call, then grants it.</summary>
     public async ValueTask AcquireAsync(ProviderCallPermit permit, CancellationToken cancellationToken)
     {
+        // Before anything is reserved: a slower group's waiters must not hold the slots a faster group needs (LimitGroup.HandBack.cs).
+        if (HandBackWait() is { } handBack)
+        {
+            throw new LimitGroupHandBackException(Key, handBack);
+        }
+
         if (_configuredTokens is not null && permit.Cost.TotalTokens > 0)
         {
             await _configuredTokens.ReserveAsync((int)Math.Min(int.MaxValue, permit.Cost.TotalTokens), cancellationToken).ConfigureAwait(false);
         }
 
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await AcquireInTurnAsync(permit, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        if (TaskContext.Current.Value is { } task)
+        {
+            task.CallGranted = true;
+        }
+    }
+
+    private async ValueTask AcquireInTurnAsync(ProviderCallPermit permit, CancellationToken cancellationToken)
+    {
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -178,6 +204,7 @@ internal sealed class LimitGroup
         _rate.Take(now, 1);
         _evenSpacing.Take(now, _evenRate, 1);
         _granted++;
+        Interlocked.Exchange(ref _lastGrantTicks, _time.GetTimestamp());
         permit.OnGranted(new IssueMark(_issued[0], _issued[1], _issued[2], _issued[3]), ++_inFlight);
         return true;
     }

@@ -97,7 +97,22 @@ public sealed class ProviderLimits
     internal LimitGroup GroupFor(LimitGroupKey key) => _groups.GetOrAdd(key, static (k, self) => new LimitGroup(k, self.ConfiguredFor(k), self._options, self._time)
     {
         SharedStore = self.SharedStore,
+        OthersFlowing = self.OthersFlowing,
     }, this);
+
+    /// <summary>Whether a group other than <paramref name="group"/> granted a call in the last 2 s: its tasks are on the worker too.</summary>
+    private bool OthersFlowing(LimitGroup group)
+    {
+        foreach (var other in _groups.Values)
+        {
+            if (!ReferenceEquals(other, group) && other.GrantedWithin(2))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// The store of the engine these limits pace, where a group configured with <see cref="RateLimitOptions.SharedName"/>

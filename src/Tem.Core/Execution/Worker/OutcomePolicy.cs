@@ -74,6 +74,12 @@ internal static class OutcomePolicy
             };
         }
 
+        if (LimitGroupHandBackException.In(error) is { } handBack)
+        {
+            // Nothing was sent: back to pending once the group's wait has passed, the attempt not counted.
+            return new(Outcome(task, OutcomeKind.Released, delay: handBack.Wait));
+        }
+
         return error switch
         {
             RetryAfterException refused => Refused(task, refused, options, random),

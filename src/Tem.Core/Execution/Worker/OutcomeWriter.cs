@@ -22,7 +22,7 @@ internal static class OutcomeWriter
             var written = !run.Abandoned && await WriteAsync(run, group).ConfigureAwait(false);
             foreach (var outcome in group)
             {
-                if (written && outcome.Kind is OutcomeKind.Retry or OutcomeKind.Deferred)
+                if (written && (outcome.Kind is OutcomeKind.Retry or OutcomeKind.Deferred || (outcome.Kind is OutcomeKind.Released && outcome.Delay > TimeSpan.Zero)))
                 {
                     run.Context.Signals.WorkAvailable(outcome.Delay);
                 }

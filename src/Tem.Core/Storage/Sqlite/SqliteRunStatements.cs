@@ -73,7 +73,7 @@ internal static class SqliteRunStatements
         """;
 
     private const string Release = """
-        UPDATE task SET status = 'pending', run_after = $now, attempt = attempt - 1,
+        UPDATE task SET status = 'pending', run_after = $now + $delay, attempt = attempt - 1,
             lease_owner = NULL, lease_expires_at = NULL, version = version + 1
         WHERE id = $id AND status = 'running' AND version = $version;
         """;
@@ -123,7 +123,7 @@ internal static class SqliteRunStatements
             OutcomeKind.Retry => write.Hot(Retry, id, version, now, delay, ("$error", outcome.Error)),
             OutcomeKind.Failed => write.Hot(Fail, id, version, now, ("$error", outcome.Error)),
             OutcomeKind.Deferred => write.Hot(Defer, id, version, now, delay, ("$error", outcome.Error)),
-            _ => write.Hot(Release, id, version, now),
+            _ => write.Hot(Release, id, version, now, delay), // a limit group's hand-back waits; every other release has no delay
         };
         return command.ExecuteNonQuery();
     }
