@@ -50,7 +50,9 @@ public sealed class WatchLimitsCliTests : IDisposable
         Assert.Contains("10/10 (0 failed, 0 running", line);
         var match = System.Text.RegularExpressions.Regex.Match(line, @"ETA done, 3 refused; limit 'llm': (\d+) starts last minute, not paused$");
         Assert.True(match.Success, line);
-        Assert.InRange(long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 10, 13);
+        // 13 starts were granted (10 + 3 retries), but the store keeps a limit's grants only for its longest window
+        // (1 s here): a slow run has pruned the early ones by the time watch reads them.
+        Assert.InRange(long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 13);
     }
 
     [Fact]

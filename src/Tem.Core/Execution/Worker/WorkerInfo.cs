@@ -55,7 +55,7 @@ public sealed record WorkerInfo(string Owner, string Machine, int ProcessId, Dat
 /// <summary>A limit shared under a name by every process on the database (<see cref="RateLimitOptions.SharedName"/>), as the store holds it.</summary>
 /// <param name="Name">The shared name.</param>
 /// <param name="PausedUntil">Until when a provider's Retry-After paused it, or null when it is not paused.</param>
-/// <param name="StartsLastMinute">Starts granted under it within the last minute, by every process.</param>
+/// <param name="StartsLastMinute">Starts granted under it within the last minute, by every process, as far as the store still holds them: it keeps a limit's grants for its longest window only, so a per-second limit shows about its last second.</param>
 public sealed record SharedLimitState(string Name, DateTimeOffset? PausedUntil, long StartsLastMinute);
 
 /// <summary>Reads of the workers and shared limits a database knows of, for dashboards.</summary>
