@@ -246,6 +246,8 @@ internal static class Floor
             _limit = _claim.Parameters.Add("$limit", SqliteType.Integer);
             _claim.Parameters.AddWithValue("$batchIds", DBNull.Value);
             _claim.Parameters.AddWithValue("$batchTypes", DBNull.Value);
+            _claim.Parameters.AddWithValue("$routed", DBNull.Value); // no LLM types: every task runs live
+            _claim.Parameters.AddWithValue("$forSubmission", 0);
             _complete = connection.CreateCommand();
             _complete.CommandText = CompleteSql;
             _complete.Parameters.AddWithValue("$result", DBNull.Value);
